@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs headless Chromium and a matching chromedriver from Debian's packages so the
+# browser tests (tests/browser/) can run. CI calls this before `cargo test`; a developer
+# may run it by hand. It is idempotent: when both binaries already exist it does nothing.
+#
+# Debian's `chromium` and `chromium-driver` are built from the same source package, so
+# their versions always match; that is why we take both from apt rather than from any
+# download site (and this machine can reach only the package registries anyway).
+#
+# Overrides (the test harness honours the same variables):
+#   CHROMIUM      path of the chromium binary      (default /usr/bin/chromium)
+#   CHROMEDRIVER  path of the chromedriver binary  (default /usr/bin/chromedriver)
+set -euo pipefail
+
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+
+if [[ -x "$CHROMIUM" && -x "$CHROMEDRIVER" ]]; then
+  echo "install-browser: $CHROMIUM and $CHROMEDRIVER already present, skipping apt"
+else
+  if [[ "$(id -u)" -eq 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-browser: need root (or sudo) to apt-get install chromium" >&2
+    exit 1
+  fi
+  echo "install-browser: installing chromium and chromium-driver with apt"
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends chromium chromium-driver
+fi
+
+# Print versions for the CI log. `|| true`: a version print must never fail the job by itself;
+# the tests report a broken browser far more clearly. The Debian launcher script can print a
+# harmless "[: ...: unexpected operator" line from its /dev/shm check; silence stderr here.
+"$CHROMIUM" --version 2>/dev/null || true
+"$CHROMEDRIVER" --version 2>/dev/null || true

@@ -1,0 +1,39 @@
+//! Derive macros for `session-runtime`. Depend on `session-runtime` (which
+//! re-exports them), not on this crate.
+//!
+//! The stages follow thiserror's layout: [`attr`] parses `#[session(...)]`,
+//! [`ast`] checks the shape of the input, [`valid`] enforces the cookie rules,
+//! [`expand`] and [`max_len`] generate code, [`fallback`] keeps one mistake
+//! from cascading into many errors.
+#![forbid(unsafe_code)]
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod fallback;
+mod max_len;
+mod valid;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Implements `CookieSession` and `MaxEncodedLen` for a struct with named
+/// fields and generates typed accessors (`field()` / `set_field(value)`).
+///
+/// Attributes: `#[session(name = "...", version = N)]` (required) and optional
+/// `budget = N` (at most 4096, the default), `crate = "path"`, and the cookie
+/// attributes `path`, `domain`, `secure`, `http_only`, `same_site`.
+#[proc_macro_derive(CookieSession, attributes(session))]
+pub fn derive_cookie_session(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_cookie_session(&input).into()
+}
+
+/// Implements `MaxEncodedLen` for a struct or enum used inside a session: the
+/// bound is the sum of the fields' bounds (the largest variant, for enums).
+#[proc_macro_derive(MaxEncodedLen, attributes(session))]
+pub fn derive_max_encoded_len(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    max_len::derive_max_encoded_len(&input).into()
+}

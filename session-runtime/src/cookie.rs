@@ -1,0 +1,298 @@
+//! Cookie attributes, their prefix rules, `Set-Cookie` rendering and `Cookie`
+//! header scanning (RFC 6265 §4.1.1 / §5.4, RFC 6265bis §4.1.3).
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// Sent on same-site requests only.
+    Strict,
+    /// Sent on same-site requests and top-level cross-site navigations (the
+    /// browsers' default and ours: it blocks CSRF on POST while keeping links working).
+    Lax,
+    /// Sent on every request; browsers require `Secure` with it.
+    None,
+}
+
+impl SameSite {
+    fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// The attributes of the session cookie.
+///
+/// The defaults suit a `__Host-` cookie: `Path=/`, `Secure`, `HttpOnly`,
+/// `SameSite=Lax`, no `Domain`. A session type sets its own with
+/// `#[session(path = "...", domain = "...", secure = ..., http_only = ...,
+/// same_site = "...")]`, and [`SessionConfigBuilder::attributes`](crate::SessionConfigBuilder::attributes)
+/// can replace them at run time (for instance `secure = false` in local development
+/// without a `__Host-`/`__Secure-` name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CookieAttributes {
+    /// `Path`; must start with `/`.
+    pub path: Cow<'static, str>,
+    /// `Domain`; `None` makes a host-only cookie (required by `__Host-`).
+    pub domain: Option<Cow<'static, str>>,
+    /// `Secure`: only sent over HTTPS (browsers treat `http://localhost` as secure).
+    pub secure: bool,
+    /// `HttpOnly`: hidden from page scripts, so XSS cannot read the session.
+    pub http_only: bool,
+    /// `SameSite`.
+    pub same_site: SameSite,
+}
+
+impl CookieAttributes {
+    /// `Path=/; Secure; HttpOnly; SameSite=Lax`, no `Domain`.
+    pub const SECURE_DEFAULTS: CookieAttributes = CookieAttributes {
+        path: Cow::Borrowed("/"),
+        domain: None,
+        secure: true,
+        http_only: true,
+        same_site: SameSite::Lax,
+    };
+
+    /// Checks these attributes against the cookie name's prefix rules and the
+    /// attribute syntax; [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build)
+    /// calls it for you.
+    pub fn validate_for(&self, name: &str) -> Result<(), AttributeError> {
+        validate_name(name)?;
+        if !self.path.starts_with('/') || !is_attribute_value(&self.path) {
+            return Err(AttributeError::InvalidPath);
+        }
+        if let Some(domain) = &self.domain {
+            if domain.is_empty() || !is_attribute_value(domain) {
+                return Err(AttributeError::InvalidDomain);
+            }
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(AttributeError::SameSiteNoneNeedsSecure);
+        }
+        match cookie_prefix(name) {
+            Some(CookiePrefix::Host)
+                if !self.secure || self.domain.is_some() || self.path != "/" =>
+            {
+                Err(AttributeError::HostPrefix)
+            }
+            Some(CookiePrefix::Secure) if !self.secure => Err(AttributeError::SecurePrefix),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Default for CookieAttributes {
+    fn default() -> Self {
+        Self::SECURE_DEFAULTS
+    }
+}
+
+/// Cookie attributes or name that a browser would refuse or ignore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttributeError {
+    /// The name is empty or has characters outside the RFC 6265 `token` set.
+    InvalidName,
+    /// `Path` does not start with `/`, has `;` or control characters, or is over
+    /// 1024 bytes (RFC 6265bis §5.6: longer attribute values are ignored).
+    InvalidPath,
+    /// `Domain` is empty, has `;` or control characters, or is over 1024 bytes.
+    InvalidDomain,
+    /// A `__Host-` cookie needs `Secure`, `Path=/` and no `Domain`.
+    HostPrefix,
+    /// A `__Secure-` cookie needs `Secure`.
+    SecurePrefix,
+    /// Browsers drop `SameSite=None` cookies that are not `Secure`.
+    SameSiteNoneNeedsSecure,
+}
+
+impl fmt::Display for AttributeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AttributeError::InvalidName => {
+                "cookie name must be a non-empty RFC 6265 token (no spaces, controls or ()<>@,;:\\\"/[]?={})"
+            }
+            AttributeError::InvalidPath => {
+                "cookie Path must start with `/`, have no `;` or control characters, and be at most 1024 bytes"
+            }
+            AttributeError::InvalidDomain => {
+                "cookie Domain must be non-empty, have no `;` or control characters, and be at most 1024 bytes"
+            }
+            AttributeError::HostPrefix => {
+                "a `__Host-` cookie must be Secure, have Path=/ and no Domain (RFC 6265bis §4.1.3.2)"
+            }
+            AttributeError::SecurePrefix => {
+                "a `__Secure-` cookie must be Secure (RFC 6265bis §4.1.3.1)"
+            }
+            AttributeError::SameSiteNoneNeedsSecure => {
+                "SameSite=None cookies must be Secure, or browsers drop them"
+            }
+        })
+    }
+}
+
+impl std::error::Error for AttributeError {}
+
+/// RFC 6265bis §5.6: user agents ignore attribute values longer than this.
+const MAX_ATTRIBUTE_VALUE_LEN: usize = 1024;
+
+fn is_attribute_value(value: &str) -> bool {
+    value.len() <= MAX_ATTRIBUTE_VALUE_LEN
+        && value
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// RFC 6265 §4.1.1 `cookie-name = token` (RFC 2616 §2.2): visible ASCII except
+/// separators.
+pub(crate) fn validate_name(name: &str) -> Result<(), AttributeError> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(AttributeError::InvalidName)
+    }
+}
+
+enum CookiePrefix {
+    Host,
+    Secure,
+}
+
+/// RFC 6265bis matches the prefixes case-insensitively (§5.7, step 22/23), so
+/// `__host-x` gets the same rules as `__Host-x`.
+fn cookie_prefix(name: &str) -> Option<CookiePrefix> {
+    let starts = |prefix: &str| {
+        name.len() >= prefix.len()
+            && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    };
+    if starts("__Host-") {
+        Some(CookiePrefix::Host)
+    } else if starts("__Secure-") {
+        Some(CookiePrefix::Secure)
+    } else {
+        None
+    }
+}
+
+/// Renders the attribute part of `Set-Cookie` (`; Path=/; Secure; ...`) without
+/// `Max-Age`, once per configuration.
+pub(crate) fn render_attributes(attributes: &CookieAttributes) -> String {
+    let mut out = String::with_capacity(64);
+    let _ = write!(out, "; Path={}", attributes.path);
+    if let Some(domain) = &attributes.domain {
+        let _ = write!(out, "; Domain={domain}");
+    }
+    if attributes.secure {
+        out.push_str("; Secure");
+    }
+    if attributes.http_only {
+        out.push_str("; HttpOnly");
+    }
+    let _ = write!(out, "; SameSite={}", attributes.same_site.as_str());
+    out
+}
+
+/// The value-part of every `name=value` pair named `name` in the `Cookie`
+/// headers, in header order.
+///
+/// Pairs are split on `;`, optional whitespace around a pair is dropped (RFC
+/// 6265 §5.4 puts `"; "` between pairs; some proxies add more), and everything
+/// after the first `=` is the value, verbatim: a quoted or space-padded value is
+/// left as is, and the decoder rejects it as non-canonical.
+pub(crate) fn cookie_values<'a>(
+    headers: impl Iterator<Item = &'a [u8]> + 'a,
+    name: &'a str,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    headers.flat_map(move |header| {
+        header.split(|&b| b == b';').filter_map(move |pair| {
+            let pair = trim_ows(pair);
+            let (pair_name, value) = split_once(pair, b'=')?;
+            (pair_name == name.as_bytes()).then_some(value)
+        })
+    })
+}
+
+fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|&b| b == separator)?;
+    Some((&bytes[..at], &bytes[at + 1..]))
+}
+
+fn trim_ows(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<'a>(headers: &'a [&'a str], name: &'a str) -> Vec<&'a [u8]> {
+        cookie_values(headers.iter().map(|h| h.as_bytes()), name).collect()
+    }
+
+    #[test]
+    fn scans_several_headers_and_pairs() {
+        let headers = ["a=1; s=first;b=2", "s=second ;  c=3", "s"];
+        assert_eq!(values(&headers, "s"), vec![&b"first"[..], b"second"]);
+        assert_eq!(values(&headers, "c"), vec![&b"3"[..]]);
+        assert!(values(&headers, "S").is_empty(), "names are case-sensitive");
+    }
+
+    #[test]
+    fn keeps_values_verbatim() {
+        let headers = ["s=\"quoted\"; t= padded; u=a=b"];
+        assert_eq!(values(&headers, "s"), vec![&b"\"quoted\""[..]]);
+        assert_eq!(values(&headers, "t"), vec![&b" padded"[..]]);
+        assert_eq!(values(&headers, "u"), vec![&b"a=b"[..]]);
+    }
+
+    #[test]
+    fn prefix_rules() {
+        let mut attrs = CookieAttributes::SECURE_DEFAULTS;
+        assert_eq!(attrs.validate_for("__Host-app"), Ok(()));
+        attrs.path = Cow::Borrowed("/app");
+        assert_eq!(
+            attrs.validate_for("__Host-app"),
+            Err(AttributeError::HostPrefix)
+        );
+        assert_eq!(
+            attrs.validate_for("__host-app"),
+            Err(AttributeError::HostPrefix)
+        );
+        assert_eq!(attrs.validate_for("__Secure-app"), Ok(()));
+        attrs.secure = false;
+        attrs.same_site = SameSite::Strict;
+        assert_eq!(
+            attrs.validate_for("__Secure-app"),
+            Err(AttributeError::SecurePrefix)
+        );
+        assert_eq!(attrs.validate_for("plain"), Ok(()));
+        assert_eq!(
+            attrs.validate_for("bad name"),
+            Err(AttributeError::InvalidName)
+        );
+        assert_eq!(attrs.validate_for(""), Err(AttributeError::InvalidName));
+    }
+
+    #[test]
+    fn renders_attributes_in_a_stable_order() {
+        assert_eq!(
+            render_attributes(&CookieAttributes::SECURE_DEFAULTS),
+            "; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Secrets, per-purpose subkeys and key ids.
+//!
+//! The user's secret is never used directly: HKDF-SHA256 (RFC 5869) derives one
+//! subkey per purpose, so the MAC key, the key id and any future encryption key
+//! are independent even though they come from one secret.
+
+use core::fmt;
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+/// HKDF salt: binds every derived key to this library and wire-format generation.
+const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
+/// HKDF `info` for the cookie MAC key.
+const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
+/// HKDF `info` for the public key id written into every cookie header.
+const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
+
+/// Identifies which [`Key`] signed a cookie. Derived from the secret by HKDF, so
+/// it reveals nothing about the secret and needs no bookkeeping from the user.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; KeyId::LEN]);
+
+impl KeyId {
+    /// Bytes of key id in each cookie header.
+    pub const LEN: usize = 4;
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for byte in self.0 {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The secret was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Shorter than [`Key::MIN_SECRET_LEN`] bytes.
+    SecretTooShort {
+        /// Bytes supplied.
+        len: usize,
+    },
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::SecretTooShort { len } => write!(
+                f,
+                "session secret is {len} bytes; at least {} bytes of random data are required \
+                 (e.g. `openssl rand -base64 48`)",
+                Key::MIN_SECRET_LEN
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// A signing key derived from a secret of at least 32 bytes.
+///
+/// ```
+/// use session_runtime::Key;
+///
+/// let key = Key::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
+/// assert!(Key::from_secret(b"too short").is_err());
+/// // The id is stable for a given secret.
+/// assert_eq!(key.id(), Key::from_secret(b"0123456789abcdef0123456789abcdef").unwrap().id());
+/// ```
+#[derive(Clone)]
+pub struct Key {
+    id: KeyId,
+    mac_key: [u8; 32],
+}
+
+impl Key {
+    /// Shortest accepted secret: 256 bits, the HMAC-SHA256 block of security
+    /// (RFC 2104 §3 recommends keys no shorter than the hash output).
+    pub const MIN_SECRET_LEN: usize = 32;
+
+    /// Derives the key from `secret`, which must be at least
+    /// [`MIN_SECRET_LEN`](Self::MIN_SECRET_LEN) bytes of high-entropy data.
+    pub fn from_secret(secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.len() < Self::MIN_SECRET_LEN {
+            return Err(KeyError::SecretTooShort { len: secret.len() });
+        }
+        let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
+        let mut mac_key = [0u8; 32];
+        let mut id = [0u8; KeyId::LEN];
+        // Both lengths are far below HKDF-SHA256's 255 * 32 byte limit.
+        hkdf.expand(INFO_MAC, &mut mac_key)
+            .and_then(|()| hkdf.expand(INFO_KEY_ID, &mut id))
+            .expect("HKDF output lengths are fixed and valid");
+        Ok(Self {
+            id: KeyId(id),
+            mac_key,
+        })
+    }
+
+    /// The id written into cookies signed with this key.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    pub(crate) fn mac_key(&self) -> &[u8; 32] {
+        &self.mac_key
+    }
+}
+
+impl fmt::Debug for Key {
+    // Never print key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secret_is_refused_with_its_length() {
+        let err = Key::from_secret(&[7; 31]).unwrap_err();
+        assert_eq!(err, KeyError::SecretTooShort { len: 31 });
+        assert!(err.to_string().contains("at least 32 bytes"));
+    }
+
+    #[test]
+    fn different_secrets_give_different_ids_and_keys() {
+        let a = Key::from_secret(&[1; 32]).unwrap();
+        let b = Key::from_secret(&[2; 32]).unwrap();
+        assert_ne!(a.id(), b.id());
+        assert_ne!(a.mac_key(), b.mac_key());
+        assert!(!format!("{a:?}").contains("mac_key"));
+    }
+}

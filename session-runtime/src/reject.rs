@@ -1,0 +1,176 @@
+//! Why an incoming cookie was not accepted.
+
+use core::fmt;
+use core::time::Duration;
+
+use crate::key::KeyId;
+
+/// The reason a cookie was refused. Loading never fails a request: a refused
+/// cookie yields a fresh default session whose [`LoadStatus`](crate::LoadStatus)
+/// carries this reason, so the application can log tampering or expiry.
+///
+/// The variants appear in the order the decoder checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The value is longer than any cookie this session type can produce;
+    /// refused before it is even base64-decoded.
+    TooLong {
+        /// Bytes in the value.
+        len: usize,
+        /// Longest value the session type can produce.
+        max: usize,
+    },
+    /// Not canonical unpadded base64url (padding, whitespace, quotes, foreign
+    /// characters, non-zero trailing bits, impossible length).
+    NotBase64,
+    /// Too short to hold a header and a tag.
+    Truncated {
+        /// Decoded bytes.
+        len: usize,
+    },
+    /// Unknown format byte (a different wire format or a corrupted cookie).
+    UnknownFormat {
+        /// The format byte found.
+        format: u8,
+    },
+    /// Signed with a key this server does not have (removed from rotation, or forged).
+    UnknownKey {
+        /// The key id found.
+        key_id: KeyId,
+    },
+    /// The MAC does not match: tampered, truncated, moved from another cookie
+    /// name, or forged.
+    BadSignature,
+    /// Authentic, but written by a different schema version of the session.
+    WrongVersion {
+        /// Version in the cookie.
+        found: u16,
+        /// Version this server expects.
+        expected: u16,
+    },
+    /// Authentic and same version, but the struct's shape changed without a
+    /// version bump (a deploy changed a field).
+    SchemaMismatch {
+        /// Fingerprint in the cookie.
+        found: u64,
+        /// Fingerprint of the compiled session type.
+        expected: u64,
+    },
+    /// Issued further in the future than the allowed clock skew.
+    IssuedInFuture {
+        /// How far ahead of the server clock.
+        ahead: Duration,
+    },
+    /// The session started longer ago than the absolute timeout.
+    AbsoluteExpired {
+        /// Age of the session.
+        age: Duration,
+    },
+    /// Not re-issued for longer than the idle timeout.
+    IdleExpired {
+        /// Time since the cookie was issued.
+        idle: Duration,
+    },
+    /// The header's timestamps contradict each other (start after issue).
+    InconsistentTimestamps,
+    /// Authentic, but the payload does not decode as the session type (this
+    /// points at a bug or a hand-written serializer, never at an attacker).
+    Payload {
+        /// postcard's description of the problem.
+        reason: String,
+    },
+}
+
+impl Rejection {
+    /// A short, stable, machine-readable name for logs and metrics
+    /// (`"bad_signature"`, `"idle_expired"`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::TooLong { .. } => "too_long",
+            Rejection::NotBase64 => "not_base64",
+            Rejection::Truncated { .. } => "truncated",
+            Rejection::UnknownFormat { .. } => "unknown_format",
+            Rejection::UnknownKey { .. } => "unknown_key",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::WrongVersion { .. } => "wrong_version",
+            Rejection::SchemaMismatch { .. } => "schema_mismatch",
+            Rejection::IssuedInFuture { .. } => "issued_in_future",
+            Rejection::AbsoluteExpired { .. } => "absolute_expired",
+            Rejection::IdleExpired { .. } => "idle_expired",
+            Rejection::InconsistentTimestamps => "inconsistent_timestamps",
+            Rejection::Payload { .. } => "payload",
+        }
+    }
+
+    /// Whether the cookie could only have been produced by tampering or forgery
+    /// (as opposed to age, rotation or a deploy), i.e. worth a security log line.
+    pub fn is_suspicious(&self) -> bool {
+        matches!(
+            self,
+            Rejection::TooLong { .. }
+                | Rejection::NotBase64
+                | Rejection::Truncated { .. }
+                | Rejection::UnknownFormat { .. }
+                | Rejection::BadSignature
+                | Rejection::InconsistentTimestamps
+        )
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::TooLong { len, max } => {
+                write!(
+                    f,
+                    "cookie value is {len} bytes, longer than the {max} this session can produce"
+                )
+            }
+            Rejection::NotBase64 => f.write_str("cookie value is not canonical unpadded base64url"),
+            Rejection::Truncated { len } => {
+                write!(
+                    f,
+                    "cookie decodes to {len} bytes, too short for header and tag"
+                )
+            }
+            Rejection::UnknownFormat { format } => {
+                write!(f, "unknown cookie format byte {format:#04x}")
+            }
+            Rejection::UnknownKey { key_id } => {
+                write!(f, "cookie signed with unknown key id {key_id}")
+            }
+            Rejection::BadSignature => f.write_str("cookie signature does not verify"),
+            Rejection::WrongVersion { found, expected } => {
+                write!(f, "cookie has session version {found}, expected {expected}")
+            }
+            Rejection::SchemaMismatch { found, expected } => write!(
+                f,
+                "cookie schema fingerprint {found:016x} does not match {expected:016x}"
+            ),
+            Rejection::IssuedInFuture { ahead } => {
+                write!(f, "cookie issued {}s in the future", ahead.as_secs())
+            }
+            Rejection::AbsoluteExpired { age } => {
+                write!(
+                    f,
+                    "session is {}s old, past its absolute timeout",
+                    age.as_secs()
+                )
+            }
+            Rejection::IdleExpired { idle } => {
+                write!(
+                    f,
+                    "session idle for {}s, past its idle timeout",
+                    idle.as_secs()
+                )
+            }
+            Rejection::InconsistentTimestamps => f.write_str("cookie timestamps are inconsistent"),
+            Rejection::Payload { reason } => {
+                write!(f, "authentic cookie failed to decode: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}

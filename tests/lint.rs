@@ -1,0 +1,53 @@
+//! The derive's output is lint-clean: this crate denies warnings,
+//! `unused_qualifications` and `missing_docs`, and compiles.
+#![deny(
+    warnings,
+    unused_qualifications,
+    missing_docs,
+    unreachable_pub,
+    unused_results
+)]
+
+use serde::{Deserialize, Serialize};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, MaxEncodedLen};
+
+/// A nested type.
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, PartialEq)]
+pub enum Role {
+    /// Reader.
+    #[default]
+    Reader,
+    /// Writer with a scope.
+    Writer {
+        /// Scope.
+        scope: BoundedString<8>,
+    },
+}
+
+/// A session used only through its generated API.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, PartialEq)]
+#[session(name = "__Host-lint", version = 1, crate = "::session_runtime")]
+pub struct LintSession {
+    user_id: Option<u64>,
+    role: Role,
+    tags: BoundedVec<u8, 4>,
+    r#type: u8,
+}
+
+/// A private session whose accessors are never called: no dead-code warning.
+#[derive(CookieSession, Serialize, Deserialize, Default)]
+#[session(name = "private", version = 9, budget = 128)]
+struct Unused {
+    counter: u32,
+}
+
+#[test]
+fn compiles_under_strict_lints() {
+    let mut session = LintSession::default();
+    session.set_user_id(Some(1));
+    session.set_type(3);
+    assert_eq!(session.r#type(), &3);
+    assert_eq!(session.role(), &Role::Reader);
+    assert_eq!(Unused::MAX_COOKIE_LEN, 7 + 86);
+    const { assert!(LintSession::MAX_COOKIE_LEN < 4096) };
+}

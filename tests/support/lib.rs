@@ -1,0 +1,133 @@
+//! Session shapes and helpers shared by the integration tests.
+
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use session_runtime::{
+    BoundedString, BoundedVec, CookieSession, Key, ManualClock, MaxEncodedLen, Session,
+    SessionConfig,
+};
+
+/// 2026-11-26T00:00:00Z: tests run on a fixed clock.
+pub const T0_MS: u64 = 1_795_651_200_000;
+
+/// The design document's example session.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 2)]
+pub struct AppSession {
+    pub user_id: Option<u64>,
+    pub display_name: BoundedString<32>,
+    pub roles: BoundedVec<u16, 8>,
+    pub csrf: [u8; 32],
+}
+
+/// The smallest useful session.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "t", version = 1)]
+pub struct Tiny {
+    pub n: u8,
+}
+
+/// A nested enum inside a session.
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+pub enum Theme {
+    #[default]
+    Light,
+    Dark,
+    Custom {
+        accent: [u8; 3],
+        name: BoundedString<12>,
+    },
+}
+
+/// A nested struct inside a session.
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+pub struct CartLine {
+    pub sku: u32,
+    pub quantity: u16,
+}
+
+/// A typical web-app session with nested types.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-shop", version = 7)]
+pub struct ShopSession {
+    pub user_id: Option<u64>,
+    pub name: BoundedString<24>,
+    pub theme: Theme,
+    pub cart: BoundedVec<CartLine, 10>,
+    pub locale: BoundedString<8>,
+    pub last_seen: i64,
+    pub flags: (bool, bool),
+}
+
+/// A session whose maximum cookie is exactly the 4096-byte browser limit:
+/// 10 (name) + base64url(27 header + 3002 blob + 3 pad + 32 tag = 3064 bytes)
+/// = 10 + 4086 = 4096. A test pins this, so edits keep it at the limit.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-big", version = 1)]
+pub struct AtBudget {
+    pub blob: BoundedString<3000>,
+    pub pad: [u8; 3],
+}
+
+/// A 32-byte secret for tests (never use a constant secret in production).
+pub fn secret(byte: u8) -> [u8; 32] {
+    [byte; 32]
+}
+
+/// The key derived from [`secret`].
+pub fn key(byte: u8) -> Key {
+    Key::from_secret(&secret(byte)).expect("32-byte secret")
+}
+
+/// A config on a manual clock at [`T0_MS`], signing with `key(1)`.
+pub fn config_with_clock<T: CookieSession>() -> (SessionConfig<T>, ManualClock) {
+    let clock = ManualClock::new(T0_MS);
+    let config = SessionConfig::<T>::builder(key(1))
+        .clock(clock.clone())
+        .build()
+        .expect("valid config");
+    (config, clock)
+}
+
+/// The `name=value` pair of a `Set-Cookie` header value.
+pub fn cookie_pair(set_cookie: &HeaderValue) -> String {
+    let text = set_cookie.to_str().expect("ASCII Set-Cookie");
+    text.split(';').next().expect("a pair").to_owned()
+}
+
+/// The value part of a `Set-Cookie` header value.
+pub fn cookie_value(set_cookie: &HeaderValue) -> String {
+    let pair = cookie_pair(set_cookie);
+    pair.split_once('=').expect("name=value").1.to_owned()
+}
+
+/// Request headers carrying one `Cookie: name=value`.
+pub fn request_with_cookie(name: &str, value: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        COOKIE,
+        HeaderValue::try_from(format!("{name}={value}")).expect("valid header"),
+    );
+    headers
+}
+
+/// Stores `session` and returns the single `Set-Cookie` it produced, if any.
+pub fn store<T: CookieSession>(
+    config: &SessionConfig<T>,
+    session: &Session<T>,
+) -> Option<HeaderValue> {
+    let mut headers = HeaderMap::new();
+    config.store(session, &mut headers).expect("store succeeds");
+    let mut all = headers.get_all(SET_COOKIE).iter();
+    let first = all.next().cloned();
+    assert!(all.next().is_none(), "at most one Set-Cookie per session");
+    first
+}
+
+/// A valid cookie value for `data`, issued by `config` now.
+pub fn issue<T: CookieSession>(config: &SessionConfig<T>, data: T) -> String {
+    let mut session = Session::<T>::new();
+    session.set(data);
+    cookie_value(&store(config, &session).expect("a new session is written"))
+}
