@@ -54,7 +54,9 @@ impl Peer for AxumSigned {
         headers.insert(COOKIE, HeaderValue::from_str(cookie_header)?);
         // `from_headers` verifies every cookie in the header up front.
         let jar = SignedCookieJar::from_headers(&headers, self.key.clone());
-        let cookie = jar.get(COOKIE_NAME).ok_or("cookie missing or not verified")?;
+        let cookie = jar
+            .get(COOKIE_NAME)
+            .ok_or("cookie missing or not verified")?;
         Ok(serde_json::from_str(cookie.value())?)
     }
 }

@@ -60,7 +60,9 @@ pub trait Peer {
 /// The `name=value` part of a `Set-Cookie` header value: what a browser stores, counts
 /// against its 4096-byte limit, and sends back.
 pub fn cookie_pair(set_cookie: &str) -> &str {
-    set_cookie.split_once(';').map_or(set_cookie, |(pair, _)| pair)
+    set_cookie
+        .split_once(';')
+        .map_or(set_cookie, |(pair, _)| pair)
 }
 
 /// Build the `Cookie` request header a browser would send back for these `Set-Cookie`s.
@@ -94,6 +96,11 @@ pub fn check_round_trip<P: Peer, T: Shape>(peer: &P, session: &T) -> String {
     let back: T = peer
         .decode(&header)
         .unwrap_or_else(|e| panic!("{}: decode failed: {e}", peer.label()));
-    assert_eq!(&back, session, "{}: round trip changed the session", peer.label());
+    assert_eq!(
+        &back,
+        session,
+        "{}: round trip changed the session",
+        peer.label()
+    );
     set_cookie
 }

@@ -158,7 +158,9 @@ fn csrf() -> [u8; 32] {
 
 /// Node mirrors this: `[100000 + i * 7919, (i % 5) + 1]`.
 fn cart(len: u32) -> Vec<(u32, u16)> {
-    (0..len).map(|i| (100_000 + i * 7_919, (i % 5) as u16 + 1)).collect()
+    (0..len)
+        .map(|i| (100_000 + i * 7_919, (i % 5) as u16 + 1))
+        .collect()
 }
 
 /// The small fixture.

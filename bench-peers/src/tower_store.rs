@@ -175,9 +175,7 @@ impl Peer for TowerCookieStore {
     }
 
     fn decode<T: Shape>(&self, cookie_header: &str) -> Result<T, PeerError> {
-        let mut req = Request::builder()
-            .header(COOKIE, cookie_header)
-            .body(())?;
+        let mut req = Request::builder().header(COOKIE, cookie_header).body(())?;
         req.extensions_mut().insert(GetFields(T::FIELDS));
         let mut response = self.call(req)?;
         let GotFields(values) = response

@@ -56,13 +56,11 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
         CookieContentSecurity::Signed => ActixSession::signed(),
         CookieContentSecurity::Private => ActixSession::private(),
     };
-    let middleware = SessionMiddleware::builder(
-        CookieSessionStore::default(),
-        Key::from(&MASTER_KEY),
-    )
-    .cookie_name(COOKIE_NAME.to_owned())
-    .cookie_content_security(security)
-    .build();
+    let middleware =
+        SessionMiddleware::builder(CookieSessionStore::default(), Key::from(&MASTER_KEY))
+            .cookie_name(COOKIE_NAME.to_owned())
+            .cookie_content_security(security)
+            .build();
     let app = test::init_service(
         App::new()
             .wrap(middleware)
@@ -73,7 +71,8 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
     .await;
 
     // Middleware writes, mirror reads.
-    let response = test::call_service(&app, test::TestRequest::get().uri("/write").to_request()).await;
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/write").to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response
         .headers()
@@ -104,7 +103,10 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
 #[test]
 fn mirror_matches_the_real_middleware() {
     actix_web::rt::System::new().block_on(async {
-        for security in [CookieContentSecurity::Signed, CookieContentSecurity::Private] {
+        for security in [
+            CookieContentSecurity::Signed,
+            CookieContentSecurity::Private,
+        ] {
             agree_with_middleware(small(), security).await;
             agree_with_middleware(medium(), security).await;
             agree_with_middleware(large(), security).await;

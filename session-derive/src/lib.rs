@@ -1,10 +1,10 @@
 //! Derive macros for `session-runtime`. Depend on `session-runtime` (which
 //! re-exports them), not on this crate.
 //!
-//! The stages follow thiserror's layout: [`attr`] parses `#[session(...)]`,
-//! [`ast`] checks the shape of the input, [`valid`] enforces the cookie rules,
-//! [`expand`] and [`max_len`] generate code, [`fallback`] keeps one mistake
-//! from cascading into many errors.
+//! The stages follow thiserror's layout: `attr` parses `#[session(...)]`,
+//! `ast` checks the shape of the input, `valid` enforces the cookie rules,
+//! `expand` and `max_len` generate code, `fallback` keeps one mistake from
+//! cascading into many errors.
 #![forbid(unsafe_code)]
 
 mod ast;

@@ -492,7 +492,8 @@ mod tests {
 
     #[test]
     fn truncating_respects_char_boundaries() {
-        assert_eq!(BoundedString::<4>::truncating("añob").as_str(), "añ");
+        assert_eq!(BoundedString::<4>::truncating("añob").as_str(), "año");
+        assert_eq!(BoundedString::<2>::truncating("añob").as_str(), "a");
         assert_eq!(BoundedString::<0>::truncating("x").as_str(), "");
     }
 }

@@ -53,7 +53,9 @@ fn main() {
     body("large", &large());
 
     println!();
-    println!("Cookie sizes (bytes; name+value is what counts against the {BROWSER_LIMIT}-byte limit):");
+    println!(
+        "Cookie sizes (bytes; name+value is what counts against the {BROWSER_LIMIT}-byte limit):"
+    );
     println!(
         "| {:<28} | {:<6} | {:>10} | {:>10} | verdict |",
         "peer", "shape", "name+value", "Set-Cookie"
