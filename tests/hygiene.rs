@@ -31,6 +31,23 @@ enum Inner {
     B(u8, ::session_runtime::BoundedVec<u16, 2>),
 }
 
+#[derive(
+    ::session_runtime::CookieSession,
+    ::serde::Serialize,
+    ::serde::Deserialize,
+    ::core::default::Default,
+)]
+#[session(name = "__Host-hygiene", version = 5, same_site = "Strict", migrate_from = Hygienic)]
+struct HygienicNext {
+    id: ::core::option::Option<u64>,
+}
+
+impl ::core::convert::From<Hygienic> for HygienicNext {
+    fn from(old: Hygienic) -> Self {
+        HygienicNext { id: old.id }
+    }
+}
+
 #[test]
 fn derive_needs_no_prelude() {
     let mut session = <Hygienic as ::core::default::Default>::default();

@@ -51,3 +51,34 @@ fn compiles_under_strict_lints() {
     assert_eq!(Unused::MAX_COOKIE_LEN, 7 + 86);
     const { assert!(LintSession::MAX_COOKIE_LEN < 4096) };
 }
+
+/// The previous version of [`Migrating`].
+#[derive(CookieSession, Serialize, Deserialize, Default)]
+#[session(name = "__Host-mig", version = 1, encrypted)]
+pub struct MigratingV1 {
+    count: u8,
+}
+
+/// An encrypted session with a migration, under the same strict lints.
+#[derive(CookieSession, Serialize, Deserialize, Default)]
+#[session(name = "__Host-mig", version = 2, encrypted, migrate_from = MigratingV1)]
+pub struct Migrating {
+    count: u16,
+}
+
+impl From<MigratingV1> for Migrating {
+    fn from(old: MigratingV1) -> Self {
+        Migrating {
+            count: u16::from(old.count),
+        }
+    }
+}
+
+#[test]
+fn encrypted_and_migrating_sessions_compile_under_strict_lints() {
+    assert_eq!(
+        Migrating::MAX_COOKIE_LEN,
+        session_runtime::max_cookie_len_encrypted(10, 3)
+    );
+    assert_eq!(Migrating::from(MigratingV1 { count: 3 }).count(), &3);
+}

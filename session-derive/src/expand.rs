@@ -2,6 +2,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned as _;
 use syn::{Data, DeriveInput, Fields, Path};
 
 use crate::ast::{session_struct, SessionStruct};
@@ -52,6 +53,35 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     let schema_hash = fields_schema_hash(krate, "session", fields);
     let attributes = cookie_attributes(krate, &valid.cookie);
     let accessors = accessors(session);
+    let max_cookie_len_fn = if valid.encrypted {
+        quote!(max_cookie_len_encrypted)
+    } else {
+        quote!(max_cookie_len)
+    };
+    let encrypted = if valid.encrypted {
+        quote! { const ENCRYPTED: bool = true; }
+    } else {
+        TokenStream::new()
+    };
+    let migration = valid
+        .migrate_from
+        .as_ref()
+        .map(|older| migration(krate, older))
+        .unwrap_or_default();
+    let migration_check = valid
+        .migrate_from
+        .as_ref()
+        .map(|older| migration_check(krate, ident, older))
+        .unwrap_or_default();
+    let encryption_check = if valid.encrypted {
+        let spanned_krate = respan(krate.to_token_stream(), ident.span());
+        quote_spanned! {ident.span()=>
+            #[allow(unused_qualifications)]
+            const _: () = #spanned_krate::__private::require_encryption_feature(#type_name);
+        }
+    } else {
+        TokenStream::new()
+    };
     // Every token of the check, including the runtime path, carries the struct
     // name's span: rustc points a failed const evaluation at the whole call, and
     // a call made of mixed-origin spans would be reported at the derive instead.
@@ -86,14 +116,83 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                 );
                 const BUDGET: usize = #budget;
                 const MAX_PAYLOAD_LEN: usize = <#ident as #krate::__private::MaxEncodedLen>::MAX_ENCODED_LEN;
-                const MAX_COOKIE_LEN: usize = #krate::__private::max_cookie_len(
+                const MAX_COOKIE_LEN: usize = #krate::__private::#max_cookie_len_fn(
                     #name.len(),
                     <#ident as #krate::__private::CookieSession>::MAX_PAYLOAD_LEN,
                 );
                 #attributes
+                #encrypted
+                #migration
             }
         };
+        #encryption_check
+        #migration_check
         #budget_check
+    }
+}
+
+/// The `migrate_from = Older` hooks: accept `Older`'s cookies (and, through
+/// it, older ones) and convert them with `From<Older>`. The compile-time check
+/// is spanned at the `Older` tokens.
+fn migration(krate: &Path, older: &syn::Type) -> TokenStream {
+    let span = older.span();
+    // Spanned at the `Older` tokens: a missing `CookieSession` or `From` impl is
+    // reported there, once.
+    let spanned_krate = respan(krate.to_token_stream(), span);
+    let older_session =
+        quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
+    // The whole hook is spanned at `Older`, so a missing `From<Older>` impl is
+    // one error, pointing there.
+    let decode_older = quote_spanned! {span=>
+        fn __decode_older(
+            version: u16,
+            payload: &[u8],
+        ) -> #spanned_krate::__private::Result<Self, #spanned_krate::__private::Rejection> {
+            match #older_session::__decode_version(version, payload) {
+                #spanned_krate::__private::Result::Ok(older) => #spanned_krate::__private::Result::Ok(
+                    #spanned_krate::__private::convert_migrated::<#older, Self>(older),
+                ),
+                #spanned_krate::__private::Result::Err(reason) => #spanned_krate::__private::Result::Err(reason),
+            }
+        }
+    };
+    quote! {
+        fn __older_fingerprint(version: u16) -> #krate::__private::Option<u64> {
+            #older_session::__fingerprint_for(version)
+        }
+        #decode_older
+        fn __max_cookie_len_any_version() -> usize {
+            #krate::__private::max(
+                <Self as #krate::__private::CookieSession>::MAX_COOKIE_LEN,
+                #older_session::__max_cookie_len_any_version(),
+            )
+        }
+    }
+}
+
+/// The free `const _` item that checks a `migrate_from` pair at compile time
+/// (an associated const would never be evaluated).
+fn migration_check(krate: &Path, ident: &syn::Ident, older: &syn::Type) -> TokenStream {
+    let span = older.span();
+    let spanned_krate = respan(krate.to_token_stream(), span);
+    let newer_name = ident.to_string();
+    let older_name = quote!(#older).to_string().replace(' ', "");
+    let older_session =
+        quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
+    let newer_session =
+        quote_spanned! {span=> <#ident as #spanned_krate::__private::CookieSession> };
+    quote_spanned! {span=>
+        #[allow(unused_qualifications)]
+        const _: () = #spanned_krate::__private::assert_migration(
+            #newer_name,
+            #newer_session::NAME,
+            #newer_session::VERSION,
+            #newer_session::ENCRYPTED,
+            #older_name,
+            #older_session::NAME,
+            #older_session::VERSION,
+            #older_session::ENCRYPTED,
+        );
     }
 }
 

@@ -19,6 +19,8 @@ pub(crate) struct ValidAttrs {
     pub budget: usize,
     pub krate: Path,
     pub cookie: CookieAttrs,
+    pub encrypted: bool,
+    pub migrate_from: Option<syn::Type>,
 }
 
 pub(crate) struct CookieAttrs {
@@ -121,6 +123,8 @@ pub(crate) fn validate(
         budget: attrs.budget.map_or(BROWSER_COOKIE_LIMIT, |b| b.value),
         krate: runtime_path(attrs.krate),
         cookie,
+        encrypted: attrs.encrypted.is_some_and(|e| e.value),
+        migrate_from: attrs.migrate_from,
     })
 }
 

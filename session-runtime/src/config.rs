@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -14,7 +14,7 @@ use crate::cookie::{cookie_values, render_attributes, AttributeError, CookieAttr
 use crate::key::{Key, KeyId};
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Origin, Session, WriteReason};
-use crate::wire::{self, Header, Signer, FORMAT_HMAC_SHA256, HEADER_LEN, MAX_RAW_LEN, TAG_LEN};
+use crate::wire::{self, Header, Protection, MAX_RAW_LEN};
 use crate::CookieSession;
 
 /// Browsers keep a cookie only if `len(name) + len(value) <= 4096`
@@ -85,6 +85,9 @@ pub enum StoreError {
     },
     /// serde refused the value (e.g. a custom `Serialize` returned an error).
     Serialize(String),
+    /// The operating system's random generator failed to provide a nonce
+    /// (encrypted sessions only).
+    Randomness,
 }
 
 impl fmt::Display for StoreError {
@@ -100,6 +103,7 @@ impl fmt::Display for StoreError {
                  a hand-written MaxEncodedLen impl understates its size"
             ),
             StoreError::Serialize(reason) => write!(f, "session failed to serialize: {reason}"),
+            StoreError::Randomness => f.write_str("no randomness available for the session cookie's nonce"),
         }
     }
 }
@@ -143,13 +147,31 @@ impl std::error::Error for StoreError {}
 /// assert_eq!(again.pending_write(), None); // untouched: no Set-Cookie
 /// ```
 pub struct SessionConfig<T> {
-    inner: Arc<Inner>,
-    _session: PhantomData<fn() -> T>,
+    inner: Arc<Inner<T>>,
 }
 
-struct Inner {
-    /// `signers[0]` signs; all of them verify.
-    signers: Vec<Signer>,
+/// An application check run on every authentic cookie (see
+/// [`SessionConfigBuilder::revocation_check`]).
+type RevocationCheck<T> = Box<dyn Fn(&T, &CookieMeta) -> bool + Send + Sync>;
+
+/// Facts about an authentic cookie, for [`SessionConfigBuilder::revocation_check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieMeta {
+    /// When the session started (first issue or last [`Session::renew`]).
+    pub created_at: SystemTime,
+    /// When this cookie was written.
+    pub issued_at: SystemTime,
+    /// The key that authenticated it.
+    pub key_id: KeyId,
+    /// The schema version it was written with (older than the current one
+    /// when it is being migrated).
+    pub version: u16,
+}
+
+struct Inner<T> {
+    /// Current key first: it signs (or encrypts); all keys verify.
+    protection: Protection,
     idle_ms: u64,
     absolute_ms: u64,
     refresh_ms: u64,
@@ -158,13 +180,13 @@ struct Inner {
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     attribute_suffix: String,
     clock: Arc<dyn Clock>,
+    revocation: Option<RevocationCheck<T>>,
 }
 
 impl<T> Clone for SessionConfig<T> {
     fn clone(&self) -> Self {
         SessionConfig {
             inner: Arc::clone(&self.inner),
-            _session: PhantomData,
         }
     }
 }
@@ -173,8 +195,9 @@ impl<T: CookieSession> fmt::Debug for SessionConfig<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
             .field("name", &T::NAME)
-            .field("current_key", &self.inner.signers[0].key_id)
-            .field("previous_keys", &(self.inner.signers.len() - 1))
+            .field("current_key", &self.inner.protection.current_key_id())
+            .field("encrypted", &T::ENCRYPTED)
+            .field("revocation_check", &self.inner.revocation.is_some())
             .field("idle_timeout", &self.idle_timeout())
             .field("absolute_timeout", &self.absolute_timeout())
             .field("attributes", &self.inner.attributes)
@@ -193,6 +216,7 @@ pub struct SessionConfigBuilder<T> {
     skew: Duration,
     attributes: CookieAttributes,
     clock: Arc<dyn Clock>,
+    revocation: Option<RevocationCheck<T>>,
     _session: PhantomData<fn() -> T>,
 }
 
@@ -249,6 +273,50 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         self
     }
 
+    /// Runs `still_valid` on every authentic, unexpired cookie after it is
+    /// decoded; returning `false` refuses it with [`Rejection::Revoked`] (a fresh
+    /// session). Use it for "log out everywhere": keep a per-user epoch or
+    /// generation on the server and compare it with the session's start.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, RwLock};
+    /// use std::time::SystemTime;
+    /// use serde::{Deserialize, Serialize};
+    /// use session_runtime::{CookieSession, Key, SessionConfig};
+    ///
+    /// #[derive(CookieSession, Serialize, Deserialize, Default)]
+    /// #[session(name = "__Host-app", version = 1)]
+    /// struct AppSession {
+    ///     user_id: Option<u64>,
+    /// }
+    ///
+    /// // user id -> "sessions started before this instant are revoked"
+    /// let logged_out_at: Arc<RwLock<HashMap<u64, SystemTime>>> = Default::default();
+    /// let revocations = Arc::clone(&logged_out_at);
+    /// let config = SessionConfig::<AppSession>::builder(Key::from_secret(&[9; 32]).unwrap())
+    ///     .revocation_check(move |session, cookie| match session.user_id() {
+    ///         Some(user) => revocations
+    ///             .read()
+    ///             .unwrap()
+    ///             .get(user)
+    ///             .is_none_or(|cutoff| cookie.created_at > *cutoff),
+    ///         None => true,
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// // "Log out everywhere" for user 42:
+    /// logged_out_at.write().unwrap().insert(42, SystemTime::now());
+    /// # let _ = config;
+    /// ```
+    pub fn revocation_check(
+        mut self,
+        still_valid: impl Fn(&T, &CookieMeta) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.revocation = Some(Box::new(still_valid));
+        self
+    }
+
     /// Validates and freezes the configuration.
     pub fn build(self) -> Result<SessionConfig<T>, ConfigError> {
         self.attributes
@@ -267,20 +335,18 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 "refresh_after must be shorter than the idle timeout, or active sessions would expire",
             ));
         }
-        let mut signers = Vec::with_capacity(1 + self.previous.len());
-        for key in core::iter::once(&self.current).chain(&self.previous) {
-            if signers
-                .iter()
-                .any(|signer: &Signer| signer.key_id == key.id())
-            {
+        let keys: Vec<&Key> = core::iter::once(&self.current)
+            .chain(&self.previous)
+            .collect();
+        for (index, key) in keys.iter().enumerate() {
+            if keys[..index].iter().any(|earlier| earlier.id() == key.id()) {
                 return Err(ConfigError::DuplicateKeyId(key.id()));
             }
-            signers.push(Signer::new(key, T::NAME));
         }
         let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Ok(SessionConfig {
             inner: Arc::new(Inner {
-                signers,
+                protection: Protection::new(T::ENCRYPTED, &keys, T::NAME),
                 idle_ms: millis(self.idle),
                 absolute_ms: millis(self.absolute),
                 refresh_ms: millis(refresh),
@@ -288,8 +354,8 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 attribute_suffix: render_attributes(&self.attributes),
                 attributes: self.attributes,
                 clock: self.clock,
+                revocation: self.revocation,
             }),
-            _session: PhantomData,
         })
     }
 }
@@ -308,6 +374,7 @@ impl<T: CookieSession> SessionConfig<T> {
             skew: DEFAULT_MAX_CLOCK_SKEW,
             attributes: T::ATTRIBUTES,
             clock: Arc::new(SystemClock),
+            revocation: None,
             _session: PhantomData,
         }
     }
@@ -336,6 +403,15 @@ impl<T: CookieSession> SessionConfig<T> {
     /// the compile-time maximum, never above the budget or the browser limit.
     pub fn cookie_len_limit(&self) -> usize {
         T::MAX_COOKIE_LEN.min(T::BUDGET).min(BROWSER_COOKIE_LIMIT)
+    }
+
+    /// The longest value accepted on load: older versions reachable by
+    /// migration may have had larger bounds, never beyond the browser limit.
+    fn max_incoming_value_len(&self) -> usize {
+        T::__max_cookie_len_any_version()
+            .max(self.cookie_len_limit())
+            .min(BROWSER_COOKIE_LIMIT)
+            .saturating_sub(T::NAME.len())
     }
 
     fn now_ms(&self) -> u64 {
@@ -385,25 +461,40 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     fn open_at(&self, value: &[u8], now: u64) -> Result<Session<T>, Rejection> {
-        let max_value_len = self.cookie_len_limit().saturating_sub(T::NAME.len());
         let mut buf = [0u8; MAX_RAW_LEN];
-        let opened = wire::open(value, max_value_len, &self.inner.signers, &mut buf)?;
+        let opened = self
+            .inner
+            .protection
+            .open(value, self.max_incoming_value_len(), &mut buf)?;
         let header = opened.header;
-        if header.version != T::VERSION {
-            return Err(Rejection::WrongVersion {
-                found: header.version,
-                expected: T::VERSION,
-            });
-        }
-        if header.fingerprint != T::SCHEMA_FINGERPRINT {
+        let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
+            found: header.version,
+            expected: T::VERSION,
+        })?;
+        if header.fingerprint != expected {
             return Err(Rejection::SchemaMismatch {
                 found: header.fingerprint,
-                expected: T::SCHEMA_FINGERPRINT,
+                expected,
             });
         }
         self.check_times(&header, now)?;
-        let data = decode_payload::<T>(opened.payload)?;
-        let status = if opened.signer_index == 0 {
+        let data = T::__decode_version(header.version, opened.payload)?;
+        if let Some(still_valid) = &self.inner.revocation {
+            let meta = CookieMeta {
+                created_at: UNIX_EPOCH + Duration::from_millis(header.created_ms),
+                issued_at: UNIX_EPOCH + Duration::from_millis(header.issued_ms),
+                key_id: header.key_id,
+                version: header.version,
+            };
+            if !still_valid(&data, &meta) {
+                return Err(Rejection::Revoked);
+            }
+        }
+        let status = if header.version != T::VERSION {
+            LoadStatus::Migrated {
+                from: header.version,
+            }
+        } else if opened.key_index == 0 {
             LoadStatus::Valid
         } else {
             LoadStatus::ValidPreviousKey
@@ -413,7 +504,7 @@ impl<T: CookieSession> SessionConfig<T> {
             created_ms: header.created_ms,
             issued_ms: header.issued_ms,
             header_bytes: opened.header_bytes,
-            tag: opened.tag,
+            seal: opened.seal,
         };
         Ok(Session::loaded(data, status, origin, refresh))
     }
@@ -454,23 +545,33 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         let now = self.now_ms();
         let origin = session.origin.filter(|_| !session.starts_over());
-        let created_ms = origin.map_or(now, |origin| origin.created_ms);
+        let created_ms = match (origin, session.origin) {
+            (Some(kept), _) => kept.created_ms,
+            // A renewed or restarted session gets a strictly later start than
+            // the cookie it replaces, so the new cookie differs from the old
+            // one even within the same millisecond (fixation defence).
+            (None, Some(replaced)) => now.max(replaced.created_ms + 1),
+            (None, None) => now,
+        };
+        let issued_ms = now.max(created_ms);
+        let protection = &self.inner.protection;
         let mut raw = [0u8; MAX_RAW_LEN];
-        let payload_len = serialize_payload(&**session, &mut raw)?;
-        let payload = &raw[HEADER_LEN..HEADER_LEN + payload_len];
+        let payload_len = serialize_payload(protection, &**session, &mut raw)?;
         let rewrite_is_optional = reason == WriteReason::Changed
             && !session.refresh
             && *session.status() == LoadStatus::Valid;
         if rewrite_is_optional {
             if let Some(origin) = origin {
-                // Same key, same header: an equal tag means the payload bytes
+                // Same key, same header: an equal seal means the payload bytes
                 // are equal, so the browser's cookie is already right.
-                if self.inner.signers[0].tag(&origin.header_bytes, payload) == origin.tag {
+                let offset = protection.payload_offset();
+                let payload = &raw[offset..offset + payload_len];
+                if protection.seals_equal(&origin.header_bytes, &origin.seal, payload) {
                     return Ok(None);
                 }
             }
         }
-        let value_len = self.seal(&mut raw, payload_len, created_ms, now);
+        let value_len = self.seal(&mut raw, payload_len, created_ms, issued_ms)?;
         let value = &raw[..value_len];
         self.render_set_cookie(value, created_ms, now).map(Some)
     }
@@ -504,8 +605,8 @@ impl<T: CookieSession> SessionConfig<T> {
     pub fn encode(&self, data: &T) -> Result<String, StoreError> {
         let now = self.now_ms();
         let mut raw = [0u8; MAX_RAW_LEN];
-        let payload_len = serialize_payload(data, &mut raw)?;
-        let value_len = self.seal(&mut raw, payload_len, now, now);
+        let payload_len = serialize_payload(&self.inner.protection, data, &mut raw)?;
+        let value_len = self.seal(&mut raw, payload_len, now, now)?;
         let value = &raw[..value_len];
         let mut out = String::with_capacity(wire::base64url_len(value.len()));
         wire::encode_into(value, &mut out);
@@ -513,30 +614,28 @@ impl<T: CookieSession> SessionConfig<T> {
         Ok(out)
     }
 
-    /// Writes the header before and the tag after the payload already in
-    /// `raw[HEADER_LEN..]`; returns the envelope length.
+    /// Seals the payload already in place (see [`serialize_payload`]) under a
+    /// fresh header; returns the envelope length.
     fn seal(
         &self,
         raw: &mut [u8; MAX_RAW_LEN],
         payload_len: usize,
         created_ms: u64,
         now: u64,
-    ) -> usize {
-        let signer = &self.inner.signers[0];
+    ) -> Result<usize, StoreError> {
+        let protection = &self.inner.protection;
         let header = Header {
-            format: FORMAT_HMAC_SHA256,
-            key_id: signer.key_id,
+            format: protection.format(),
+            key_id: protection.current_key_id(),
             version: T::VERSION,
             fingerprint: T::SCHEMA_FINGERPRINT,
             created_ms,
             issued_ms: now,
         }
         .to_bytes();
-        raw[..HEADER_LEN].copy_from_slice(&header);
-        let tag = signer.tag(&header, &raw[HEADER_LEN..HEADER_LEN + payload_len]);
-        let end = HEADER_LEN + payload_len;
-        raw[end..end + TAG_LEN].copy_from_slice(&tag);
-        end + TAG_LEN
+        protection
+            .seal(raw, payload_len, &header)
+            .map_err(|_| StoreError::Randomness)
     }
 
     fn check_budget(&self, value_len: usize) -> Result<(), StoreError> {
@@ -586,13 +685,16 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 }
 
-/// Serializes `data` into `raw[HEADER_LEN..]`, never beyond the type's bound.
+/// Serializes `data` where the protection expects the payload, never beyond
+/// the type's bound; returns the payload length.
 fn serialize_payload<T: CookieSession>(
+    protection: &Protection,
     data: &T,
     raw: &mut [u8; MAX_RAW_LEN],
 ) -> Result<usize, StoreError> {
-    let room = T::MAX_PAYLOAD_LEN.min(MAX_RAW_LEN - HEADER_LEN - TAG_LEN);
-    match postcard::to_slice(data, &mut raw[HEADER_LEN..HEADER_LEN + room]) {
+    let offset = protection.payload_offset();
+    let room = T::MAX_PAYLOAD_LEN.min(MAX_RAW_LEN - offset - protection.trailer_len());
+    match postcard::to_slice(data, &mut raw[offset..offset + room]) {
         Ok(written) => Ok(written.len()),
         Err(postcard::Error::SerializeBufferFull) => Err(StoreError::ExceedsBound {
             max_payload_len: T::MAX_PAYLOAD_LEN,
@@ -603,7 +705,9 @@ fn serialize_payload<T: CookieSession>(
 
 /// Deserializes an authenticated payload; trailing bytes are an error, so a
 /// payload has exactly one meaning.
-fn decode_payload<T: CookieSession>(payload: &[u8]) -> Result<T, Rejection> {
+pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+) -> Result<T, Rejection> {
     match postcard::take_from_bytes::<T>(payload) {
         Ok((data, [])) => Ok(data),
         Ok((_, rest)) => Err(Rejection::Payload {

@@ -13,6 +13,9 @@ use sha2::Sha256;
 const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
 /// HKDF `info` for the cookie MAC key.
 const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
+/// HKDF `info` for the cookie encryption key (feature `encrypted`).
+#[cfg(feature = "encrypted")]
+const INFO_AEAD: &[u8] = b"session-runtime/v1/cookie-aead/aes-256-gcm-siv";
 /// HKDF `info` for the public key id written into every cookie header.
 const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
 
@@ -81,6 +84,8 @@ impl std::error::Error for KeyError {}
 pub struct Key {
     id: KeyId,
     mac_key: [u8; 32],
+    #[cfg(feature = "encrypted")]
+    aead_key: [u8; 32],
 }
 
 impl Key {
@@ -101,9 +106,18 @@ impl Key {
         hkdf.expand(INFO_MAC, &mut mac_key)
             .and_then(|()| hkdf.expand(INFO_KEY_ID, &mut id))
             .expect("HKDF output lengths are fixed and valid");
+        #[cfg(feature = "encrypted")]
+        let aead_key = {
+            let mut aead_key = [0u8; 32];
+            hkdf.expand(INFO_AEAD, &mut aead_key)
+                .expect("HKDF output lengths are fixed and valid");
+            aead_key
+        };
         Ok(Self {
             id: KeyId(id),
             mac_key,
+            #[cfg(feature = "encrypted")]
+            aead_key,
         })
     }
 
@@ -114,6 +128,11 @@ impl Key {
 
     pub(crate) fn mac_key(&self) -> &[u8; 32] {
         &self.mac_key
+    }
+
+    #[cfg(feature = "encrypted")]
+    pub(crate) fn aead_key(&self) -> &[u8; 32] {
+        &self.aead_key
     }
 }
 

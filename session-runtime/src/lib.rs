@@ -35,6 +35,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "encrypted")]
+mod aead;
 mod bounded;
 mod clock;
 mod config;
@@ -44,11 +46,22 @@ mod reject;
 mod session;
 mod size;
 mod wire;
+// Web adapters (features `tower`, `axum`, `actix`): docs/frameworks.md.
+#[cfg(any(feature = "tower", feature = "actix"))]
+mod adapters;
 
+#[cfg(feature = "actix")]
+pub use adapters::actix;
+#[cfg(feature = "axum")]
+pub use adapters::axum;
+#[cfg(feature = "tower")]
+pub use adapters::tower;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub use adapters::{RequestSession, SessionSlot, SessionUnavailable, UnavailableKind};
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ConfigError, SessionConfig, SessionConfigBuilder, StoreError, BROWSER_COOKIE_LIMIT,
+    ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder, StoreError, BROWSER_COOKIE_LIMIT,
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
     MAX_CANDIDATE_COOKIES,
 };
@@ -57,7 +70,10 @@ pub use key::{Key, KeyError, KeyId};
 pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};
 pub use size::MaxEncodedLen;
-pub use wire::{base64url_len, max_cookie_len, HEADER_LEN, TAG_LEN};
+pub use wire::{
+    base64url_len, max_cookie_len, max_cookie_len_encrypted, AEAD_TAG_LEN, FORMAT_AES_256_GCM_SIV,
+    FORMAT_HMAC_SHA256, HEADER_LEN, NONCE_LEN, TAG_LEN,
+};
 
 /// Derives [`CookieSession`] (and [`MaxEncodedLen`]) plus typed accessors on a
 /// struct with named fields. See the crate README for every attribute.
@@ -68,9 +84,14 @@ pub use session_derive::CookieSession;
 #[cfg(feature = "derive")]
 pub use session_derive::MaxEncodedLen;
 
-/// A struct stored in a signed cookie. Implement it with
+/// A struct stored in a signed (or encrypted) cookie. Implement it with
 /// `#[derive(CookieSession)]`, which also proves at compile time that
 /// `MAX_COOKIE_LEN <= BUDGET`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cookie session",
+    label = "`{Self}` does not implement `CookieSession`",
+    note = "add `#[derive(CookieSession)]` and `#[session(name = \"...\", version = N)]` to `{Self}`; a `migrate_from` type must be the previous version of the session, with the same cookie name"
+)]
 pub trait CookieSession:
     serde::Serialize + serde::de::DeserializeOwned + Default + MaxEncodedLen + 'static
 {
@@ -87,10 +108,56 @@ pub trait CookieSession:
     /// Largest postcard encoding of the struct.
     const MAX_PAYLOAD_LEN: usize;
     /// Largest `len(name) + len(value)` of the cookie:
-    /// `len(NAME) + base64url_len(HEADER_LEN + MAX_PAYLOAD_LEN + TAG_LEN)`.
+    /// `len(NAME) + base64url_len(HEADER_LEN + MAX_PAYLOAD_LEN + TAG_LEN)`, or
+    /// with `NONCE_LEN + AEAD_TAG_LEN` in place of `TAG_LEN` when encrypted.
     const MAX_COOKIE_LEN: usize;
     /// Default cookie attributes for this session type.
     const ATTRIBUTES: CookieAttributes = CookieAttributes::SECURE_DEFAULTS;
+    /// Whether cookies are encrypted (AES-256-GCM-SIV, feature `encrypted`)
+    /// rather than only signed: `#[session(encrypted)]`.
+    const ENCRYPTED: bool = false;
+
+    /// The fingerprint expected for a cookie of `version`: this type's, or an
+    /// older type's reached through `migrate_from`. Generated; do not override.
+    #[doc(hidden)]
+    fn __fingerprint_for(version: u16) -> Option<u64> {
+        if version == Self::VERSION {
+            Some(Self::SCHEMA_FINGERPRINT)
+        } else {
+            Self::__older_fingerprint(version)
+        }
+    }
+
+    /// `migrate_from` hook: the older type's [`__fingerprint_for`](Self::__fingerprint_for).
+    #[doc(hidden)]
+    fn __older_fingerprint(_version: u16) -> Option<u64> {
+        None
+    }
+
+    /// Decodes an authentic payload of `version`, migrating older versions.
+    #[doc(hidden)]
+    fn __decode_version(version: u16, payload: &[u8]) -> Result<Self, Rejection> {
+        if version == Self::VERSION {
+            config::decode_payload(payload)
+        } else {
+            Self::__decode_older(version, payload)
+        }
+    }
+
+    /// `migrate_from` hook: decode with the older type, then convert with `From`.
+    #[doc(hidden)]
+    fn __decode_older(version: u16, _payload: &[u8]) -> Result<Self, Rejection> {
+        Err(Rejection::WrongVersion {
+            found: version,
+            expected: Self::VERSION,
+        })
+    }
+
+    /// The longest cookie of this type or of any older type it migrates from.
+    #[doc(hidden)]
+    fn __max_cookie_len_any_version() -> usize {
+        Self::MAX_COOKIE_LEN
+    }
 }
 
 /// Support for the derive's generated code. Not public API: it changes without
@@ -98,14 +165,101 @@ pub trait CookieSession:
 #[doc(hidden)]
 pub mod __private {
     pub use crate::cookie::{CookieAttributes, SameSite};
+    pub use crate::reject::Rejection;
     pub use crate::size::{
         add, max, mul, schema_hash_bytes, schema_hash_leaf, schema_hash_u64, varint_len,
         MaxEncodedLen, SCHEMA_HASH_SEED,
     };
-    pub use crate::wire::max_cookie_len;
+    pub use crate::wire::{max_cookie_len, max_cookie_len_encrypted};
     pub use crate::CookieSession;
-    pub use core::option::Option::{None, Some};
+    pub use core::convert::From;
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result;
     pub use std::borrow::Cow;
+
+    /// Converts a session decoded with an older type (`migrate_from`); the
+    /// `From` bound is stated here so a missing impl is reported once.
+    pub fn convert_migrated<Older, Newer: From<Older>>(older: Older) -> Newer {
+        Newer::from(older)
+    }
+
+    /// Fails compilation when a session asks for `encrypted` but the runtime
+    /// was built without the `encrypted` feature.
+    pub const fn require_encryption_feature(type_name: &str) {
+        if cfg!(feature = "encrypted") {
+            return;
+        }
+        let mut message = ConstMessage::new();
+        message.push_str("session `");
+        message.push_str(type_name);
+        message.push_str(
+            "` is `#[session(encrypted)]`, but session-runtime was built without its `encrypted` \
+             feature; add `features = [\"encrypted\"]` to the session-runtime dependency",
+        );
+        panic!("{}", message.as_str());
+    }
+
+    /// Fails compilation unless `older` can migrate into `newer`: same cookie
+    /// name, same protection, strictly older version.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn assert_migration(
+        newer: &str,
+        newer_name: &str,
+        newer_version: u16,
+        newer_encrypted: bool,
+        older: &str,
+        older_name: &str,
+        older_version: u16,
+        older_encrypted: bool,
+    ) {
+        let mut message = ConstMessage::new();
+        message.push_str("`migrate_from`: `");
+        message.push_str(older);
+        if older_version >= newer_version {
+            message.push_str("` has version ");
+            message.push_number(older_version as usize);
+            message.push_str(", which is not older than version ");
+            message.push_number(newer_version as usize);
+            message.push_str(" of `");
+            message.push_str(newer);
+            message.push_str("`; each session version must be unique and increase");
+            panic!("{}", message.as_str());
+        }
+        if !bytes_equal(newer_name.as_bytes(), older_name.as_bytes()) {
+            message.push_str("` uses the cookie name `");
+            message.push_str(older_name);
+            message.push_str("` but `");
+            message.push_str(newer);
+            message.push_str("` uses `");
+            message.push_str(newer_name);
+            message.push_str(
+                "`; the MAC binds a cookie to its name, so a migration needs the same name",
+            );
+            panic!("{}", message.as_str());
+        }
+        if newer_encrypted != older_encrypted {
+            message.push_str("` and `");
+            message.push_str(newer);
+            message.push_str(
+                "` differ in `encrypted`; a migration cannot change how cookies are protected",
+            );
+            panic!("{}", message.as_str());
+        }
+    }
+
+    const fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
 
     /// Fails compilation (when evaluated in a free `const _: () = ...;` item)
     /// if the session's largest cookie exceeds its budget, with both numbers.

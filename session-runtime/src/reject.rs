@@ -9,7 +9,8 @@ use crate::key::KeyId;
 /// cookie yields a fresh default session whose [`LoadStatus`](crate::LoadStatus)
 /// carries this reason, so the application can log tampering or expiry.
 ///
-/// The variants appear in the order the decoder checks them.
+/// The variants appear in the order the decoder checks them (`Revoked` runs
+/// after decoding, `Payload` is the decoding itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
@@ -74,6 +75,9 @@ pub enum Rejection {
     },
     /// The header's timestamps contradict each other (start after issue).
     InconsistentTimestamps,
+    /// Authentic and unexpired, but the application's revocation check
+    /// refused it (e.g. the user logged out everywhere).
+    Revoked,
     /// Authentic, but the payload does not decode as the session type (this
     /// points at a bug or a hand-written serializer, never at an attacker).
     Payload {
@@ -99,6 +103,7 @@ impl Rejection {
             Rejection::AbsoluteExpired { .. } => "absolute_expired",
             Rejection::IdleExpired { .. } => "idle_expired",
             Rejection::InconsistentTimestamps => "inconsistent_timestamps",
+            Rejection::Revoked => "revoked",
             Rejection::Payload { .. } => "payload",
         }
     }
@@ -166,6 +171,7 @@ impl fmt::Display for Rejection {
                 )
             }
             Rejection::InconsistentTimestamps => f.write_str("cookie timestamps are inconsistent"),
+            Rejection::Revoked => f.write_str("session revoked by the application"),
             Rejection::Payload { reason } => {
                 write!(f, "authentic cookie failed to decode: {reason}")
             }

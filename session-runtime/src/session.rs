@@ -5,7 +5,7 @@ use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::reject::Rejection;
-use crate::wire::{HEADER_LEN, TAG_LEN};
+use crate::wire::{Seal, HEADER_LEN};
 
 /// How the request's cookie was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,13 @@ pub enum LoadStatus {
     /// The cookie verified with a previous key; it is re-issued with the current
     /// key when the response is stored.
     ValidPreviousKey,
+    /// The cookie was written by an older version of the session and converted
+    /// through `#[session(migrate_from = ...)]`; it is re-issued as the current
+    /// version when the response is stored.
+    Migrated {
+        /// The version found in the cookie.
+        from: u16,
+    },
     /// The cookie was refused: a fresh session, and here is why.
     Rejected(Rejection),
 }
@@ -32,6 +39,8 @@ pub enum WriteReason {
     Renewed,
     /// The cookie verified with a previous key and is re-signed with the current one.
     Rekeyed,
+    /// The cookie was migrated from an older session version.
+    Migrated,
     /// The cookie is older than the refresh interval; re-issued to keep the idle
     /// timeout rolling.
     Refreshed,
@@ -45,7 +54,7 @@ pub(crate) struct Origin {
     pub created_ms: u64,
     pub issued_ms: u64,
     pub header_bytes: [u8; HEADER_LEN],
-    pub tag: [u8; TAG_LEN],
+    pub seal: Seal,
 }
 
 /// The typed session of one request: your struct plus what the runtime needs to
@@ -173,6 +182,9 @@ impl<T> Session<T> {
         }
         if self.renew {
             return Some(WriteReason::Renewed);
+        }
+        if matches!(self.status, LoadStatus::Migrated { .. }) {
+            return Some(WriteReason::Migrated);
         }
         if matches!(self.status, LoadStatus::ValidPreviousKey) {
             return Some(WriteReason::Rekeyed);

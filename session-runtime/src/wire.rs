@@ -1,13 +1,15 @@
 //! The cookie value's byte layout (see `docs/wire-format.md`):
 //!
 //! ```text
-//! value = base64url-no-pad( header[27] ‖ payload ‖ tag[32] )
-//! header = format[1] ‖ key_id[4] ‖ version[2] ‖ fingerprint[8] ‖ created_ms[6] ‖ issued_ms[6]
-//! tag    = HMAC-SHA256(mac_key, DOMAIN ‖ u16be(len(name)) ‖ name ‖ header ‖ payload)
+//! signed:    value = base64url-no-pad( header[27] ‖ payload ‖ tag[32] )
+//!            tag   = HMAC-SHA256(mac_key, DOMAIN ‖ u16be(len(name)) ‖ name ‖ header ‖ payload)
+//! encrypted: value = base64url-no-pad( header[27] ‖ nonce[12] ‖ ciphertext ‖ tag[16] )
+//!            AES-256-GCM-SIV(aead_key, nonce, aad = AEAD_DOMAIN ‖ u16be(len(name)) ‖ name ‖ header)
+//! header     = format[1] ‖ key_id[4] ‖ version[2] ‖ fingerprint[8] ‖ created_ms[6] ‖ issued_ms[6]
 //! ```
 //!
 //! All integers are big-endian. Everything that changes the meaning of a cookie
-//! (which key, which schema, which name, when it was issued) is under the tag.
+//! (which key, which schema, which name, when it was issued) is authenticated.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -19,6 +21,12 @@ use crate::reject::Rejection;
 
 /// Format byte of HMAC-SHA256-signed cookies (wire format version 1).
 pub const FORMAT_HMAC_SHA256: u8 = 0x01;
+/// Format byte of AES-256-GCM-SIV-encrypted cookies (feature `encrypted`).
+pub const FORMAT_AES_256_GCM_SIV: u8 = 0x02;
+/// Bytes of random nonce in an encrypted cookie.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of AEAD tag in an encrypted cookie.
+pub const AEAD_TAG_LEN: usize = 16;
 /// Bytes of header before the payload.
 pub const HEADER_LEN: usize = 27;
 /// Bytes of HMAC-SHA256 tag after the payload.
@@ -48,6 +56,17 @@ pub const fn max_cookie_len(name_len: usize, max_payload_len: usize) -> usize {
         HEADER_LEN
             .saturating_add(max_payload_len)
             .saturating_add(TAG_LEN),
+    ))
+}
+
+/// [`max_cookie_len`] for encrypted cookies: the nonce and the AEAD tag replace
+/// the HMAC tag (12 + 16 = 28 bytes instead of 32).
+pub const fn max_cookie_len_encrypted(name_len: usize, max_payload_len: usize) -> usize {
+    name_len.saturating_add(base64url_len(
+        HEADER_LEN
+            .saturating_add(NONCE_LEN)
+            .saturating_add(max_payload_len)
+            .saturating_add(AEAD_TAG_LEN),
     ))
 }
 
@@ -133,66 +152,200 @@ impl Signer {
     }
 }
 
-/// A cookie whose tag verified.
+/// The operating system's random generator failed (encrypted mode needs a
+/// fresh nonce per cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RandomnessUnavailable;
+
+/// What identifies a sealed payload, to tell later whether a new payload is
+/// the same: the HMAC tag, or the AEAD nonce and tag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seal(pub [u8; TAG_LEN]);
+
+/// A cookie that authenticated (and, when encrypted, decrypted).
 pub(crate) struct Opened<'buf> {
     pub header: Header,
     pub header_bytes: [u8; HEADER_LEN],
     pub payload: &'buf [u8],
-    pub tag: [u8; TAG_LEN],
-    /// Index into the signer list (0 = current key).
-    pub signer_index: usize,
+    pub seal: Seal,
+    /// Index into the key list (0 = current key).
+    pub key_index: usize,
 }
 
-/// Authenticates a cookie value in the order DESIGN.md fixes: length cap,
-/// canonical base64url, header, key lookup, constant-time MAC. Nothing is
-/// deserialized here.
-pub(crate) fn open<'buf>(
-    value: &[u8],
-    max_value_len: usize,
-    signers: &[Signer],
-    buf: &'buf mut [u8; MAX_RAW_LEN],
-) -> Result<Opened<'buf>, Rejection> {
-    if value.len() > max_value_len {
-        return Err(Rejection::TooLong {
-            len: value.len(),
-            max: max_value_len,
-        });
+/// How cookies of one session type are protected: HMAC-SHA256 signing or
+/// AES-256-GCM-SIV encryption, with the current key first.
+pub(crate) enum Protection {
+    Signed(Vec<Signer>),
+    #[cfg(feature = "encrypted")]
+    Encrypted(Vec<crate::aead::Sealer>),
+}
+
+impl Protection {
+    /// Prepares `keys` (current first) for cookies named `cookie_name`.
+    pub fn new(encrypted: bool, keys: &[&Key], cookie_name: &str) -> Protection {
+        #[cfg(feature = "encrypted")]
+        if encrypted {
+            return Protection::Encrypted(
+                keys.iter()
+                    .map(|key| crate::aead::Sealer::new(key, cookie_name))
+                    .collect(),
+            );
+        }
+        // Without the feature, the derive's compile-time check rejects
+        // `#[session(encrypted)]`, so only hand-written impls can get here.
+        #[cfg(not(feature = "encrypted"))]
+        assert!(
+            !encrypted,
+            "`CookieSession::ENCRYPTED` needs the `encrypted` feature of session-runtime"
+        );
+        Protection::Signed(
+            keys.iter()
+                .map(|key| Signer::new(key, cookie_name))
+                .collect(),
+        )
     }
-    // URL_SAFE_NO_PAD rejects `=` padding, bytes outside A-Z a-z 0-9 - _, a
-    // dangling single character and non-zero trailing bits, so every cookie has
-    // exactly one accepted spelling.
-    let raw_len = URL_SAFE_NO_PAD
-        .decode_slice(value, &mut buf[..])
-        .map_err(|_| Rejection::NotBase64)?;
-    let raw = &buf[..raw_len];
-    if raw.len() < HEADER_LEN + TAG_LEN {
-        return Err(Rejection::Truncated { len: raw.len() });
+
+    /// The id of the key that signs or encrypts.
+    pub fn current_key_id(&self) -> KeyId {
+        match self {
+            Protection::Signed(signers) => signers[0].key_id,
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(sealers) => sealers[0].key_id,
+        }
     }
-    let (header_bytes, rest) = raw.split_at(HEADER_LEN);
-    let header_bytes: [u8; HEADER_LEN] = header_bytes.try_into().expect("split at HEADER_LEN");
-    let (payload, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let header = Header::from_bytes(&header_bytes);
-    if header.format != FORMAT_HMAC_SHA256 {
-        return Err(Rejection::UnknownFormat {
-            format: header.format,
-        });
+
+    /// Where the payload starts in the raw envelope.
+    pub fn payload_offset(&self) -> usize {
+        match self {
+            Protection::Signed(_) => HEADER_LEN,
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(_) => HEADER_LEN + NONCE_LEN,
+        }
     }
-    let signer_index = signers
-        .iter()
-        .position(|signer| signer.key_id == header.key_id)
-        .ok_or(Rejection::UnknownKey {
-            key_id: header.key_id,
-        })?;
-    if !signers[signer_index].verify(&header_bytes, payload, tag) {
-        return Err(Rejection::BadSignature);
+
+    /// Bytes after the payload.
+    pub fn trailer_len(&self) -> usize {
+        match self {
+            Protection::Signed(_) => TAG_LEN,
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(_) => AEAD_TAG_LEN,
+        }
     }
-    Ok(Opened {
-        header,
-        header_bytes,
-        payload,
-        tag: tag.try_into().expect("split at TAG_LEN"),
-        signer_index,
-    })
+
+    /// The format byte written into headers.
+    pub fn format(&self) -> u8 {
+        match self {
+            Protection::Signed(_) => FORMAT_HMAC_SHA256,
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(_) => FORMAT_AES_256_GCM_SIV,
+        }
+    }
+
+    /// Seals the payload already at `raw[payload_offset()..][..payload_len]`
+    /// with the current key; returns the envelope length.
+    pub fn seal(
+        &self,
+        raw: &mut [u8; MAX_RAW_LEN],
+        payload_len: usize,
+        header: &[u8; HEADER_LEN],
+    ) -> Result<usize, RandomnessUnavailable> {
+        raw[..HEADER_LEN].copy_from_slice(header);
+        match self {
+            Protection::Signed(signers) => {
+                let end = HEADER_LEN + payload_len;
+                let tag = signers[0].tag(header, &raw[HEADER_LEN..end]);
+                raw[end..end + TAG_LEN].copy_from_slice(&tag);
+                Ok(end + TAG_LEN)
+            }
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(sealers) => sealers[0].seal(raw, payload_len, header),
+        }
+    }
+
+    /// Whether `payload` equals the payload sealed in the cookie that had
+    /// `header` and `seal` under the current key (then re-sending is pointless).
+    pub fn seals_equal(&self, header: &[u8; HEADER_LEN], seal: &Seal, payload: &[u8]) -> bool {
+        match self {
+            Protection::Signed(signers) => signers[0].tag(header, payload) == seal.0,
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(sealers) => sealers[0].seals_equal(header, seal, payload),
+        }
+    }
+
+    /// Authenticates a cookie value in the order DESIGN.md fixes: length cap,
+    /// canonical base64url, header, key lookup, constant-time MAC (or AEAD
+    /// decryption). Nothing is deserialized here.
+    pub fn open<'buf>(
+        &self,
+        value: &[u8],
+        max_value_len: usize,
+        buf: &'buf mut [u8; MAX_RAW_LEN],
+    ) -> Result<Opened<'buf>, Rejection> {
+        if value.len() > max_value_len {
+            return Err(Rejection::TooLong {
+                len: value.len(),
+                max: max_value_len,
+            });
+        }
+        // URL_SAFE_NO_PAD rejects `=` padding, bytes outside A-Z a-z 0-9 - _, a
+        // dangling single character and non-zero trailing bits, so every cookie has
+        // exactly one accepted spelling.
+        let raw_len = URL_SAFE_NO_PAD
+            .decode_slice(value, &mut buf[..])
+            .map_err(|_| Rejection::NotBase64)?;
+        let min_len = self.payload_offset() + self.trailer_len();
+        if raw_len < min_len {
+            return Err(Rejection::Truncated { len: raw_len });
+        }
+        let header_bytes: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().expect("length checked");
+        let header = Header::from_bytes(&header_bytes);
+        if header.format != self.format() {
+            return Err(Rejection::UnknownFormat {
+                format: header.format,
+            });
+        }
+        match self {
+            Protection::Signed(signers) => {
+                let key_index = signers
+                    .iter()
+                    .position(|signer| signer.key_id == header.key_id)
+                    .ok_or(Rejection::UnknownKey {
+                        key_id: header.key_id,
+                    })?;
+                let raw = &buf[..raw_len];
+                let (payload, tag) = raw[HEADER_LEN..].split_at(raw_len - HEADER_LEN - TAG_LEN);
+                if !signers[key_index].verify(&header_bytes, payload, tag) {
+                    return Err(Rejection::BadSignature);
+                }
+                Ok(Opened {
+                    header,
+                    header_bytes,
+                    payload,
+                    seal: Seal(tag.try_into().expect("split at TAG_LEN")),
+                    key_index,
+                })
+            }
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(sealers) => {
+                let key_index = sealers
+                    .iter()
+                    .position(|sealer| sealer.key_id == header.key_id)
+                    .ok_or(Rejection::UnknownKey {
+                        key_id: header.key_id,
+                    })?;
+                let (payload, seal) = sealers[key_index]
+                    .open(&header_bytes, &mut buf[HEADER_LEN..raw_len])
+                    .ok_or(Rejection::BadSignature)?;
+                Ok(Opened {
+                    header,
+                    header_bytes,
+                    payload,
+                    seal,
+                    key_index,
+                })
+            }
+        }
+    }
 }
 
 /// Appends the base64url text of `raw` to `out`.

@@ -1,0 +1,110 @@
+//! The application's revocation check ("log out everywhere") and session
+//! renewal on login (fixation defence).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use session_runtime::{LoadStatus, ManualClock, Rejection, SessionConfig, WriteReason};
+use session_tests::{cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS};
+
+fn at(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+#[test]
+fn log_out_everywhere_revokes_older_sessions_only() {
+    let clock = ManualClock::new(T0_MS);
+    let logged_out_at: Arc<RwLock<HashMap<u64, SystemTime>>> = Arc::default();
+    let checks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let config = {
+        let logged_out_at = Arc::clone(&logged_out_at);
+        let checks = Arc::clone(&checks);
+        SessionConfig::<AppSession>::builder(key(1))
+            .clock(clock.clone())
+            .revocation_check(move |session, cookie| {
+                checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                match session.user_id() {
+                    Some(user) => logged_out_at
+                        .read()
+                        .unwrap()
+                        .get(user)
+                        .is_none_or(|cutoff| cookie.created_at > *cutoff),
+                    None => true,
+                }
+            })
+            .build()
+            .unwrap()
+    };
+    let laptop = issue(
+        &config,
+        AppSession {
+            user_id: Some(42),
+            ..AppSession::default()
+        },
+    );
+    let other_user = issue(
+        &config,
+        AppSession {
+            user_id: Some(7),
+            ..AppSession::default()
+        },
+    );
+    assert_eq!(
+        config.decode(laptop.as_bytes()).unwrap().status(),
+        &LoadStatus::Valid
+    );
+
+    clock.advance(Duration::from_secs(60));
+    logged_out_at
+        .write()
+        .unwrap()
+        .insert(42, at(T0_MS + 30_000));
+    let session = config.load(&request_with_cookie("__Host-app", &laptop));
+    assert_eq!(session.rejection(), Some(&Rejection::Revoked));
+    assert!(session.is_new());
+    assert!(
+        config.decode(other_user.as_bytes()).is_ok(),
+        "other users unaffected"
+    );
+
+    // Logging in again after the cut-off works.
+    let phone = issue(
+        &config,
+        AppSession {
+            user_id: Some(42),
+            ..AppSession::default()
+        },
+    );
+    assert!(config.decode(phone.as_bytes()).is_ok());
+
+    // The check never runs for cookies that fail authentication.
+    let before = checks.load(std::sync::atomic::Ordering::SeqCst);
+    let mut forged = laptop.into_bytes();
+    forged[40] ^= 1;
+    assert!(config.decode(&forged).is_err());
+    assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), before);
+}
+
+#[test]
+fn renew_on_login_changes_the_cookie_even_for_equal_data() {
+    let clock = ManualClock::new(T0_MS);
+    let config = SessionConfig::<AppSession>::builder(key(1))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    // An attacker plants a pre-login cookie; the victim logs in with it.
+    let planted = issue(&config, AppSession::default());
+    let mut session = config.load(&request_with_cookie("__Host-app", &planted));
+    session.renew();
+    assert_eq!(session.pending_write(), Some(WriteReason::Renewed));
+    let after_login = cookie_value(&store(&config, &session).unwrap());
+    assert_ne!(
+        after_login, planted,
+        "same data, same millisecond, still a new cookie"
+    );
+    // The new session starts strictly after the planted one.
+    let renewed = config.decode(after_login.as_bytes()).unwrap();
+    let planted_session = config.decode(planted.as_bytes()).unwrap();
+    assert!(renewed.created_at() > planted_session.created_at());
+}
