@@ -12,7 +12,7 @@ use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce, Tag};
 
 use crate::key::{Key, KeyId};
-use crate::wire::{RandomnessUnavailable, Seal, AEAD_TAG_LEN, HEADER_LEN, MAX_RAW_LEN, NONCE_LEN};
+use crate::wire::{with_scratch, RandomnessUnavailable, Seal, AEAD_TAG_LEN, HEADER_LEN, NONCE_LEN};
 
 /// Associated-data prefix: domain separation from every other use of the key.
 const AEAD_DOMAIN: &[u8] = b"session-runtime/v1/cookie-aead\0";
@@ -60,7 +60,7 @@ impl Sealer {
     /// fresh random nonce; returns the envelope length.
     pub fn seal(
         &self,
-        raw: &mut [u8; MAX_RAW_LEN],
+        raw: &mut [u8],
         payload_len: usize,
         header: &[u8; HEADER_LEN],
     ) -> Result<usize, RandomnessUnavailable> {
@@ -119,14 +119,15 @@ impl Sealer {
     /// re-encrypting with the original nonce gives the original tag exactly
     /// when the payload is unchanged. The result is only compared, never sent.
     pub fn seals_equal(&self, header: &[u8; HEADER_LEN], seal: &Seal, payload: &[u8]) -> bool {
-        let mut scratch = [0u8; MAX_RAW_LEN];
-        let Some(copy) = scratch.get_mut(..payload.len()) else {
-            return false;
-        };
-        copy.copy_from_slice(payload);
         let nonce: [u8; NONCE_LEN] = seal.0[..NONCE_LEN].try_into().expect("seal layout");
-        self.encrypt(header, &nonce, copy)
-            .is_some_and(|tag| seal_of(&nonce, &tag) == *seal)
+        with_scratch(payload.len(), |scratch| {
+            let Some(copy) = scratch.get_mut(..payload.len()) else {
+                return false;
+            };
+            copy.copy_from_slice(payload);
+            self.encrypt(header, &nonce, copy)
+                .is_some_and(|tag| seal_of(&nonce, &tag) == *seal)
+        })
     }
 }
 

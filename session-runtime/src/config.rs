@@ -405,6 +405,13 @@ impl<T: CookieSession> SessionConfig<T> {
         T::MAX_COOKIE_LEN.min(T::BUDGET).min(BROWSER_COOKIE_LIMIT)
     }
 
+    /// The largest envelope (header, payload, tag) this type can produce,
+    /// within the browser limit: the scratch space for writing a cookie.
+    fn envelope_len_limit(&self) -> usize {
+        let overhead = self.inner.protection.payload_offset() + self.inner.protection.trailer_len();
+        overhead.saturating_add(T::MAX_PAYLOAD_LEN).min(MAX_RAW_LEN)
+    }
+
     /// The longest value accepted on load: older versions reachable by
     /// migration may have had larger bounds, never beyond the browser limit.
     fn max_incoming_value_len(&self) -> usize {
@@ -461,11 +468,22 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     fn open_at(&self, value: &[u8], now: u64) -> Result<Session<T>, Rejection> {
-        let mut buf = [0u8; MAX_RAW_LEN];
-        let opened = self
-            .inner
-            .protection
-            .open(value, self.max_incoming_value_len(), &mut buf)?;
+        let max_value_len = self.max_incoming_value_len();
+        // base64 decoding needs room for whole 3-byte groups of the longest value.
+        let scratch_len = max_value_len.div_ceil(4) * 3;
+        wire::with_scratch(scratch_len, |buf| {
+            self.open_in(value, max_value_len, now, buf)
+        })
+    }
+
+    fn open_in(
+        &self,
+        value: &[u8],
+        max_value_len: usize,
+        now: u64,
+        buf: &mut [u8],
+    ) -> Result<Session<T>, Rejection> {
+        let opened = self.inner.protection.open(value, max_value_len, buf)?;
         let header = opened.header;
         let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
             found: header.version,
@@ -554,9 +572,24 @@ impl<T: CookieSession> SessionConfig<T> {
             (None, None) => now,
         };
         let issued_ms = now.max(created_ms);
+        wire::with_scratch(self.envelope_len_limit(), |raw| {
+            self.write_in(session, reason, origin, created_ms, issued_ms, now, raw)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_in(
+        &self,
+        session: &Session<T>,
+        reason: WriteReason,
+        origin: Option<Origin>,
+        created_ms: u64,
+        issued_ms: u64,
+        now: u64,
+        raw: &mut [u8],
+    ) -> Result<Option<HeaderValue>, StoreError> {
         let protection = &self.inner.protection;
-        let mut raw = [0u8; MAX_RAW_LEN];
-        let payload_len = serialize_payload(protection, &**session, &mut raw)?;
+        let payload_len = serialize_payload(protection, &**session, raw)?;
         let rewrite_is_optional = reason == WriteReason::Changed
             && !session.refresh
             && *session.status() == LoadStatus::Valid;
@@ -571,9 +604,9 @@ impl<T: CookieSession> SessionConfig<T> {
                 }
             }
         }
-        let value_len = self.seal(&mut raw, payload_len, created_ms, issued_ms)?;
-        let value = &raw[..value_len];
-        self.render_set_cookie(value, created_ms, now).map(Some)
+        let value_len = self.seal(raw, payload_len, created_ms, issued_ms)?;
+        self.render_set_cookie(&raw[..value_len], created_ms, now)
+            .map(Some)
     }
 
     /// Appends the session's `Set-Cookie` to `headers` when one is due (other
@@ -604,21 +637,22 @@ impl<T: CookieSession> SessionConfig<T> {
     /// A fresh cookie value (what follows `name=`) for `data`, issued now.
     pub fn encode(&self, data: &T) -> Result<String, StoreError> {
         let now = self.now_ms();
-        let mut raw = [0u8; MAX_RAW_LEN];
-        let payload_len = serialize_payload(&self.inner.protection, data, &mut raw)?;
-        let value_len = self.seal(&mut raw, payload_len, now, now)?;
-        let value = &raw[..value_len];
-        let mut out = String::with_capacity(wire::base64url_len(value.len()));
-        wire::encode_into(value, &mut out);
-        self.check_budget(out.len())?;
-        Ok(out)
+        wire::with_scratch(self.envelope_len_limit(), |raw| {
+            let payload_len = serialize_payload(&self.inner.protection, data, raw)?;
+            let value_len = self.seal(raw, payload_len, now, now)?;
+            let value = &raw[..value_len];
+            let mut out = String::with_capacity(wire::base64url_len(value.len()));
+            wire::encode_into(value, &mut out);
+            self.check_budget(out.len())?;
+            Ok(out)
+        })
     }
 
     /// Seals the payload already in place (see [`serialize_payload`]) under a
     /// fresh header; returns the envelope length.
     fn seal(
         &self,
-        raw: &mut [u8; MAX_RAW_LEN],
+        raw: &mut [u8],
         payload_len: usize,
         created_ms: u64,
         now: u64,
@@ -690,10 +724,10 @@ impl<T: CookieSession> SessionConfig<T> {
 fn serialize_payload<T: CookieSession>(
     protection: &Protection,
     data: &T,
-    raw: &mut [u8; MAX_RAW_LEN],
+    raw: &mut [u8],
 ) -> Result<usize, StoreError> {
     let offset = protection.payload_offset();
-    let room = T::MAX_PAYLOAD_LEN.min(MAX_RAW_LEN - offset - protection.trailer_len());
+    let room = T::MAX_PAYLOAD_LEN.min(raw.len() - offset - protection.trailer_len());
     match postcard::to_slice(data, &mut raw[offset..offset + room]) {
         Ok(written) => Ok(written.len()),
         Err(postcard::Error::SerializeBufferFull) => Err(StoreError::ExceedsBound {
