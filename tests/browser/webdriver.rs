@@ -441,6 +441,31 @@ impl Browser {
             .find(|c| c.get("name").and_then(Value::as_str) == Some(name)))
     }
 
+    /// Clicks the first element matching the CSS `selector`, as a user would. When the click
+    /// submits a form or follows a link, chromedriver waits (bounded by the page-load timeout)
+    /// for the new page to load before answering, so the next command sees the new page.
+    pub fn click(&self, selector: &str) -> Result<()> {
+        /// The W3C key under which an element reference is returned.
+        const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+        let found = self
+            .session_command(
+                "POST",
+                "/element",
+                Some(&json!({ "using": "css selector", "value": selector })),
+            )
+            .map_err(|e| WebDriverError::new(format!("finding {selector:?}: {e}")))?;
+        let id = found
+            .get(ELEMENT_KEY)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                WebDriverError::new(format!("no element reference for {selector:?}: {found}"))
+            })?
+            .to_owned();
+        self.session_command("POST", &format!("/element/{id}/click"), Some(&json!({})))
+            .map(drop)
+            .map_err(|e| WebDriverError::new(format!("clicking {selector:?}: {e}")))
+    }
+
     /// Deletes every cookie visible to the current page.
     pub fn delete_all_cookies(&self) -> Result<()> {
         self.session_command("DELETE", "/cookie", None).map(drop)

@@ -1,0 +1,298 @@
+//! A small axum 0.8 app with typed cookie sessions: log in, count, fill a
+//! cart, switch the theme, log out. The session is a plain struct stored in a
+//! signed cookie; nothing is kept on the server.
+//!
+//! Run: `cargo run -p session-examples --example axum_app`, then open the URL
+//! it prints.
+//!
+//! Environment:
+//! - `SESSION_SECRET`: at least 32 bytes, e.g. `openssl rand -base64 48`. When
+//!   unset, a random development secret is generated (with a loud warning):
+//!   every restart then logs everybody out.
+//! - `SESSION_PREVIOUS_SECRET` (optional): the secret you are rotating away
+//!   from; its cookies are still accepted and re-issued with the new one.
+//! - `PORT`: default 3000. The server listens on 127.0.0.1 only.
+//!
+//! The `__Host-` cookies carry `Secure`: browsers accept them over plain http
+//! only from `localhost` (a secure context), so open the printed
+//! `http://localhost:PORT/` URL.
+
+use std::error::Error;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use axum::extract::Form;
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use session_runtime::tower::SessionLayer;
+use session_runtime::{
+    BoundedString, BoundedVec, CookieSession, Key, LoadStatus, MaxEncodedLen, RequestSession,
+    SessionConfig,
+};
+
+/// What the app remembers about a visitor, in the `__Host-app` cookie.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 1)]
+pub struct AppSession {
+    /// Who logged in (at most 32 bytes of UTF-8).
+    user: Option<BoundedString<32>>,
+    /// Bumped by the counter button.
+    counter: u32,
+    /// Products in the cart, at most 8: the bound is what lets the compiler
+    /// prove the cookie fits in the browser's 4096 bytes.
+    cart: BoundedVec<Product, 8>,
+}
+
+/// A product in the cart: an enum stores as one byte.
+#[derive(MaxEncodedLen, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// 🍎
+    Apple,
+    /// 🍐
+    Pear,
+    /// A fig.
+    Fig,
+}
+
+impl Product {
+    fn parse(name: &str) -> Option<Product> {
+        match name {
+            "apple" => Some(Product::Apple),
+            "pear" => Some(Product::Pear),
+            "fig" => Some(Product::Fig),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Product::Apple => "apple",
+            Product::Pear => "pear",
+            Product::Fig => "fig",
+        }
+    }
+}
+
+/// A second, independent session type with its own cookie: display
+/// preferences that survive logout.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-prefs", version = 1)]
+pub struct Prefs {
+    /// Dark theme on?
+    dark: bool,
+}
+
+/// The app: every route below `.layer(...)` can take `RequestSession<AppSession>`
+/// and `RequestSession<Prefs>` arguments. `/health` never touches a session,
+/// so it never costs a MAC check or a `Set-Cookie`.
+pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(login))
+        .route("/counter", post(count))
+        .route("/cart", post(add_to_cart))
+        .route("/theme", post(toggle_theme))
+        .route("/logout", post(logout))
+        .route("/health", get(|| async { "ok" }))
+        .layer(SessionLayer::new(app))
+        .layer(SessionLayer::new(prefs))
+}
+
+async fn home(session: RequestSession<AppSession>, prefs: RequestSession<Prefs>) -> Html<String> {
+    let cookie = match session.status() {
+        LoadStatus::Missing => "none yet".to_owned(),
+        LoadStatus::Valid => "valid".to_owned(),
+        LoadStatus::ValidPreviousKey => {
+            "valid (previous key; re-issued with the current key)".to_owned()
+        }
+        LoadStatus::Rejected(reason) => {
+            // An app would log this; `is_suspicious` separates forgery from expiry.
+            if reason.is_suspicious() {
+                eprintln!("warning: session cookie refused: {reason}");
+            }
+            format!("refused ({}): {reason}", reason.kind())
+        }
+        other => format!("{other:?}"),
+    };
+    let user = match session.user() {
+        Some(name) => escape(name),
+        None => "(not logged in)".to_owned(),
+    };
+    let cart: Vec<&str> = session.cart().iter().map(|p| p.name()).collect();
+    let theme = if *prefs.dark() { "dark" } else { "light" };
+    let (background, color) = if *prefs.dark() {
+        ("#222", "#eee")
+    } else {
+        ("#fff", "#111")
+    };
+    Html(format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>session-runtime axum example</title>
+<style>body {{ background: {background}; color: {color}; font-family: sans-serif; margin: 2em; }}
+form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
+<body>
+<h1>Typed cookie sessions</h1>
+<p id="status">cookie: {cookie}</p>
+<p id="user">user: {user}</p>
+<p id="counter">counter: {counter}</p>
+<p id="cart">cart: [{cart}] ({len}/{cap})</p>
+<p id="theme">theme: {theme}</p>
+<form id="login" method="post" action="/login"><input name="name" value="ada" maxlength="32"> <button>log in</button></form>
+<form id="count" method="post" action="/counter"><button>count</button></form>
+<form id="cart-add" method="post" action="/cart"><select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
+<form id="theme-toggle" method="post" action="/theme"><button>toggle theme</button></form>
+<form id="logout" method="post" action="/logout"><button>log out</button></form>
+<p><small>The whole session lives in the signed <code>{name}</code> cookie; the compiler proved it never exceeds {max} bytes (browsers drop cookies over 4096).</small></p>
+</body></html>
+"#,
+        counter = session.counter(),
+        cart = cart.join(", "),
+        len = cart.len(),
+        cap = 8,
+        name = AppSession::NAME,
+        max = AppSession::MAX_COOKIE_LEN,
+    ))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+}
+
+async fn login(mut session: RequestSession<AppSession>, Form(form): Form<LoginForm>) -> Redirect {
+    // A new session lifetime and a new cookie on every login, even with equal
+    // data: the session-fixation defence (a cookie planted before login never
+    // becomes the logged-in one).
+    session.renew();
+    let name = form.name.trim();
+    let name = if name.is_empty() { "anonymous" } else { name };
+    session.set_user(Some(BoundedString::truncating(name)));
+    Redirect::to("/")
+}
+
+async fn count(mut session: RequestSession<AppSession>) -> Redirect {
+    let next = session.counter().saturating_add(1);
+    session.set_counter(next);
+    Redirect::to("/")
+}
+
+#[derive(Deserialize)]
+struct CartForm {
+    item: String,
+}
+
+async fn add_to_cart(
+    mut session: RequestSession<AppSession>,
+    Form(form): Form<CartForm>,
+) -> Result<Redirect, (http::StatusCode, &'static str)> {
+    let product =
+        Product::parse(&form.item).ok_or((http::StatusCode::BAD_REQUEST, "unknown product"))?;
+    if session.cart().is_full() {
+        // The bound is visible at run time too: no silent growth.
+        return Err((http::StatusCode::CONFLICT, "the cart holds at most 8 items"));
+    }
+    let _ = session.get_mut().cart.try_push(product);
+    Ok(Redirect::to("/"))
+}
+
+async fn toggle_theme(mut prefs: RequestSession<Prefs>) -> Redirect {
+    let dark = !*prefs.dark();
+    prefs.set_dark(dark);
+    Redirect::to("/")
+}
+
+async fn logout(mut session: RequestSession<AppSession>) -> Redirect {
+    // Sends an expiring cookie. A copy of the old cookie stays valid until its
+    // idle timeout: cookie sessions cannot be revoked on the server (see
+    // docs/frameworks.md, "Logout").
+    session.clear();
+    Redirect::to("/")
+}
+
+/// Minimal HTML escaping for the user-chosen name.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The signing key from `SESSION_SECRET`, or a random development key with a
+/// loud warning; plus the previous key from `SESSION_PREVIOUS_SECRET`.
+pub fn keys_from_env() -> Result<(Key, Option<Key>), Box<dyn Error>> {
+    let current = match std::env::var("SESSION_SECRET") {
+        Ok(secret) if !secret.is_empty() => {
+            Key::from_secret(secret.as_bytes()).map_err(|err| format!("SESSION_SECRET: {err}"))?
+        }
+        _ => {
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret).map_err(|err| format!("OS random source: {err}"))?;
+            eprintln!(
+                "\n!!! WARNING: SESSION_SECRET is not set: using a random development secret.\n\
+                 !!! Every restart logs everybody out, and several instances cannot share sessions.\n\
+                 !!! In production set SESSION_SECRET to 32+ random bytes, e.g. `openssl rand -base64 48`.\n"
+            );
+            Key::from_secret(&secret)?
+        }
+    };
+    let previous = match std::env::var("SESSION_PREVIOUS_SECRET") {
+        Ok(secret) if !secret.is_empty() => Some(
+            Key::from_secret(secret.as_bytes())
+                .map_err(|err| format!("SESSION_PREVIOUS_SECRET: {err}"))?,
+        ),
+        _ => None,
+    };
+    Ok((current, previous))
+}
+
+/// One configuration per session type, built once at start-up and shared.
+fn configs(
+    current: Key,
+    previous: Option<Key>,
+) -> Result<(SessionConfig<AppSession>, SessionConfig<Prefs>), Box<dyn Error>> {
+    let mut app = SessionConfig::<AppSession>::builder(current.clone())
+        .idle_timeout(std::time::Duration::from_secs(30 * 60));
+    let mut prefs = SessionConfig::<Prefs>::builder(current);
+    if let Some(previous) = previous {
+        app = app.previous_key(previous.clone());
+        prefs = prefs.previous_key(previous);
+    }
+    Ok((app.build()?, prefs.build()?))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("PORT={port} is not a port number"))?,
+        Err(_) => 3000,
+    };
+    let (current, previous) = keys_from_env()?;
+    let (app_config, prefs_config) = configs(current, previous)?;
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let port = listener.local_addr()?.port();
+    println!(
+        "session-runtime axum example: open http://localhost:{port}/  (Ctrl-C stops it)\n\
+         cookie `{}` is at most {} bytes (compile-time bound, budget {})",
+        AppSession::NAME,
+        AppSession::MAX_COOKIE_LEN,
+        AppSession::BUDGET
+    );
+    axum::serve(listener, router(app_config, prefs_config))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! actix-web 4 middleware and extractor (feature `actix`):
+//! [`SessionMiddleware<T>`] loads and stores, [`RequestSession<T>`] is the
+//! handler argument.
+//!
+//! The middleware puts a [`SessionSlot<T>`] into the request's extensions; the
+//! handler takes the session from it, and when the response comes back the
+//! middleware appends the session's `Set-Cookie` if one is due (changed,
+//! renewed, cleared, re-keyed or idle-refreshed). Routes that never use the
+//! session cost neither a MAC check nor a `Set-Cookie`; other `Set-Cookie`
+//! headers are kept.
+//!
+//! ```
+//! use actix_web::{web, App, HttpResponse};
+//! use serde::{Deserialize, Serialize};
+//! use session_runtime::actix::SessionMiddleware;
+//! use session_runtime::{CookieSession, Key, RequestSession, SessionConfig};
+//!
+//! #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+//! #[session(name = "__Host-visits", version = 1)]
+//! struct Visits {
+//!     count: u32,
+//! }
+//!
+//! async fn count(mut visits: RequestSession<Visits>) -> HttpResponse {
+//!     let count = *visits.count() + 1;
+//!     visits.set_count(count);
+//!     HttpResponse::Ok().body(format!("visit number {count}"))
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let config = SessionConfig::<Visits>::new(Key::from_secret(&[7; 32]).unwrap()).unwrap();
+//! // `HttpServer::new(move || App::new().wrap(...)...)` in a real app; built
+//! // once, the config is shared by every worker (cloning it is cheap).
+//! let app = actix_web::test::init_service(
+//!     App::new()
+//!         .wrap(SessionMiddleware::new(config))
+//!         .route("/", web::get().to(count)),
+//! )
+//! .await;
+//! let response =
+//!     actix_web::test::call_service(&app, actix_web::test::TestRequest::get().to_request()).await;
+//! let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+//! assert!(set_cookie.starts_with("__Host-visits="));
+//! # });
+//! ```
+//!
+//! Without the middleware the extractor fails with [`SessionUnavailable`]:
+//! `500 Internal Server Error` whose body says what to add.
+//! `Option<RequestSession<T>>` gives `None` instead.
+
+use core::future::{ready, Future, Ready};
+use core::pin::Pin;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{self as actix_header, HeaderValue as ActixHeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use super::{store_failure_body, SessionSlot, SessionUnavailable};
+use crate::{CookieSession, RequestSession, SessionConfig};
+
+/// actix-web middleware that loads and stores sessions of type `T`: add it with
+/// `App::wrap` (or on a scope), once per session type.
+pub struct SessionMiddleware<T: CookieSession> {
+    config: SessionConfig<T>,
+}
+
+impl<T: CookieSession> SessionMiddleware<T> {
+    /// A middleware that loads and stores sessions with `config` (built once
+    /// at start-up and cloned into each worker's `App`; cloning is cheap).
+    pub fn new(config: SessionConfig<T>) -> Self {
+        SessionMiddleware { config }
+    }
+}
+
+impl<T: CookieSession> Clone for SessionMiddleware<T> {
+    fn clone(&self) -> Self {
+        SessionMiddleware {
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<T: CookieSession> core::fmt::Debug for SessionMiddleware<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    T: CookieSession,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = SessionMiddlewareService<S, T>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionMiddlewareService {
+            service,
+            config: self.config.clone(),
+        }))
+    }
+}
+
+/// The service made by [`SessionMiddleware`].
+pub struct SessionMiddlewareService<S, T: CookieSession> {
+    service: S,
+    config: SessionConfig<T>,
+}
+
+impl<S, T: CookieSession> core::fmt::Debug for SessionMiddlewareService<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionMiddlewareService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    T: CookieSession,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        if request.extensions().contains::<SessionSlot<T>>() {
+            // An outer middleware for the same session type stores it.
+            let response = self.service.call(request);
+            return Box::pin(async move { Ok(response.await?.map_into_left_body()) });
+        }
+        // actix-web 4 uses `http` 0.2 types; the bytes are the same.
+        let cookies = request
+            .headers()
+            .get_all(actix_header::COOKIE)
+            .filter_map(|value| http::HeaderValue::from_bytes(value.as_bytes()).ok())
+            .collect();
+        let slot = SessionSlot::new(self.config.clone(), cookies);
+        request.extensions_mut().insert(slot.clone());
+        let response = self.service.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            let Some(session) = slot.finish() else {
+                return Ok(response.map_into_left_body());
+            };
+            match slot.config().set_cookie(&session) {
+                Ok(None) => Ok(response.map_into_left_body()),
+                Ok(Some(value)) => {
+                    let value = ActixHeaderValue::from_bytes(value.as_bytes())
+                        .expect("a valid http::HeaderValue is a valid actix HeaderValue");
+                    response
+                        .headers_mut()
+                        .append(actix_header::SET_COOKIE, value);
+                    Ok(response.map_into_left_body())
+                }
+                // The cookie is not sent (the browser would drop it and keep
+                // the old session), and the request fails instead of pretending
+                // the session was saved. Only a hand-written size bound that
+                // lies can get here.
+                Err(err) => {
+                    let failure = HttpResponse::InternalServerError()
+                        .content_type("text/plain; charset=utf-8")
+                        .body(store_failure_body(&err));
+                    Ok(response.into_response(failure).map_into_right_body())
+                }
+            }
+        })
+    }
+}
+
+impl<T: CookieSession> FromRequest for RequestSession<T> {
+    type Error = SessionUnavailable;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(match request.extensions().get::<SessionSlot<T>>() {
+            Some(slot) => slot.take(),
+            None => Err(SessionUnavailable::missing_layer::<T>()),
+        })
+    }
+}
+
+impl ResponseError for SessionUnavailable {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}

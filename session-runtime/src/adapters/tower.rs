@@ -1,0 +1,225 @@
+//! A tower [`Layer`] for typed cookie sessions (feature `tower`), for axum or
+//! any other tower/hyper service.
+//!
+//! [`SessionLayer`] puts a [`SessionSlot<T>`] into every request's extensions;
+//! the handler takes the session from it (in axum with the
+//! [`RequestSession<T>`](crate::RequestSession) extractor, see
+//! [`crate::axum`]), and when the response comes back the layer appends the
+//! session's `Set-Cookie` if one is due: the session changed, was
+//! [renewed](crate::Session::renew), [cleared](crate::Session::clear), verified
+//! with a previous key (re-keyed) or is due for its idle refresh. Routes that
+//! never use the session cost neither a MAC check nor a `Set-Cookie`. Other
+//! `Set-Cookie` headers on the response are kept: the session's is appended.
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use serde::{Deserialize, Serialize};
+//! use session_runtime::tower::SessionLayer;
+//! use session_runtime::{CookieSession, Key, RequestSession, SessionConfig};
+//! use tower::ServiceExt; // oneshot
+//!
+//! #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+//! #[session(name = "__Host-visits", version = 1)]
+//! struct Visits {
+//!     count: u32,
+//! }
+//!
+//! async fn count(mut visits: RequestSession<Visits>) -> String {
+//!     let count = *visits.count() + 1;
+//!     visits.set_count(count);
+//!     format!("visit number {count}")
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let config = SessionConfig::<Visits>::new(Key::from_secret(&[7; 32]).unwrap()).unwrap();
+//! let app = Router::new()
+//!     .route("/", get(count))
+//!     .route("/health", get(|| async { "ok" })) // never touches the session
+//!     .layer(SessionLayer::new(config));
+//!
+//! let request = || http::Request::get("/").body(axum::body::Body::empty()).unwrap();
+//! let response = app.clone().oneshot(request()).await.unwrap();
+//! let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+//! assert!(set_cookie.starts_with("__Host-visits="));
+//!
+//! let health = http::Request::get("/health").body(axum::body::Body::empty()).unwrap();
+//! let response = app.oneshot(health).await.unwrap();
+//! assert!(response.headers().get("set-cookie").is_none());
+//! # }
+//! ```
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{ready, Context, Poll};
+
+use http::header::COOKIE;
+use http::{Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::{store_failure_body, SessionSlot};
+use crate::{CookieSession, SessionConfig, StoreError};
+
+/// A [`Layer`] that loads and stores sessions of type `T`; see the
+/// [module docs](self). Cloning it is cheap (it holds the shared config).
+///
+/// Add one layer per session type. If the same session type is layered twice,
+/// the inner layer sees the outer one's slot and stays out of the way, so the
+/// cookie is written once.
+pub struct SessionLayer<T: CookieSession> {
+    config: SessionConfig<T>,
+}
+
+impl<T: CookieSession> SessionLayer<T> {
+    /// A layer that loads and stores sessions with `config` (built once at
+    /// start-up; the keys, timeouts and attributes are shared by all requests).
+    pub fn new(config: SessionConfig<T>) -> Self {
+        SessionLayer { config }
+    }
+}
+
+impl<T: CookieSession> Clone for SessionLayer<T> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<T: CookieSession> core::fmt::Debug for SessionLayer<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, T: CookieSession> Layer<S> for SessionLayer<T> {
+    type Service = SessionService<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The [`Service`] made by [`SessionLayer`].
+pub struct SessionService<S, T: CookieSession> {
+    inner: S,
+    config: SessionConfig<T>,
+}
+
+impl<S: Clone, T: CookieSession> Clone for SessionService<S, T> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<S: core::fmt::Debug, T: CookieSession> core::fmt::Debug for SessionService<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    T: CookieSession + Send,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, T>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let slot = if request.extensions().get::<SessionSlot<T>>().is_some() {
+            None // an outer layer for the same session type stores it
+        } else {
+            let cookies = request.headers().get_all(COOKIE).iter().cloned().collect();
+            let slot = SessionSlot::new(self.config.clone(), cookies);
+            request.extensions_mut().insert(slot.clone());
+            Some(slot)
+        };
+        ResponseFuture {
+            inner: self.inner.call(request),
+            slot,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`SessionService`]: the inner service's
+    /// response with the session's `Set-Cookie` appended when one is due.
+    pub struct ResponseFuture<F, T: CookieSession> {
+        #[pin]
+        inner: F,
+        slot: Option<SessionSlot<T>>,
+    }
+}
+
+impl<F, T, ResBody, E> Future for ResponseFuture<F, T>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    T: CookieSession,
+    ResBody: Default,
+{
+    type Output = Result<Response<ResBody>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        if let Some(slot) = this.slot.take() {
+            if let Some(session) = slot.finish() {
+                if let Err(err) = slot.config().store(&session, response.headers_mut()) {
+                    response = store_failure(err);
+                }
+            }
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// The session could not be stored (see [`StoreError`]): the handler's response
+/// is replaced by an empty `500` carrying a [`SessionStoreFailed`] extension,
+/// rather than reporting success while the browser keeps the old session.
+fn store_failure<B: Default>(err: StoreError) -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+        .extensions_mut()
+        .insert(SessionStoreFailed(store_failure_body(&err), err));
+    response
+}
+
+/// Response extension set by [`SessionLayer`] on the `500` that replaces a
+/// response whose session could not be stored. This only happens when a
+/// hand-written `MaxEncodedLen`/`CookieSession` impl understates its size (the
+/// derive proves the bound); an outer layer can log it.
+#[derive(Debug, Clone)]
+pub struct SessionStoreFailed(String, StoreError);
+
+impl SessionStoreFailed {
+    /// What went wrong.
+    pub fn error(&self) -> &StoreError {
+        &self.1
+    }
+
+    /// A one-line description for logs.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}

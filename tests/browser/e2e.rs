@@ -1,0 +1,357 @@
+//! End to end in headless Chromium: the axum example app (compiled in from
+//! `examples/axum_app.rs`) plus three routes for a session at the size limit,
+//! served on 127.0.0.1 and driven through chromedriver (see `webdriver.rs`).
+//!
+//! It proves, in a real browser:
+//! 1. the login → counter → cart → theme → logout flow works by clicking the
+//!    app's own forms;
+//! 2. a session type whose compile-time `MAX_COOKIE_LEN` is exactly 4096
+//!    (`session_tests::AtBudget`), filled to its maximum, is stored by Chromium
+//!    and sent back byte for byte;
+//! 3. the `__Host-` default name with `Secure; Path=/` and no `Domain` is
+//!    accepted over `http://localhost`;
+//! 4. a cookie one byte over 4096, forced through a raw header (bypassing the
+//!    library), is silently dropped while the old cookie stays, so the app keeps
+//!    seeing the stale session: exactly why the library never emits one.
+//!
+//! A recording middleware keeps every request's `Cookie` and every response's
+//! `Set-Cookie`, so "sent back intact" is checked on the wire. Without Chromium
+//! the test prints SKIP (a failure under `REQUIRE_BROWSER=1`, as in CI).
+
+mod webdriver;
+
+#[allow(dead_code)]
+#[path = "../../examples/axum_app.rs"]
+mod axum_app;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use http::header::{COOKIE, SET_COOKIE};
+use session_runtime::tower::SessionLayer;
+use session_runtime::{BoundedString, CookieSession, LoadStatus, RequestSession, SessionConfig};
+use session_tests::{key, AtBudget};
+use webdriver::{browser_or_skip, Browser};
+
+use axum_app::{AppSession, Prefs};
+
+/// Chromium's `kMaxCookieNamePlusValueSize`.
+const BROWSER_LIMIT: usize = 4096;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Exchange {
+    path: String,
+    /// The `Cookie` request header(s), joined.
+    cookie: String,
+    /// The `Set-Cookie` response headers.
+    set_cookies: Vec<String>,
+}
+
+type Log = Arc<Mutex<Vec<Exchange>>>;
+
+async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let cookie = request
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = next.run(request).await;
+    let set_cookies = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    log.lock().expect("log lock").push(Exchange {
+        path,
+        cookie,
+        set_cookies,
+    });
+    response
+}
+
+/// Fills `AtBudget` to its maximum encoded size: a 3000-byte string (2-byte
+/// length prefix) and the 3-byte array.
+async fn big_fill(mut big: RequestSession<AtBudget>) -> &'static str {
+    let blob: String = (0..3000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    big.set_blob(BoundedString::try_from(blob).expect("3000 bytes fit"));
+    big.set_pad([0xfe, 0xed, 0x42]);
+    "big: filled"
+}
+
+async fn big_check(big: RequestSession<AtBudget>) -> String {
+    let status = match big.status() {
+        LoadStatus::Valid => "valid".to_owned(),
+        LoadStatus::Missing => "missing".to_owned(),
+        other => format!("{other:?}"),
+    };
+    let intact = big.blob().len() == 3000
+        && big
+            .blob()
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b == b'a' + (i % 26) as u8)
+        && *big.pad() == [0xfe, 0xed, 0x42];
+    format!(
+        "big: {status}; blob {} bytes; intact {intact}",
+        big.blob().len()
+    )
+}
+
+/// A `Set-Cookie` the library would never emit: name + value = 4097 bytes.
+async fn big_overflow() -> impl IntoResponse {
+    let value: String = (0..BROWSER_LIMIT + 1 - AtBudget::NAME.len())
+        .map(|i| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i % 26]))
+        .collect();
+    (
+        AppendHeaders([(
+            SET_COOKIE,
+            format!(
+                "{}={value}; Path=/; Secure; HttpOnly; SameSite=Lax",
+                AtBudget::NAME
+            ),
+        )]),
+        "big: overflow sent",
+    )
+}
+
+/// The app under test: the example's routes and sessions, plus `/big/*`, all
+/// inside the recorder.
+fn app(log: Log) -> Router {
+    let app = SessionConfig::<AppSession>::new(key(1)).expect("valid config");
+    let prefs = SessionConfig::<Prefs>::new(key(1)).expect("valid config");
+    let big = SessionConfig::<AtBudget>::new(key(1)).expect("valid config");
+    let big_routes = Router::new()
+        .route("/big/fill", get(big_fill))
+        .route("/big/check", get(big_check))
+        .route("/big/overflow", get(big_overflow))
+        .layer(SessionLayer::new(big));
+    axum_app::router(app, prefs)
+        .merge(big_routes)
+        .layer(axum::middleware::from_fn_with_state(log, record))
+}
+
+/// The server on its own runtime; dropping it stops the server.
+struct Server {
+    runtime: Option<tokio::runtime::Runtime>,
+    addr: SocketAddr,
+    log: Log,
+}
+
+impl Server {
+    fn start() -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let log = Log::default();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let router = app(log.clone());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        Server {
+            runtime: Some(runtime),
+            addr,
+            log,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.addr.port())
+    }
+
+    /// The last exchange for `path`.
+    fn last(&self, path: &str) -> Exchange {
+        self.log
+            .lock()
+            .expect("log lock")
+            .iter()
+            .rev()
+            .find(|e| e.path == path)
+            .cloned()
+            .unwrap_or_else(|| panic!("the server never saw {path}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+fn body(browser: &Browser) -> String {
+    browser
+        .body_text()
+        .unwrap_or_else(|e| panic!("reading the page: {e}"))
+}
+
+fn assert_page(browser: &Browser, line: &str) {
+    let text = body(browser);
+    assert!(
+        text.contains(line),
+        "expected {line:?} on the page:\n{text}"
+    );
+}
+
+fn click(browser: &Browser, selector: &str) {
+    browser
+        .click(selector)
+        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
+}
+
+fn navigate(browser: &Browser, url: &str) {
+    browser
+        .navigate(url)
+        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
+}
+
+fn cookie(browser: &Browser, name: &str) -> Option<serde_json::Value> {
+    browser
+        .get_cookie(name)
+        .unwrap_or_else(|e| panic!("reading cookies: {e}"))
+}
+
+/// `name=value` of the `Set-Cookie` for `name` in `exchange`.
+fn pair_set(exchange: &Exchange, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let set = exchange
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{} set no {name} cookie: {exchange:?}", exchange.path));
+    set.split(';').next().expect("pair").to_owned()
+}
+
+/// Whether the request in `exchange` carried exactly the cookie `pair`.
+fn sent(exchange: &Exchange, pair: &str) -> bool {
+    exchange.cookie.split("; ").any(|c| c == pair)
+}
+
+#[test]
+fn example_app_and_cookie_limit_in_headless_chromium() {
+    let started = Instant::now();
+    let Some(browser) = browser_or_skip("browser_e2e") else {
+        return;
+    };
+    let launched = started.elapsed();
+    let server = Server::start();
+
+    // (1) + (3): the flow, through the app's own forms, on http://localhost.
+    navigate(&browser, &server.url("/"));
+    assert_page(&browser, "cookie: none yet");
+    assert_page(&browser, "user: (not logged in)");
+    assert!(server.last("/").set_cookies.is_empty());
+
+    click(&browser, "#login button");
+    assert_page(&browser, "user: ada");
+    assert_page(&browser, "cookie: valid");
+    let login = server.last("/login");
+    assert_eq!(login.set_cookies.len(), 1, "{login:?}");
+    let set = &login.set_cookies[0];
+    assert!(set.starts_with("__Host-app="), "{set}");
+    assert!(
+        set.ends_with("; Path=/; Secure; HttpOnly; SameSite=Lax"),
+        "{set}"
+    );
+    assert!(!set.contains("Domain"), "{set}");
+    let app_pair = pair_set(&login, AppSession::NAME);
+    assert!(
+        sent(&server.last("/"), &app_pair),
+        "the __Host- cookie came back"
+    );
+    let stored = cookie(&browser, AppSession::NAME).expect("Chromium stored __Host-app");
+    assert_eq!(stored["secure"], true);
+    assert_eq!(stored["httpOnly"], true);
+    assert_eq!(stored["path"], "/");
+    assert_eq!(stored["sameSite"], "Lax");
+    // Host-only (no Domain attribute): WebDriver reports the bare host.
+    assert_eq!(stored["domain"], "localhost");
+
+    click(&browser, "#count button");
+    click(&browser, "#count button");
+    assert_page(&browser, "counter: 2");
+    click(&browser, "#cart-add button");
+    assert_page(&browser, "cart: [apple] (1/8)");
+    click(&browser, "#theme-toggle button");
+    assert_page(&browser, "theme: dark");
+    assert!(cookie(&browser, Prefs::NAME).is_some());
+
+    // Reading the page again sends no Set-Cookie.
+    navigate(&browser, &server.url("/"));
+    assert_page(&browser, "counter: 2");
+    assert!(server.last("/").set_cookies.is_empty());
+
+    click(&browser, "#logout button");
+    assert_page(&browser, "user: (not logged in)");
+    assert_page(&browser, "counter: 0");
+    assert_page(&browser, "theme: dark"); // the other session type survives
+    assert!(
+        cookie(&browser, AppSession::NAME).is_none(),
+        "logout deleted the cookie"
+    );
+    assert!(!server.last("/").cookie.contains("__Host-app="));
+    let flow_done = started.elapsed();
+
+    // (2): a session at the 4096-byte limit, filled to its maximum.
+    assert_eq!(AtBudget::MAX_COOKIE_LEN, BROWSER_LIMIT);
+    navigate(&browser, &server.url("/big/fill"));
+    let big_pair = pair_set(&server.last("/big/fill"), AtBudget::NAME);
+    let big_len = big_pair.len() - 1; // name + value, without the '='
+    assert_eq!(big_len, AtBudget::MAX_COOKIE_LEN, "filled to the maximum");
+    navigate(&browser, &server.url("/big/check"));
+    assert_page(&browser, "big: valid; blob 3000 bytes; intact true");
+    let check = server.last("/big/check");
+    assert!(
+        sent(&check, &big_pair),
+        "the 4096-byte cookie came back intact"
+    );
+    let stored = cookie(&browser, AtBudget::NAME).expect("Chromium stored the 4096-byte cookie");
+    let stored_value = stored["value"].as_str().expect("string value");
+    assert_eq!(AtBudget::NAME.len() + stored_value.len(), BROWSER_LIMIT);
+    assert_eq!(format!("{}={stored_value}", AtBudget::NAME), big_pair);
+
+    // (4): one byte over, forced through a raw header: dropped, the old one stays.
+    navigate(&browser, &server.url("/big/overflow"));
+    let over = pair_set(&server.last("/big/overflow"), AtBudget::NAME);
+    assert_eq!(over.len() - 1, BROWSER_LIMIT + 1);
+    navigate(&browser, &server.url("/big/check"));
+    assert_page(&browser, "big: valid; blob 3000 bytes; intact true");
+    let check = server.last("/big/check");
+    assert!(
+        sent(&check, &big_pair),
+        "the old 4096-byte cookie is still sent"
+    );
+    assert!(
+        !check.cookie.contains(&over),
+        "the 4097-byte cookie was not stored"
+    );
+
+    println!(
+        "browser_e2e: Chromium stored and sent back a {big_len}-byte cookie \
+         (`{}` name {} + value {}; Cookie header pair {} bytes); a {}-byte one was dropped and \
+         the old one kept. Browser launch {launched:?}, flow done at {flow_done:?}, total {:?}",
+        AtBudget::NAME,
+        AtBudget::NAME.len(),
+        big_len - AtBudget::NAME.len(),
+        big_pair.len(),
+        BROWSER_LIMIT + 1,
+        started.elapsed()
+    );
+}

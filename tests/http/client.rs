@@ -1,0 +1,199 @@
+//! A small HTTP/1.1 client for the loopback tests: hyper's connection-level
+//! client (already in axum's dependency tree), one connection per request, and
+//! a cookie jar that keeps `name=value` pairs the way a browser does (an
+//! expiring `Set-Cookie` deletes). Every request is bounded in time.
+//!
+//! Included with `#[path]` by several test targets, each using part of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Upper bound for one request, connect to last body byte. The servers are on
+/// loopback, so this only ever fires when something hangs.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: StatusCode,
+    /// All response headers.
+    pub headers: HeaderMap,
+    /// The body as UTF-8 (lossy).
+    pub body: String,
+}
+
+impl Reply {
+    /// Every `Set-Cookie` header value, in order.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().expect("ASCII Set-Cookie").to_owned())
+            .collect()
+    }
+
+    /// The `Set-Cookie` header values for cookie `name`.
+    pub fn set_cookies_for(&self, name: &str) -> Vec<String> {
+        let prefix = format!("{name}=");
+        self.set_cookies()
+            .into_iter()
+            .filter(|value| value.starts_with(&prefix))
+            .collect()
+    }
+}
+
+/// Sends one request over a fresh connection to `addr`.
+pub async fn send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> Reply {
+    let work = async {
+        let stream = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|err| panic!("connecting to {addr}: {err}"));
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("HTTP/1.1 handshake");
+        let connection = tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, format!("localhost:{}", addr.port()));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let body = match form {
+            Some(form) => {
+                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Full::new(Bytes::from(form.to_owned()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let response = sender
+            .send_request(request.body(body).expect("valid request"))
+            .await
+            .unwrap_or_else(|err| panic!("request to {addr}{path}: {err}"));
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("response body").to_bytes();
+        drop(sender);
+        connection.abort();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, work)
+        .await
+        .unwrap_or_else(|_| panic!("no response from {addr} within {REQUEST_TIMEOUT:?}"))
+}
+
+/// A browser stand-in: sends its cookies, and applies the `Set-Cookie` headers
+/// it receives (a value of `Max-Age=0` deletes the cookie).
+#[derive(Debug, Clone)]
+pub struct Client {
+    addr: SocketAddr,
+    jar: BTreeMap<String, String>,
+}
+
+impl Client {
+    /// A client with an empty jar, talking to `addr`.
+    pub fn new(addr: SocketAddr) -> Self {
+        Client {
+            addr,
+            jar: BTreeMap::new(),
+        }
+    }
+
+    /// Points the client (and its jar) at another server.
+    pub fn retarget(&mut self, addr: SocketAddr) {
+        self.addr = addr;
+    }
+
+    /// `GET path` with the jar's cookies.
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a form body and the jar's cookies.
+    pub async fn post(&mut self, path: &str, form: &str) -> Reply {
+        self.request(Method::POST, path, Some(form)).await
+    }
+
+    async fn request(&mut self, method: Method, path: &str, form: Option<&str>) -> Reply {
+        let cookie = self.cookie_header();
+        let reply = send(self.addr, method, path, cookie.as_deref(), form).await;
+        for set_cookie in reply.set_cookies() {
+            self.apply(&set_cookie);
+        }
+        reply
+    }
+
+    /// The `Cookie` header the jar would send.
+    pub fn cookie_header(&self) -> Option<String> {
+        (!self.jar.is_empty()).then(|| {
+            self.jar
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// Applies one `Set-Cookie` header value to the jar.
+    pub fn apply(&mut self, set_cookie: &str) {
+        let mut parts = set_cookie.split(';').map(str::trim);
+        let (name, value) = parts
+            .next()
+            .and_then(|pair| pair.split_once('='))
+            .expect("Set-Cookie starts with name=value");
+        let expired = parts.any(|attribute| attribute.eq_ignore_ascii_case("Max-Age=0"));
+        if expired {
+            self.jar.remove(name);
+        } else {
+            self.jar.insert(name.to_owned(), value.to_owned());
+        }
+    }
+
+    /// The value of cookie `name` in the jar.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.get(name).map(String::as_str)
+    }
+
+    /// Overwrites (or plants) cookie `name`.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.jar.insert(name.to_owned(), value.to_owned());
+    }
+}
+
+/// The value part of a `Set-Cookie` header value.
+pub fn value_of(set_cookie: &str) -> &str {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value)
+        .expect("name=value")
+}
+
+/// `value` with one character in the middle changed (still base64url, so the
+/// MAC check is what refuses it).
+pub fn tamper(value: &str) -> String {
+    let mut bytes = value.as_bytes().to_vec();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("ASCII")
+}
