@@ -213,7 +213,7 @@ pub(crate) fn cookie_values<'a>(
     name: &'a str,
 ) -> impl Iterator<Item = &'a [u8]> + 'a {
     headers.flat_map(move |header| {
-        header.split(|&b| b == b';').filter_map(move |pair| {
+        Pairs(header).filter_map(move |pair| {
             let pair = trim_ows(pair);
             let (pair_name, value) = split_once(pair, b'=')?;
             (pair_name == name.as_bytes()).then_some(value)
@@ -221,8 +221,54 @@ pub(crate) fn cookie_values<'a>(
     })
 }
 
+/// The `;`-separated pieces of a `Cookie` header.
+struct Pairs<'a>(&'a [u8]);
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        match find_byte(self.0, b';') {
+            Some(at) => {
+                let pair = &self.0[..at];
+                self.0 = &self.0[at + 1..];
+                Some(pair)
+            }
+            None => Some(core::mem::take(&mut self.0)),
+        }
+    }
+}
+
+/// Index of the first `needle` in `haystack`, eight bytes at a time (SWAR):
+/// a cookie value is long and separators are sparse, and the byte-by-byte
+/// scan was the largest cost of `load` after SHA-256 and base64 (perf, medium
+/// session).
+fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    let mut chunks = haystack.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8")) ^ pattern;
+        // Non-zero exactly when some byte of `word` is zero, i.e. equals `needle`.
+        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
+            return chunk.iter().position(|&b| b == needle).map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| offset + i)
+}
+
 fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
-    let at = bytes.iter().position(|&b| b == separator)?;
+    let at = find_byte(bytes, separator)?;
     Some((&bytes[..at], &bytes[at + 1..]))
 }
 
@@ -242,6 +288,20 @@ mod tests {
 
     fn values<'a>(headers: &'a [&'a str], name: &'a str) -> Vec<&'a [u8]> {
         cookie_values(headers.iter().map(|h| h.as_bytes()), name).collect()
+    }
+
+    #[test]
+    fn find_byte_agrees_with_a_plain_scan() {
+        let text: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
+        for start in 0..text.len() {
+            for needle in [0u8, b';', b'=', 0x80, 0xff, 59, 200] {
+                let hay = &text[start..];
+                assert_eq!(
+                    find_byte(hay, needle),
+                    hay.iter().position(|&b| b == needle)
+                );
+            }
+        }
     }
 
     #[test]
