@@ -212,7 +212,7 @@ fn assert_page(browser: &Browser, line: &str) {
 
 fn click(browser: &Browser, selector: &str) {
     browser
-        .click(selector)
+        .click_and_wait_for_new_page(selector)
         .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
 }
 

@@ -466,6 +466,36 @@ impl Browser {
             .map_err(|e| WebDriverError::new(format!("clicking {selector:?}: {e}")))
     }
 
+    /// Clicks `selector` (see [`click`](Self::click)) and waits until a *new* document has
+    /// replaced the current one and finished loading: the form submission or link it triggers
+    /// has completed, redirects included. chromedriver's own wait after a click can return
+    /// before a form submission has started navigating, so a second click could land on the
+    /// old page; this does not. Bounded by [`PAGE_LOAD_TIMEOUT_MS`].
+    pub fn click_and_wait_for_new_page(&self, selector: &str) -> Result<()> {
+        const MARK: &str = "window.__webdriverOldPage = true; return true;";
+        const NEW_PAGE_LOADED: &str =
+            "return !window.__webdriverOldPage && document.readyState === 'complete';";
+        self.execute_script(MARK, &[])?;
+        self.click(selector)?;
+        let deadline = Instant::now() + Duration::from_millis(PAGE_LOAD_TIMEOUT_MS);
+        loop {
+            // While the old document is torn down, scripts may fail ("no such execution
+            // context", "target frame detached"): that only means "not yet".
+            let last = match self.execute_script(NEW_PAGE_LOADED, &[]) {
+                Ok(Value::Bool(true)) => return Ok(()),
+                Ok(other) => format!("page not replaced yet ({other})"),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(WebDriverError::new(format!(
+                    "clicking {selector:?} did not load a new page within \
+                     {PAGE_LOAD_TIMEOUT_MS} ms; last check: {last}"
+                )));
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// Deletes every cookie visible to the current page.
     pub fn delete_all_cookies(&self) -> Result<()> {
         self.session_command("DELETE", "/cookie", None).map(drop)

@@ -35,7 +35,7 @@ pub mod tower;
 /// extensions; there is one slot per session type, so several session types
 /// (different cookie names) coexist in one app.
 ///
-/// Frameworks with an extractor ([`axum`](crate::axum), [`actix`](crate::actix))
+/// Frameworks with an extractor (modules `axum` and `actix`, by feature)
 /// never show it to you. With a plain tower/hyper service, get it from the
 /// request's extensions and [`take`](Self::take) the session:
 ///
@@ -187,8 +187,8 @@ impl<T: CookieSession> SessionSlot<T> {
 /// [`status`](Session::status) all work on it. Dropping it hands the session
 /// back; the response then carries a `Set-Cookie` if one is due.
 ///
-/// It is the handler argument for both axum ([`crate::axum`]) and actix-web
-/// ([`crate::actix`]). Keep it only for the duration of the handler: changes
+/// It is the handler argument for both axum (module `axum`) and actix-web
+/// (module `actix`). Keep it only for the duration of the handler: changes
 /// made after the response has been produced are lost.
 pub struct RequestSession<T: CookieSession> {
     /// `Some` until dropped.

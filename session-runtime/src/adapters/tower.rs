@@ -4,7 +4,7 @@
 //! [`SessionLayer`] puts a [`SessionSlot<T>`] into every request's extensions;
 //! the handler takes the session from it (in axum with the
 //! [`RequestSession<T>`](crate::RequestSession) extractor, see
-//! [`crate::axum`]), and when the response comes back the layer appends the
+//! module `axum`), and when the response comes back the layer appends the
 //! session's `Set-Cookie` if one is due: the session changed, was
 //! [renewed](crate::Session::renew), [cleared](crate::Session::clear), verified
 //! with a previous key (re-keyed) or is due for its idle refresh. Routes that
@@ -46,6 +46,41 @@
 //! let health = http::Request::get("/health").body(axum::body::Body::empty()).unwrap();
 //! let response = app.oneshot(health).await.unwrap();
 //! assert!(response.headers().get("set-cookie").is_none());
+//! # }
+//! ```
+//!
+//! Without axum, any `Service<http::Request<_>>` works; the handler finds the
+//! [`SessionSlot<T>`] in the request's extensions:
+//!
+//! ```
+//! # use serde::{Deserialize, Serialize};
+//! # use session_runtime::{CookieSession, Key, SessionConfig};
+//! # #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+//! # #[session(name = "__Host-visits", version = 1)]
+//! # struct Visits { count: u32 }
+//! use std::convert::Infallible;
+//! use session_runtime::{tower::SessionLayer, SessionSlot};
+//! use tower::{service_fn, Layer, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! # let config = SessionConfig::<Visits>::new(Key::from_secret(&[7; 32]).unwrap()).unwrap();
+//! let service = SessionLayer::new(config).layer(service_fn(
+//!     |request: http::Request<String>| async move {
+//!         let slot = request.extensions().get::<SessionSlot<Visits>>().unwrap();
+//!         let count = slot
+//!             .with(|visits| {
+//!                 let count = *visits.count() + 1;
+//!                 visits.set_count(count);
+//!                 count
+//!             })
+//!             .unwrap();
+//!         Ok::<_, Infallible>(http::Response::new(format!("visit number {count}")))
+//!     },
+//! ));
+//! let response = service.oneshot(http::Request::new(String::new())).await.unwrap();
+//! assert_eq!(response.body(), "visit number 1");
+//! assert!(response.headers()["set-cookie"].to_str().unwrap().starts_with("__Host-visits="));
 //! # }
 //! ```
 
