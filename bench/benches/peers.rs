@@ -9,14 +9,14 @@
 
 use std::hint::black_box;
 
-use bench_peers::actix::ActixSession;
-use bench_peers::axum_jar::AxumSigned;
-use bench_peers::floor::Floor;
-use bench_peers::shapes::{large, medium, small};
-use bench_peers::tower_store::TowerCookieStore;
-use bench_peers::{check_round_trip, cookie_header, Peer, Shape};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use session_bench::actix::ActixSession;
+use session_bench::axum_jar::AxumSigned;
+use session_bench::floor::Floor;
+use session_bench::shapes::{large, medium, small};
+use session_bench::tower_store::TowerCookieStore;
+use session_bench::{check_round_trip, cookie_header, Peer, Shape};
 
 /// All peers, built once: key setup is a per-process cost, not a per-cookie one.
 struct Peers {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Peer benchmark: Express/Connect `cookie-session` encode/decode for the three session
-// shapes of bench-peers/src/shapes.rs, through the package's real middleware code path.
+// shapes of bench/src/shapes.rs, through the package's real middleware code path.
 //
 // Why a fake req/res: cookie-session only touches `req.headers.cookie`, `req.socket`
 // (to allow Secure cookies), `res.getHeader`/`res.setHeader` and `res.writeHead` (which
@@ -67,7 +67,7 @@ const SHAPES = {
 // two sides are not encoding the same session.
 const SERDE_JSON_LEN = { small: 157, medium: 363, large: 2415 }
 
-// The first 32 bytes of bench-peers' MASTER_KEY ((i * 7 + 1) mod 256): the floor's key.
+// The first 32 bytes of the bench crate's MASTER_KEY ((i * 7 + 1) mod 256): the floor's key.
 const SECRET = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 7 + 1) & 0xff))
 
 function noop () {}
@@ -155,7 +155,7 @@ function main () {
   const pkgs = loadPackages()
   if (pkgs.error) {
     // Clean skip: the comparison is optional and must not fail the caller.
-    console.log(JSON.stringify({ skipped: `node packages unavailable (${pkgs.error}); run npm ci in bench-peers/node` }))
+    console.log(JSON.stringify({ skipped: `node packages unavailable (${pkgs.error}); run npm ci in bench/node` }))
     return
   }
   const args = process.argv.slice(2)

@@ -1,4 +1,4 @@
-//! Peer side of the cookie-codec benchmark.
+//! The cookie-codec benchmark of `session-runtime` and the peers it is compared with.
 //!
 //! Each peer turns a typed session into a `Set-Cookie` header value and turns a `Cookie`
 //! request header back into the typed session, using the real crate where it can be driven
@@ -13,10 +13,13 @@
 //!   tower-sessions-cookie-store 0.5's layer, driven as a tower `Service`.
 //!
 //! Node's cookie-session is measured by `node/cookie_session_bench.js`.
+//!
+//! Our side, [`ours`], is the library itself on the same three shapes.
 
 pub mod actix;
 pub mod axum_jar;
 pub mod floor;
+pub mod ours;
 pub mod shapes;
 pub mod tower_store;
 

@@ -11,11 +11,11 @@ use actix_web::cookie::Key;
 use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpResponse};
-use bench_peers::actix::ActixSession;
-use bench_peers::shapes::{large, medium, small, FieldSink, FieldSource};
-use bench_peers::{cookie_header, Peer, Shape, COOKIE_NAME, MASTER_KEY};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use session_bench::actix::ActixSession;
+use session_bench::shapes::{large, medium, small, FieldSink, FieldSource};
+use session_bench::{cookie_header, Peer, Shape, COOKIE_NAME, MASTER_KEY};
 
 /// An application handler's `session.insert` per field.
 struct Insert<'a>(&'a Session);

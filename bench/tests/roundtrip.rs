@@ -1,12 +1,12 @@
 //! Every peer must read back exactly what it wrote, and must refuse a tampered cookie:
 //! a peer that skipped verification would look fast for the wrong reason.
 
-use bench_peers::actix::ActixSession;
-use bench_peers::axum_jar::AxumSigned;
-use bench_peers::floor::Floor;
-use bench_peers::shapes::{large, medium, small, Large, Medium, Small};
-use bench_peers::tower_store::TowerCookieStore;
-use bench_peers::{check_round_trip, cookie_pair, Peer, Shape};
+use session_bench::actix::ActixSession;
+use session_bench::axum_jar::AxumSigned;
+use session_bench::floor::Floor;
+use session_bench::shapes::{large, medium, small, Large, Medium, Small};
+use session_bench::tower_store::TowerCookieStore;
+use session_bench::{check_round_trip, cookie_pair, Peer, Shape};
 
 fn round_trips_and_rejects_tampering<P: Peer>(peer: &P) {
     check_all(peer, &small());

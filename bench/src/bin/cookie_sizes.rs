@@ -6,12 +6,12 @@
 //! Every cookie is round-tripped before it is reported, so a size is never shown for a
 //! cookie its own peer cannot read back.
 
-use bench_peers::actix::ActixSession;
-use bench_peers::axum_jar::AxumSigned;
-use bench_peers::floor::Floor;
-use bench_peers::shapes::{large, medium, small};
-use bench_peers::tower_store::TowerCookieStore;
-use bench_peers::{check_round_trip, cookie_pair, Peer, Shape};
+use session_bench::actix::ActixSession;
+use session_bench::axum_jar::AxumSigned;
+use session_bench::floor::Floor;
+use session_bench::shapes::{large, medium, small};
+use session_bench::tower_store::TowerCookieStore;
+use session_bench::{check_round_trip, cookie_pair, Peer, Shape};
 
 /// Browsers drop a cookie whose name + value exceeds this many bytes.
 const BROWSER_LIMIT: usize = 4096;
