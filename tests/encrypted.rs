@@ -53,7 +53,7 @@ fn sample() -> Private {
 
 #[test]
 fn size_arithmetic_accounts_for_nonce_and_tag() {
-    assert!(Private::ENCRYPTED);
+    const { assert!(Private::ENCRYPTED) };
     assert_eq!(
         Private::MAX_COOKIE_LEN,
         max_cookie_len_encrypted(Private::NAME.len(), Private::MAX_PAYLOAD_LEN)

@@ -1,0 +1,1 @@
+//! Empty: this package exists to run `tests/ui` (see `ui.rs`).
