@@ -1,22 +1,39 @@
-//! Criterion benchmark: encode and decode cost of each peer codec for each session shape.
+//! Criterion benchmark: encode and decode cost of session-runtime and of every peer
+//! codec, for each session shape, side by side in one run.
 //!
-//! encode = typed session -> `Set-Cookie` header value; decode = `Cookie` request header ->
-//! typed session. Every peer is round-tripped once before it is timed (see
-//! `check_round_trip`), so a peer that silently fails cannot post a fast number.
+//! Groups are `encode/<shape>` and `decode/<shape>`; inside each group, one function per
+//! codec. encode = typed session -> `Set-Cookie` header value; decode = `Cookie` request
+//! header -> typed session. Every codec is round-tripped once before it is timed, so a
+//! codec that silently fails cannot post a fast number.
 //!
-//! Run briefly with: `cargo bench -- --warm-up-time 1 --measurement-time 3`.
+//! Our rows:
+//! - `ours`: `SessionConfig::set_cookie` on a new session holding the fixture: the full
+//!   `Set-Cookie` (`name=value; Max-Age=…; Path=/; Secure; HttpOnly; SameSite=Lax`), the
+//!   same thing the peers return.
+//! - `ours-changed`: `set_cookie` on a session loaded from a valid cookie and then
+//!   changed, what a request that mutates its session pays on the way out.
+//! - `ours-value`: `SessionConfig::encode`, the cookie value alone.
+//! - `ours-encrypted`: `set_cookie` / `load` of the `#[session(encrypted)]` twin.
+//! - decode `ours`: `SessionConfig::load(&HeaderMap)` from the request's `Cookie` header.
+//!
+//! Run (what BENCHMARKS.md quotes): `cargo bench -p session-bench --bench codec`.
 //! Node's cookie-session is measured separately by `node/cookie_session_bench.js`.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use session_bench::actix::ActixSession;
 use session_bench::axum_jar::AxumSigned;
 use session_bench::floor::Floor;
+use session_bench::ours::{
+    ours, Change, OurLarge, OurLargeEnc, OurMedium, OurMediumEnc, OurSmall, OurSmallEnc, Ours,
+};
 use session_bench::shapes::{large, medium, small};
 use session_bench::tower_store::TowerCookieStore;
 use session_bench::{check_round_trip, cookie_header, Peer, Shape};
+use session_runtime::CookieSession;
 
 /// All peers, built once: key setup is a per-process cost, not a per-cookie one.
 struct Peers {
@@ -56,9 +73,48 @@ fn decode_one<P: Peer, T: Shape>(group: &mut BenchmarkGroup<'_, WallTime>, peer:
     });
 }
 
-fn bench_shape<T: Shape>(c: &mut Criterion, peers: &Peers, shape: &str, session: &T) {
+/// Our encode rows. `set_cookie` takes the session by reference and does not change it,
+/// so the same touched session is written on every iteration.
+fn encode_ours<T: CookieSession>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    ours: &Ours<T>,
+    with_variants: bool,
+) {
+    group.bench_function(label, |b| {
+        b.iter(|| black_box(ours).set_cookie_fresh().expect("cookie due"))
+    });
+    if with_variants {
+        group.bench_function(format!("{label}-changed"), |b| {
+            b.iter(|| black_box(ours).set_cookie_changed().expect("cookie due"))
+        });
+        group.bench_function(format!("{label}-value"), |b| {
+            b.iter(|| black_box(ours).encode_value().expect("encode"))
+        });
+    }
+}
+
+fn decode_ours<T: CookieSession>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    ours: &Ours<T>,
+) {
+    group.bench_function(label, |b| b.iter(|| black_box(ours).load()));
+}
+
+fn bench_shape<T, S, E>(c: &mut Criterion, peers: &Peers, shape: &str, session: &T)
+where
+    T: Shape,
+    S: CookieSession + Clone + PartialEq + std::fmt::Debug + Change + for<'a> From<&'a T>,
+    E: CookieSession + Clone + PartialEq + std::fmt::Debug + Change + for<'a> From<&'a T>,
+{
+    let signed: Ours<S> = ours(session);
+    let encrypted: Ours<E> = ours(session);
+
     let mut group = c.benchmark_group(format!("encode/{shape}"));
     encode_one(&mut group, &peers.floor, session);
+    encode_ours(&mut group, "ours", &signed, true);
+    encode_ours(&mut group, "ours-encrypted", &encrypted, false);
     encode_one(&mut group, &peers.actix_signed, session);
     encode_one(&mut group, &peers.actix_private, session);
     encode_one(&mut group, &peers.axum, session);
@@ -67,6 +123,8 @@ fn bench_shape<T: Shape>(c: &mut Criterion, peers: &Peers, shape: &str, session:
 
     let mut group = c.benchmark_group(format!("decode/{shape}"));
     decode_one(&mut group, &peers.floor, session);
+    decode_ours(&mut group, "ours", &signed);
+    decode_ours(&mut group, "ours-encrypted", &encrypted);
     decode_one(&mut group, &peers.actix_signed, session);
     decode_one(&mut group, &peers.actix_private, session);
     decode_one(&mut group, &peers.axum, session);
@@ -74,12 +132,25 @@ fn bench_shape<T: Shape>(c: &mut Criterion, peers: &Peers, shape: &str, session:
     group.finish();
 }
 
-fn peers(c: &mut Criterion) {
+fn codecs(c: &mut Criterion) {
     let peers = Peers::new();
-    bench_shape(c, &peers, "small", &small());
-    bench_shape(c, &peers, "medium", &medium());
-    bench_shape(c, &peers, "large", &large());
+    bench_shape::<_, OurSmall, OurSmallEnc>(c, &peers, "small", &small());
+    bench_shape::<_, OurMedium, OurMediumEnc>(c, &peers, "medium", &medium());
+    bench_shape::<_, OurLarge, OurLargeEnc>(c, &peers, "large", &large());
 }
 
-criterion_group!(benches, peers);
+fn config() -> Criterion {
+    // 51 functions; 1 s warm-up + 3 s of samples each keeps a full run near 4 minutes on
+    // two cores. Override on the command line (`-- --measurement-time 5`).
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = codecs
+}
 criterion_main!(benches);

@@ -17,6 +17,8 @@ const TAG_LEN: usize = 32;
 const MAX_VALUE_LEN: usize = 4096;
 /// Decoded size of a 4096-character unpadded base64url value.
 const MAX_RAW_LEN: usize = MAX_VALUE_LEN / 4 * 3;
+/// Stack buffer for small and medium sessions (the library uses the same tiers).
+const SMALL_RAW_LEN: usize = 256;
 /// The same attributes every Rust peer is configured to emit, so `Set-Cookie` lengths compare.
 const ATTRIBUTES: &str = "; Path=/; Secure; HttpOnly; SameSite=Lax";
 
@@ -58,23 +60,14 @@ impl Peer for Floor {
     }
 
     fn encode<T: Shape>(&self, session: &T) -> Result<String, PeerError> {
-        // Stack buffer: the floor must not allocate for the body.
-        let mut raw = [0u8; MAX_RAW_LEN];
-        let payload_len = postcard::to_slice(session, &mut raw[..MAX_RAW_LEN - TAG_LEN])?.len();
-        let mut mac = self.mac.clone();
-        mac.update(&raw[..payload_len]);
-        let tag = mac.finalize().into_bytes();
-        raw[payload_len..payload_len + TAG_LEN].copy_from_slice(&tag);
-        let raw = &raw[..payload_len + TAG_LEN];
-
-        // One exactly-sized allocation: the header value every peer returns.
-        let value_len = base64::encoded_len(raw.len(), false).ok_or("length overflow")?;
-        let mut out = String::with_capacity(COOKIE_NAME.len() + 1 + value_len + ATTRIBUTES.len());
-        out.push_str(COOKIE_NAME);
-        out.push('=');
-        URL_SAFE_NO_PAD.encode_string(raw, &mut out);
-        out.push_str(ATTRIBUTES);
-        Ok(out)
+        // A small stack buffer first: zeroing the full 3 KiB one costs more than the
+        // whole HMAC of a small session. Bodies that do not fit retry in the big one.
+        match self.encode_in(session, &mut [0u8; SMALL_RAW_LEN]) {
+            Err(postcard::Error::SerializeBufferFull) => {
+                Ok(self.encode_in(session, &mut [0u8; MAX_RAW_LEN])?)
+            }
+            result => Ok(result?),
+        }
     }
 
     fn decode<T: Shape>(&self, cookie_header: &str) -> Result<T, PeerError> {
@@ -83,9 +76,40 @@ impl Peer for Floor {
         if value.len() > MAX_VALUE_LEN {
             return Err("cookie too long".into());
         }
-        let mut raw = [0u8; MAX_RAW_LEN];
+        // The decoded length is known from the input: small cookies use a small buffer.
+        if value.len() <= SMALL_RAW_LEN / 3 * 4 {
+            self.decode_in(value, &mut [0u8; SMALL_RAW_LEN])
+        } else {
+            self.decode_in(value, &mut [0u8; MAX_RAW_LEN])
+        }
+    }
+}
+
+impl Floor {
+    /// postcard into `raw`, tag after it, base64url of both into the header value.
+    fn encode_in<T: Shape>(&self, session: &T, raw: &mut [u8]) -> Result<String, postcard::Error> {
+        let room = raw.len() - TAG_LEN;
+        let payload_len = postcard::to_slice(session, &mut raw[..room])?.len();
+        let mut mac = self.mac.clone();
+        mac.update(&raw[..payload_len]);
+        let tag = mac.finalize().into_bytes();
+        raw[payload_len..payload_len + TAG_LEN].copy_from_slice(&tag);
+        let raw = &raw[..payload_len + TAG_LEN];
+
+        // One exactly-sized allocation: the header value every peer returns.
+        let value_len = base64::encoded_len(raw.len(), false).expect("at most 3 KiB");
+        let mut out = String::with_capacity(COOKIE_NAME.len() + 1 + value_len + ATTRIBUTES.len());
+        out.push_str(COOKIE_NAME);
+        out.push('=');
+        URL_SAFE_NO_PAD.encode_string(raw, &mut out);
+        out.push_str(ATTRIBUTES);
+        Ok(out)
+    }
+
+    /// base64url into `raw`, verify the tag, then postcard.
+    fn decode_in<T: Shape>(&self, value: &str, raw: &mut [u8]) -> Result<T, PeerError> {
         // URL_SAFE_NO_PAD rejects padding and non-zero trailing bits: canonical input only.
-        let raw_len = URL_SAFE_NO_PAD.decode_slice(value, &mut raw)?;
+        let raw_len = URL_SAFE_NO_PAD.decode_slice(value, raw)?;
         let payload_len = raw_len.checked_sub(TAG_LEN).ok_or("cookie too short")?;
         let (payload, tag) = raw[..raw_len].split_at(payload_len);
         let mut mac = self.mac.clone();

@@ -207,7 +207,9 @@ impl<T: CookieSession + Clone + PartialEq + std::fmt::Debug> Ours<T> {
         assert!(ours.set_cookie_changed().is_some());
         ours
     }
+}
 
+impl<T: CookieSession> Ours<T> {
     /// `config.encode`: the cookie value only (what follows `name=`).
     pub fn encode_value(&self) -> Result<String, StoreError> {
         self.config.encode(&self.data)

@@ -5,41 +5,93 @@
 //! survives. The full `Set-Cookie` length is shown too because it is what goes on the wire.
 //! Every cookie is round-tripped before it is reported, so a size is never shown for a
 //! cookie its own peer cannot read back.
+//!
+//! `--json` prints `[{"codec", "shape", "name_value", "set_cookie"}]` instead, which
+//! `bench/plot.py` reads for the size table of BENCHMARKS.md.
 
 use session_bench::actix::ActixSession;
 use session_bench::axum_jar::AxumSigned;
 use session_bench::floor::Floor;
+use session_bench::ours::{
+    ours, Change, OurLarge, OurLargeEnc, OurMedium, OurMediumEnc, OurSmall, OurSmallEnc,
+};
 use session_bench::shapes::{large, medium, small};
 use session_bench::tower_store::TowerCookieStore;
 use session_bench::{check_round_trip, cookie_pair, Peer, Shape};
+use session_runtime::CookieSession;
 
 /// Browsers drop a cookie whose name + value exceeds this many bytes.
 const BROWSER_LIMIT: usize = 4096;
 
-fn row<P: Peer, T: Shape>(peer: &P, shape: &str, session: &T) {
-    let set_cookie = check_round_trip(peer, session);
-    let stored = cookie_pair(&set_cookie).len();
-    let verdict = if stored > BROWSER_LIMIT {
-        "DROPPED by browsers"
-    } else {
-        "fits"
-    };
-    println!(
-        "| {:<28} | {:<6} | {:>10} | {:>10} | {verdict} |",
-        peer.label(),
-        shape,
-        stored,
-        set_cookie.len(),
-    );
+/// One measured cookie.
+struct Size {
+    codec: &'static str,
+    shape: &'static str,
+    name_value: usize,
+    set_cookie: usize,
 }
 
-fn rows<P: Peer>(peer: &P) {
-    row(peer, "small", &small());
-    row(peer, "medium", &medium());
-    row(peer, "large", &large());
+fn row<P: Peer, T: Shape>(peer: &P, shape: &'static str, session: &T) -> Size {
+    let set_cookie = check_round_trip(peer, session);
+    Size {
+        codec: peer.label(),
+        shape,
+        name_value: cookie_pair(&set_cookie).len(),
+        set_cookie: set_cookie.len(),
+    }
+}
+
+fn rows<P: Peer>(peer: &P, out: &mut Vec<Size>) {
+    out.push(row(peer, "small", &small()));
+    out.push(row(peer, "medium", &medium()));
+    out.push(row(peer, "large", &large()));
+}
+
+/// Our cookie for the fixture: `set_cookie` of a new session (round-tripped by `ours`).
+fn our_row<T, P>(codec: &'static str, shape: &'static str, fixture: &P) -> Size
+where
+    T: CookieSession + Clone + PartialEq + std::fmt::Debug + Change + for<'a> From<&'a P>,
+{
+    let ours = ours::<T, P>(fixture);
+    let header = ours.set_cookie_fresh().expect("cookie due");
+    let header = header.to_str().expect("ascii");
+    Size {
+        codec,
+        shape,
+        name_value: cookie_pair(header).len(),
+        set_cookie: header.len(),
+    }
 }
 
 fn main() {
+    let mut sizes = vec![
+        our_row::<OurSmall, _>("ours", "small", &small()),
+        our_row::<OurMedium, _>("ours", "medium", &medium()),
+        our_row::<OurLarge, _>("ours", "large", &large()),
+        our_row::<OurSmallEnc, _>("ours-encrypted", "small", &small()),
+        our_row::<OurMediumEnc, _>("ours-encrypted", "medium", &medium()),
+        our_row::<OurLargeEnc, _>("ours-encrypted", "large", &large()),
+    ];
+    rows(&Floor::default(), &mut sizes);
+    rows(&ActixSession::signed(), &mut sizes);
+    rows(&ActixSession::private(), &mut sizes);
+    rows(&AxumSigned::default(), &mut sizes);
+    rows(&TowerCookieStore::default(), &mut sizes);
+
+    if std::env::args().any(|arg| arg == "--json") {
+        let json: Vec<String> = sizes
+            .iter()
+            .map(|s| {
+                format!(
+                    r#"{{"codec": "{}", "shape": "{}", "name_value": {}, "set_cookie": {}}}"#,
+                    s.codec, s.shape, s.name_value, s.set_cookie
+                )
+            })
+            .collect();
+        println!("[\n  {}\n]", json.join(",\n  "));
+        return;
+    }
+
     println!("Body sizes before signing/encoding (bytes):");
     println!("| shape  | postcard | serde_json |");
     println!("|--------|----------|------------|");
@@ -54,16 +106,22 @@ fn main() {
 
     println!();
     println!(
-        "Cookie sizes (bytes; name+value is what counts against the {BROWSER_LIMIT}-byte limit):"
+        "Cookie sizes (bytes; name=value is what counts against the {BROWSER_LIMIT}-byte limit):"
     );
     println!(
         "| {:<28} | {:<6} | {:>10} | {:>10} | verdict |",
-        "peer", "shape", "name+value", "Set-Cookie"
+        "codec", "shape", "name=value", "Set-Cookie"
     );
     println!("|{:-<30}|{:-<8}|{:-<12}|{:-<12}|---------|", "", "", "", "");
-    rows(&Floor::default());
-    rows(&ActixSession::signed());
-    rows(&ActixSession::private());
-    rows(&AxumSigned::default());
-    rows(&TowerCookieStore::default());
+    for s in &sizes {
+        let verdict = if s.name_value > BROWSER_LIMIT {
+            "DROPPED by browsers"
+        } else {
+            "fits"
+        };
+        println!(
+            "| {:<28} | {:<6} | {:>10} | {:>10} | {verdict} |",
+            s.codec, s.shape, s.name_value, s.set_cookie
+        );
+    }
 }
