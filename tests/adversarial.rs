@@ -562,7 +562,7 @@ fn run_suite<T: CookieSession + Clone + PartialEq + Debug>(
     assert_eq!(ctx.reference(value.as_bytes()), Ok(()));
     assert_eq!(ctx.forge(ctx.header(), &payload), value);
     assert_eq!(reference_base64(value.as_bytes()).unwrap(), raw);
-    let big = value.len() > 1000;
+    let big = value.len() > 300;
     if T::NAME == AtBudget::NAME {
         assert_eq!(
             T::NAME.len() + value.len(),
@@ -571,7 +571,7 @@ fn run_suite<T: CookieSession + Clone + PartialEq + Debug>(
         );
     }
 
-    // Cookies over 1000 characters (the at-budget shape) are sampled where a
+    // Cookies over 300 characters (at-budget, scratch-tier shapes) are sampled where a
     // case costs a MAC over 3 KB (debug builds hash at ~10 MB/s): every
     // position within 64 of either end plus every 61st (97th for substitution
     // by every byte value), and one in 8 cases is replayed through a Cookie
@@ -1387,6 +1387,71 @@ fn at_budget_session_rejects_every_adversarial_cookie() {
         hostile,
         Vec::new(),
     );
+}
+
+// --- shapes whose largest cookie fills a scratch-buffer tier exactly --------
+
+/// Largest envelope 255 bytes (value 340 characters): decoding needs
+/// `ceil(340 / 4) * 3 = 255` bytes of scratch, the 256-byte tier's last byte
+/// unused; one more payload byte moves it to the next tier.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-t256", version = 1)]
+struct Tier256 {
+    text: BoundedString<194>,
+}
+
+/// Largest envelope 768 bytes (value 1024 characters): the 1024-byte tier.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-t1k", version = 1)]
+struct Tier1024 {
+    text: BoundedString<707>,
+}
+
+/// Largest envelope 769 bytes: one byte past the 1024-character value.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-t1k1", version = 1)]
+struct Tier1025 {
+    text: BoundedString<708>,
+}
+
+fn full_text<const N: usize>() -> BoundedString<N> {
+    BoundedString::truncating(&"x".repeat(N))
+}
+
+#[test]
+fn sessions_at_scratch_buffer_boundaries_reject_every_adversarial_cookie() {
+    let check_full = |name_len: usize, value: &str, max: usize| {
+        assert_eq!(name_len + value.len(), max, "the cookie is at its maximum");
+    };
+    let ctx = Ctx::<Tier256>::new("Tier256", 1, &[]);
+    let data = Tier256 { text: full_text() };
+    check_full(
+        Tier256::NAME.len(),
+        &issue(&ctx.config, data.clone()),
+        Tier256::MAX_COOKIE_LEN,
+    );
+    assert_eq!(Tier256::MAX_COOKIE_LEN - Tier256::NAME.len(), 340);
+    run_suite(ctx, data, Vec::new(), Vec::new());
+
+    let ctx = Ctx::<Tier1024>::new("Tier1024", 1, &[]);
+    let data = Tier1024 { text: full_text() };
+    check_full(
+        Tier1024::NAME.len(),
+        &issue(&ctx.config, data.clone()),
+        Tier1024::MAX_COOKIE_LEN,
+    );
+    assert_eq!(Tier1024::MAX_COOKIE_LEN - Tier1024::NAME.len(), 1024);
+    run_suite(ctx, data, Vec::new(), Vec::new());
+
+    let ctx = Ctx::<Tier1025>::new("Tier1025", 1, &[]);
+    let data = Tier1025 { text: full_text() };
+    check_full(
+        Tier1025::NAME.len(),
+        &issue(&ctx.config, data.clone()),
+        Tier1025::MAX_COOKIE_LEN,
+    );
+    assert_eq!(Tier1025::MAX_COOKIE_LEN - Tier1025::NAME.len(), 1026);
+    run_suite(ctx, data, Vec::new(), Vec::new());
 }
 
 // --- a session that migrates from an older version --------------------------
