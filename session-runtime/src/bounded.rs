@@ -440,13 +440,16 @@ impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for BoundedVecVisito
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // postcard announces the decoded length prefix as the size hint: refuse a
-        // hostile prefix before reserving anything, and never reserve beyond N.
+        // postcard announces the length prefix as the size hint when it fits in
+        // the remaining input: refuse such a prefix above N before reserving
+        // anything. A prefix longer than the input gets no hint; then items are
+        // read one by one and the N+1st is refused. Either way nothing beyond
+        // N items (and never beyond what the input holds) is reserved.
         let announced = seq.size_hint().unwrap_or(0);
         if announced > N {
             return Err(de::Error::invalid_length(announced, &self));
         }
-        let mut items = Vec::with_capacity(announced);
+        let mut items = Vec::with_capacity(announced.min(N));
         while let Some(item) = seq.next_element()? {
             if items.len() == N {
                 return Err(de::Error::invalid_length(N + 1, &self));
