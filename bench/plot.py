@@ -155,13 +155,51 @@ def size_table(sizes, node):
     return "\n".join(lines)
 
 
-def chart(medians, sizes, out):
+def breakdown_table(root):
+    """Medians of benches/breakdown.rs, if it ran."""
+
+    def median(*parts):
+        path = os.path.join(root, *parts, "new", "estimates.json")
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+
+    lines = ["| piece | small | medium | large |", "|---|---:|---:|---:|"]
+    rows = [
+        ("HMAC, floor input (payload)", "mac_{}", "floor"),
+        ("HMAC, our input (prefix ‖ header ‖ payload)", "mac_{}", "ours"),
+        ("HMAC, our input with the prefix as one pre-hashed block", "mac_{}", "ours-prefix-block"),
+        ("HeaderValue from a String, exact capacity", "header-value_{}", "exact-capacity"),
+        ("HeaderValue from a String, capacity + 4", "header-value_{}", "capacity+4"),
+    ]
+    found = False
+    for label, group, fn in rows:
+        cells = [median(group.format(s), fn) for s in SHAPES]
+        found |= any(cells)
+        lines.append(f"| {label} | " + " | ".join(fmt_ns(c) if c else "" for c in cells) + " |")
+    clock = median("clock")
+    if clock:
+        lines.append(f"| clock read (SystemTime::now → ms) | {fmt_ns(clock)} | {fmt_ns(clock)} | {fmt_ns(clock)} |")
+    return "\n".join(lines) if found else None
+
+
+def chart(medians, sizes, node, out):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [c for c in CODECS if c not in ("ours-value",)]
+    # Text stays text and ids are stable, so a regenerated SVG diffs cleanly.
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "session-bench"
+    medians = dict(medians)
+    if node and "results" in node:
+        for r in node["results"]:
+            if r["variant"] == "cookie-session-sha256" and r["op"] in OPS:
+                medians[(r["op"], r["shape"], "node-cookie-session")] = r["median_ns"]
+
+    shown = [c for c in CODECS if c not in ("ours-value",)] + ["node-cookie-session"]
     colors = {
         "floor": "#7f7f7f",
         "ours": "#1f77b4",
@@ -171,6 +209,7 @@ def chart(medians, sizes, out):
         "actix-session-private": "#ff9896",
         "axum-extra-signed": "#ff7f0e",
         "tower-sessions-cookie-store": "#9467bd",
+        "node-cookie-session": "#2ca02c",
     }
     rows = 3 if sizes else 2
     fig, axes = plt.subplots(rows, 3, figsize=(15, 4.2 * rows))
@@ -202,7 +241,11 @@ def chart(medians, sizes, out):
             for bar, v in zip(bars, values):
                 ax.text(v + max(values) * 0.01, bar.get_y() + bar.get_height() / 2, str(v), va="center", fontsize=7)
             ax.set_xlim(0, max(values) * 1.15)
-    fig.suptitle("session-runtime vs the floor and peer cookie-session crates (one criterion run)", fontsize=12)
+    fig.suptitle(
+        "session-runtime vs the floor and peer cookie-session codecs (Rust: one criterion run; "
+        "node-cookie-session: HMAC-SHA256, bench/node, same script run)",
+        fontsize=11,
+    )
     fig.tight_layout()
     fig.savefig(out, format=os.path.splitext(out)[1][1:] or "svg", metadata={"Date": None} if out.endswith(".svg") else None)
     print(f"\n(chart written to {out})", file=sys.stderr)
@@ -242,8 +285,13 @@ def main():
         print("### Cookie size\n")
         print(table)
         print()
+    table = breakdown_table(args.criterion)
+    if table:
+        print("### Breakdown (benches/breakdown.rs, median ns)\n")
+        print(table)
+        print()
     if not args.no_chart:
-        chart(medians, sizes, args.out)
+        chart(medians, sizes, node, args.out)
 
 
 if __name__ == "__main__":

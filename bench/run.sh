@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The codec benchmark of BENCHMARKS.md, end to end:
-#   1. criterion: our codec, the floor and every Rust peer, all shapes, one run;
+#   1. criterion: our codec, the floor and every Rust peer, all shapes, one run; then
+#      the breakdown of what our codec adds (benches/breakdown.rs);
 #   2. Node cookie-session (skipped with a notice when node is not installed);
 #   3. cookie sizes and heap allocations per operation;
 #   4. bench/plot.py: the Markdown tables (stdout) and bench/codec.svg.
@@ -22,6 +23,8 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== criterion (cargo bench -p session-bench --bench codec)"
 cargo bench -p session-bench --bench codec -- "$@"
+echo "== breakdown (cargo bench -p session-bench --bench breakdown)"
+cargo bench -p session-bench --bench breakdown -- "$@"
 
 echo "== node cookie-session"
 mkdir -p "$criterion"

@@ -2,8 +2,11 @@
 # HTTP benchmark: the axum app of bench/src/bin/http_app.rs without a session, with
 # session-runtime's layer, and with tower-sessions' MemoryStore, under wrk on 127.0.0.1.
 #
-#   bench/http/run.sh                # 10 s per case (the numbers in BENCHMARKS.md)
-#   DURATION=3s bench/http/run.sh    # quicker
+#   bench/http/run.sh                       # 3 rounds of 10 s per case (BENCHMARKS.md)
+#   ROUNDS=1 DURATION=3s bench/http/run.sh  # quicker
+#
+# Each round starts every app in turn and measures every case, so slow drift in the
+# machine's background load hits all apps alike; the table shows the median round.
 #
 # Cases: (a) /read  with a valid cookie: session loaded, unchanged, no Set-Cookie;
 #        (b) /write with a valid cookie: session loaded, mutated, Set-Cookie every request.
@@ -21,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-2 32}
 server_pin=()
@@ -80,6 +84,7 @@ PY
 }
 
 declare -A result
+for round in $(seq "$ROUNDS"); do
 for mode in none ours tower-sessions; do
   start_server "$mode"
   cookie=$(curl -sSi "http://127.0.0.1:$port/login" | tr -d '\r' \
@@ -89,25 +94,36 @@ for mode in none ours tower-sessions; do
   curl -sS -H "Cookie: $cookie" "http://127.0.0.1:$port/read" | grep -q '"ada"' \
     || { echo "$mode: /read did not see the session" >&2; exit 1; }
   for c in $CONNECTIONS; do
-    result[$mode,a,$c]=$(measure /read "$cookie" "$c")
-    result[$mode,b,$c]=$(measure /write "$cookie" "$c")
+    result[$mode,a,$c]+="$(measure /read "$cookie" "$c");"
+    result[$mode,b,$c]+="$(measure /write "$cookie" "$c");"
   done
   stop_server
 done
+echo "round $round/$ROUNDS done (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+done
+
+# "rps p50 p99;" per round -> the round with the median requests/s.
+median() {
+  python3 -c '
+import sys
+rounds = [r.split() for r in sys.argv[1].split(";") if r.strip()]
+rounds.sort(key=lambda r: float(r[0]))
+print(" ".join(rounds[len(rounds) // 2]), " ".join(r[0] for r in rounds))' "$1"
+}
 
 echo
-echo "wrk -t1 -d$DURATION (after $WARMUP warm-up); server: current-thread tokio runtime; PIN=${PIN:-0}"
+echo "wrk -t1 -d$DURATION (after $WARMUP warm-up), median of $ROUNDS rounds; server: current-thread tokio runtime; PIN=${PIN:-0}"
 echo
-echo "| connections | case | app | requests/s | vs no session | p50 ms | p99 ms |"
-echo "|---:|---|---|---:|---:|---:|---:|"
+echo "| connections | case | app | requests/s (median round) | vs no session | p50 ms | p99 ms | all rounds, requests/s |"
+echo "|---:|---|---|---:|---:|---:|---:|---|"
 for c in $CONNECTIONS; do
   for case in a b; do
-    read -r base _ _ <<<"${result[none,$case,$c]}"
+    read -r base _ _ _ <<<"$(median "${result[none,$case,$c]}")"
     for mode in none ours tower-sessions; do
-      read -r rps p50 p99 <<<"${result[$mode,$case,$c]}"
+      read -r rps p50 p99 all <<<"$(median "${result[$mode,$case,$c]}")"
       label=$([ "$case" = a ] && echo "(a) /read, unchanged" || echo "(b) /write, mutated")
       ratio=$(python3 -c "print(f'{$rps / $base:.2f}×')")
-      echo "| $c | $label | $mode | $rps | $ratio | $p50 | $p99 |"
+      echo "| $c | $label | $mode | $rps | $ratio | $p50 | $p99 | ${all// / · } |"
     done
   done
 done
