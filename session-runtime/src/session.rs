@@ -55,6 +55,7 @@ pub(crate) struct Origin {
     pub issued_ms: u64,
     pub header_bytes: [u8; HEADER_LEN],
     pub seal: Seal,
+    pub payload_len: usize,
 }
 
 /// The typed session of one request: your struct plus what the runtime needs to
