@@ -32,140 +32,13 @@ use session_runtime::{
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, HEADER_LEN,
     MAX_CANDIDATE_COOKIES, TAG_LEN,
 };
-use session_tests::{
-    issue, key, secret, AppSession, AtBudget, CartLine, ShopSession, Theme, Tiny, T0_MS,
+use session_tests::reference::{
+    b64, check_times, decode_payload, open, reference_base64, varint, varint_too_long, Forger,
+    Header, TimeLimits, ALPHABET, FORMAT_HMAC_SHA256, MIN_RAW_LEN,
 };
-
-/// An independent implementation of the tag in `docs/wire-format.md`, used to
-/// forge validly signed cookies (hostile payloads, other versions, other
-/// fingerprints, arbitrary timestamps) and by the reference decoder.
-mod forge {
-    use hkdf::Hkdf;
-    use hmac::{Hmac, KeyInit, Mac};
-    use sha2::Sha256;
-
-    pub const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
-    pub const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
-    pub const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
-    pub const MAC_DOMAIN: &[u8] = b"session-runtime/v1/cookie\0";
-    pub const FORMAT_HMAC_SHA256: u8 = 0x01;
-
-    /// The two subkeys derived from one secret.
-    #[derive(Clone)]
-    pub struct Forger {
-        pub key_id: [u8; 4],
-        mac_key: [u8; 32],
-    }
-
-    impl Forger {
-        pub fn new(secret: &[u8]) -> Forger {
-            let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
-            let mut mac_key = [0; 32];
-            let mut key_id = [0; 4];
-            hkdf.expand(INFO_MAC, &mut mac_key).unwrap();
-            hkdf.expand(INFO_KEY_ID, &mut key_id).unwrap();
-            Forger { key_id, mac_key }
-        }
-
-        pub fn tag(&self, name: &str, header: &[u8], payload: &[u8]) -> [u8; 32] {
-            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.mac_key).unwrap();
-            mac.update(MAC_DOMAIN);
-            mac.update(&(name.len() as u16).to_be_bytes());
-            mac.update(name.as_bytes());
-            mac.update(header);
-            mac.update(payload);
-            mac.finalize().into_bytes().into()
-        }
-
-        /// `header ‖ payload ‖ tag`, the tag computed over exactly these bytes.
-        pub fn seal(&self, name: &str, header: &Header, payload: &[u8]) -> Vec<u8> {
-            let header = header.to_bytes();
-            let mut raw = header.to_vec();
-            raw.extend_from_slice(payload);
-            raw.extend_from_slice(&self.tag(name, &header, payload));
-            raw
-        }
-    }
-
-    /// The 27-byte header, field by field.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Header {
-        pub format: u8,
-        pub key_id: [u8; 4],
-        pub version: u16,
-        pub fingerprint: u64,
-        pub created_ms: u64,
-        pub issued_ms: u64,
-    }
-
-    impl Header {
-        pub fn to_bytes(self) -> [u8; 27] {
-            let mut out = [0; 27];
-            out[0] = self.format;
-            out[1..5].copy_from_slice(&self.key_id);
-            out[5..7].copy_from_slice(&self.version.to_be_bytes());
-            out[7..15].copy_from_slice(&self.fingerprint.to_be_bytes());
-            out[15..21].copy_from_slice(&self.created_ms.to_be_bytes()[2..]);
-            out[21..27].copy_from_slice(&self.issued_ms.to_be_bytes()[2..]);
-            out
-        }
-
-        pub fn parse(bytes: &[u8]) -> Header {
-            let u48 = |at: usize| {
-                let mut wide = [0; 8];
-                wide[2..].copy_from_slice(&bytes[at..at + 6]);
-                u64::from_be_bytes(wide)
-            };
-            Header {
-                format: bytes[0],
-                key_id: bytes[1..5].try_into().unwrap(),
-                version: u16::from_be_bytes([bytes[5], bytes[6]]),
-                fingerprint: u64::from_be_bytes(bytes[7..15].try_into().unwrap()),
-                created_ms: u48(15),
-                issued_ms: u48(21),
-            }
-        }
-    }
-}
-
-use forge::{Forger, Header};
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const MIN_RAW_LEN: usize = HEADER_LEN + TAG_LEN;
-
-/// Strict RFC 4648 §5 decoder without padding, written independently of the
-/// `base64` crate the runtime uses: alphabet only, no dangling 1-character
-/// group, zero trailing bits.
-fn reference_base64(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut table = [0xffu8; 256];
-    for (i, &c) in ALPHABET.iter().enumerate() {
-        table[usize::from(c)] = i as u8;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text {
-        let sextet = table[usize::from(c)];
-        if sextet == 0xff {
-            return None;
-        }
-        let sextet = u32::from(sextet);
-        acc = (acc << 6) | sextet;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (acc == 0).then_some(out)
-}
-
-fn b64(raw: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(raw)
-}
+use session_tests::{
+    issue, key, secret, shop_sample, AppSession, AtBudget, ShopSession, Tiny, T0_MS,
+};
 
 /// An older version a session type migrates from (`migrate_from`): its
 /// cookies are still accepted, decoded with the older type.
@@ -179,7 +52,7 @@ struct Older {
 }
 
 fn decodes_as<T: CookieSession>(payload: &[u8]) -> bool {
-    matches!(postcard::take_from_bytes::<T>(payload), Ok((_, [])))
+    decode_payload::<T>(payload).is_some()
 }
 
 /// A `SessionConfig` with everything the reference decoder needs to know
@@ -254,44 +127,18 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
 
     /// A header for `T` signed by the current key, issued now.
     fn header(&self) -> Header {
-        Header {
-            format: forge::FORMAT_HMAC_SHA256,
-            key_id: self.keys[0].key_id,
-            version: T::VERSION,
-            fingerprint: T::SCHEMA_FINGERPRINT,
-            created_ms: self.now(),
-            issued_ms: self.now(),
-        }
+        Header::new::<T>(self.keys[0].key_id, self.now())
     }
 
     /// A validly signed cookie value with this header and payload.
     fn forge(&self, header: Header, payload: &[u8]) -> String {
-        b64(&self.keys[0].seal(T::NAME, &header, payload))
+        self.keys[0].forge(T::NAME, &header, payload)
     }
 
     /// The documented decode order, step by step (docs/wire-format.md), and
     /// the kind of the first check that fails.
     fn reference(&self, value: &[u8]) -> Result<(), &'static str> {
-        if value.len() > self.max_value_len() {
-            return Err("too_long");
-        }
-        let raw = reference_base64(value).ok_or("not_base64")?;
-        if raw.len() < MIN_RAW_LEN {
-            return Err("truncated");
-        }
-        let header = Header::parse(&raw[..HEADER_LEN]);
-        if header.format != forge::FORMAT_HMAC_SHA256 {
-            return Err("unknown_format");
-        }
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.key_id == header.key_id)
-            .ok_or("unknown_key")?;
-        let (payload, tag) = raw[HEADER_LEN..].split_at(raw.len() - MIN_RAW_LEN);
-        if key.tag(T::NAME, &raw[..HEADER_LEN], payload) != tag {
-            return Err("bad_signature");
-        }
+        let (header, payload) = open(value, self.max_value_len(), T::NAME, &self.keys)?;
         let older = self.older.iter().find(|o| o.version == header.version);
         let fingerprint = match older {
             _ if header.version == T::VERSION => T::SCHEMA_FINGERPRINT,
@@ -301,23 +148,18 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
         if header.fingerprint != fingerprint {
             return Err("schema_mismatch");
         }
-        let now = self.now();
-        if header.issued_ms > now + self.skew_ms {
-            return Err("issued_in_future");
-        }
-        if header.created_ms > header.issued_ms {
-            return Err("inconsistent_timestamps");
-        }
-        if now.saturating_sub(header.created_ms) > self.config.absolute_timeout().as_millis() as u64
-        {
-            return Err("absolute_expired");
-        }
-        if now.saturating_sub(header.issued_ms) > self.config.idle_timeout().as_millis() as u64 {
-            return Err("idle_expired");
-        }
+        check_times(
+            &header,
+            &TimeLimits {
+                now_ms: self.now(),
+                max_skew_ms: self.skew_ms,
+                absolute_ms: self.config.absolute_timeout().as_millis() as u64,
+                idle_ms: self.config.idle_timeout().as_millis() as u64,
+            },
+        )?;
         let decodes = match older {
-            _ if header.version == T::VERSION => decodes_as::<T>(payload),
-            Some(older) => (older.decodes)(payload),
+            _ if header.version == T::VERSION => decodes_as::<T>(&payload),
+            Some(older) => (older.decodes)(&payload),
             None => unreachable!(),
         };
         if !decodes {
@@ -839,7 +681,7 @@ fn run_suite<T: CookieSession + Clone + PartialEq + Debug>(
         );
     }
     let cat = "downgrade: format byte (validly signed)";
-    for format in (0..=255u8).filter(|&f| f != forge::FORMAT_HMAC_SHA256) {
+    for format in (0..=255u8).filter(|&f| f != FORMAT_HMAC_SHA256) {
         let header = Header {
             format,
             ..ctx.header()
@@ -1148,26 +990,6 @@ fn run_suite<T: CookieSession + Clone + PartialEq + Debug>(
 
 // --- postcard building blocks for hostile payloads -------------------------
 
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// A varint of 11 bytes: longer than any u64 can take.
-fn varint_too_long() -> Vec<u8> {
-    let mut v = vec![0xff; 10];
-    v.push(0x01);
-    v
-}
-
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
@@ -1258,35 +1080,6 @@ fn app_session_rejects_every_adversarial_cookie() {
         hostile,
         Vec::new(),
     );
-}
-
-fn shop_sample() -> ShopSession {
-    ShopSession {
-        user_id: Some(42),
-        name: BoundedString::truncating("Grace"),
-        theme: Theme::Custom {
-            accent: [1, 2, 3],
-            name: BoundedString::truncating("ocean"),
-        },
-        cart: BoundedVec::try_from([
-            CartLine {
-                sku: 7,
-                quantity: 1,
-            },
-            CartLine {
-                sku: u32::MAX,
-                quantity: u16::MAX,
-            },
-            CartLine {
-                sku: 1000,
-                quantity: 3,
-            },
-        ])
-        .unwrap(),
-        locale: BoundedString::truncating("en-GB"),
-        last_seen: -1_700_000_000,
-        flags: (true, false),
-    }
 }
 
 #[test]
@@ -1762,7 +1555,7 @@ fn encrypted_session_rejects_every_adversarial_cookie() {
         assert_eq!(got, Some("unknown_format"));
         // Relabelled as the other format without re-sealing.
         let mut m = raw.clone();
-        m[0] = forge::FORMAT_HMAC_SHA256;
+        m[0] = FORMAT_HMAC_SHA256;
         case(&mut report, cat, b64(&m).as_bytes(), Some("unknown_format"));
     }
     let cat = "removed key";

@@ -15,6 +15,7 @@ use std::cell::Cell;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use session_runtime::{CookieSession, HEADER_LEN, TAG_LEN};
+use session_tests::reference::{varint, Forger, Header};
 use session_tests::{config_with_clock, issue, secret, AppSession, AtBudget, ShopSession, Tiny};
 
 // --- the counting allocator --------------------------------------------------
@@ -124,55 +125,15 @@ fn the_counter_counts() {
     assert_eq!(stats.live, 0);
 }
 
-// --- an independent tag, to forge validly signed hostile payloads ------------
-
-/// `docs/wire-format.md`: HKDF-SHA256 subkeys and the HMAC-SHA256 tag.
-fn forge(secret: &[u8], name: &str, header: &[u8; HEADER_LEN], payload: &[u8]) -> String {
-    use hkdf::Hkdf;
-    use hmac::{Hmac, KeyInit, Mac};
-    use sha2::Sha256;
-    let hkdf = Hkdf::<Sha256>::new(Some(b"session-runtime/v1/hkdf-salt"), secret);
-    let mut mac_key = [0; 32];
-    hkdf.expand(b"session-runtime/v1/cookie-mac/hmac-sha256", &mut mac_key)
-        .unwrap();
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key).unwrap();
-    mac.update(b"session-runtime/v1/cookie\0");
-    mac.update(&(name.len() as u16).to_be_bytes());
-    mac.update(name.as_bytes());
-    mac.update(header);
-    mac.update(payload);
-    let mut raw = header.to_vec();
-    raw.extend_from_slice(payload);
-    raw.extend_from_slice(&mac.finalize().into_bytes());
-    URL_SAFE_NO_PAD.encode(raw)
-}
-
 /// A cookie of type `T` signed with `key(1)` at `T0_MS`, carrying `payload`:
 /// the header of a genuine cookie with the payload swapped and the tag redone.
 fn signed_payload<T: CookieSession + Clone>(genuine: &str, payload: &[u8]) -> String {
     let raw = URL_SAFE_NO_PAD.decode(genuine).unwrap();
-    let header: [u8; HEADER_LEN] = raw[..HEADER_LEN].try_into().unwrap();
-    let reforged = forge(
-        &secret(1),
-        T::NAME,
-        &header,
-        &raw[HEADER_LEN..raw.len() - TAG_LEN],
-    );
+    let header = Header::parse(&raw[..HEADER_LEN]);
+    let forger = Forger::new(&secret(1));
+    let reforged = forger.forge(T::NAME, &header, &raw[HEADER_LEN..raw.len() - TAG_LEN]);
     assert_eq!(reforged, genuine, "the forger matches the runtime");
-    forge(&secret(1), T::NAME, &header, payload)
-}
-
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    forger.forge(T::NAME, &header, payload)
 }
 
 const SIZES: [usize; 5] = [64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];

@@ -7,7 +7,8 @@ use std::path::Path;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use session_runtime::{BoundedString, BoundedVec, CookieSession};
-use session_runtime_fuzz::{AppSession, CartLine, Shape, ShopSession, Theme};
+use session_runtime_fuzz::{AppSession, Shape, ShopSession};
+use session_tests::shop_sample;
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,31 +28,7 @@ fn main() {
             csrf: [0xa5; 32],
         },
     ];
-    let shops = [
-        ShopSession::default(),
-        ShopSession {
-            user_id: Some(42),
-            name: BoundedString::truncating("Grace"),
-            theme: Theme::Custom {
-                accent: [1, 2, 3],
-                name: BoundedString::truncating("ocean"),
-            },
-            cart: BoundedVec::try_from([
-                CartLine {
-                    sku: 7,
-                    quantity: 1,
-                },
-                CartLine {
-                    sku: u32::MAX,
-                    quantity: u16::MAX,
-                },
-            ])
-            .unwrap(),
-            locale: BoundedString::truncating("en-GB"),
-            last_seen: -1_700_000_000,
-            flags: (true, false),
-        },
-    ];
+    let shops = [ShopSession::default(), shop_sample()];
     let mut header = Vec::new();
     for (i, app) in apps.iter().enumerate() {
         let value = AppSession::config().encode(app).unwrap();

@@ -5,17 +5,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use session_runtime_fuzz::{check_value, forge, AppSession, Header, ShopSession};
+use session_runtime_fuzz::{check_value, forge, genuine, AppSession, ShopSession};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&shape, payload)) = data.split_first() else {
         return;
     };
     if shape & 1 == 0 {
-        let value = forge::<AppSession>(&Header::genuine::<AppSession>(), payload);
+        let value = forge::<AppSession>(&genuine::<AppSession>(), payload);
         check_value::<AppSession>(value.as_bytes());
     } else {
-        let value = forge::<ShopSession>(&Header::genuine::<ShopSession>(), payload);
+        let value = forge::<ShopSession>(&genuine::<ShopSession>(), payload);
         check_value::<ShopSession>(value.as_bytes());
     }
 });

@@ -7,75 +7,27 @@
 //! the same data. Nothing may panic (the fuzz profile keeps debug assertions
 //! and overflow checks on).
 //!
-//! The two shapes are copies of `AppSession` and `ShopSession` from
-//! `tests/support/lib.rs` (same names, versions and fields, hence the same
-//! fingerprints), so cookies written by the tests are valid seeds here.
+//! The two shapes are `AppSession` and `ShopSession` from `tests/support/lib.rs`
+//! (crate `session_tests`), so cookies written by the tests are valid seeds
+//! here; the reference decoder and forger are `session_tests::reference`.
 
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use session_runtime::{
-    BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, MaxEncodedLen,
-    SessionConfig, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW,
-    HEADER_LEN, MAX_CANDIDATE_COOKIES, TAG_LEN,
+    BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, SessionConfig,
+    MAX_CANDIDATE_COOKIES,
 };
+pub use session_tests::reference::{
+    check_times, decode_payload, open, Forger, Header, TimeLimits, MIN_RAW_LEN,
+};
+pub use session_tests::{AppSession, CartLine, ShopSession, Theme, T0_MS};
 
-/// The fuzz clock: 2026-11-26T00:00:00Z, like the tests.
-pub const T0_MS: u64 = 1_795_651_200_000;
 /// The signing secret (`key(1)` in the tests).
 pub const SECRET: [u8; 32] = [1; 32];
 /// A secret the configurations do not know.
 pub const OTHER_SECRET: [u8; 32] = [2; 32];
-/// Shortest envelope: header and tag.
-pub const MIN_RAW_LEN: usize = HEADER_LEN + TAG_LEN;
-
-// --- the two session shapes ---------------------------------------------------
-
-/// The design document's example session.
-#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-#[session(name = "__Host-app", version = 2)]
-pub struct AppSession {
-    pub user_id: Option<u64>,
-    pub display_name: BoundedString<32>,
-    pub roles: BoundedVec<u16, 8>,
-    pub csrf: [u8; 32],
-}
-
-/// A nested enum inside a session.
-#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-pub enum Theme {
-    #[default]
-    Light,
-    Dark,
-    Custom {
-        accent: [u8; 3],
-        name: BoundedString<12>,
-    },
-}
-
-/// A nested struct inside a session.
-#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-pub struct CartLine {
-    pub sku: u32,
-    pub quantity: u16,
-}
-
-/// A typical web-app session with nested types.
-#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-#[session(name = "__Host-shop", version = 7)]
-pub struct ShopSession {
-    pub user_id: Option<u64>,
-    pub name: BoundedString<24>,
-    pub theme: Theme,
-    pub cart: BoundedVec<CartLine, 10>,
-    pub locale: BoundedString<8>,
-    pub last_seen: i64,
-    pub flags: (bool, bool),
-}
 
 fn bounded_string<const N: usize>(u: &mut Unstructured) -> Result<BoundedString<N>> {
     Ok(BoundedString::truncating(u.arbitrary::<&str>()?))
@@ -157,205 +109,48 @@ impl Shape for ShopSession {
     }
 }
 
-// --- an independent tag and header (docs/wire-format.md) ---------------------
+// --- the reference forger and decoder (session_tests::reference) -----------
 
-/// The HKDF-derived subkeys of one secret.
-pub struct Forger {
-    pub key_id: [u8; 4],
-    mac_key: [u8; 32],
+/// The forger for [`SECRET`].
+pub fn current() -> &'static Forger {
+    static FORGER: OnceLock<Forger> = OnceLock::new();
+    FORGER.get_or_init(|| Forger::new(&SECRET))
 }
 
-impl Forger {
-    pub fn new(secret: &[u8]) -> Forger {
-        use hkdf::Hkdf;
-        use sha2::Sha256;
-        let hkdf = Hkdf::<Sha256>::new(Some(b"session-runtime/v1/hkdf-salt"), secret);
-        let mut mac_key = [0; 32];
-        let mut key_id = [0; 4];
-        hkdf.expand(b"session-runtime/v1/cookie-mac/hmac-sha256", &mut mac_key)
-            .unwrap();
-        hkdf.expand(b"session-runtime/v1/key-id", &mut key_id)
-            .unwrap();
-        Forger { key_id, mac_key }
-    }
-
-    /// The forger for [`SECRET`].
-    pub fn current() -> &'static Forger {
-        static FORGER: OnceLock<Forger> = OnceLock::new();
-        FORGER.get_or_init(|| Forger::new(&SECRET))
-    }
-
-    /// The forger for [`OTHER_SECRET`].
-    pub fn other() -> &'static Forger {
-        static FORGER: OnceLock<Forger> = OnceLock::new();
-        FORGER.get_or_init(|| Forger::new(&OTHER_SECRET))
-    }
-
-    pub fn tag(&self, name: &str, header: &[u8], payload: &[u8]) -> [u8; 32] {
-        use hmac::{Hmac, KeyInit, Mac};
-        use sha2::Sha256;
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.mac_key).unwrap();
-        mac.update(b"session-runtime/v1/cookie\0");
-        mac.update(&(name.len() as u16).to_be_bytes());
-        mac.update(name.as_bytes());
-        mac.update(header);
-        mac.update(payload);
-        mac.finalize().into_bytes().into()
-    }
-
-    /// `header ‖ payload ‖ tag`.
-    pub fn seal(&self, name: &str, header: &Header, payload: &[u8]) -> Vec<u8> {
-        let header = header.to_bytes();
-        let mut raw = header.to_vec();
-        raw.extend_from_slice(payload);
-        raw.extend_from_slice(&self.tag(name, &header, payload));
-        raw
-    }
-
-    /// Recomputes the tag of an envelope in place (header and payload as
-    /// they are now); envelopes shorter than header + tag are left alone.
-    pub fn resign(&self, name: &str, raw: &mut [u8]) {
-        if raw.len() < MIN_RAW_LEN {
-            return;
-        }
-        let end = raw.len() - TAG_LEN;
-        let tag = self.tag(name, &raw[..HEADER_LEN], &raw[HEADER_LEN..end]);
-        raw[end..].copy_from_slice(&tag);
-    }
+/// The forger for [`OTHER_SECRET`].
+pub fn other() -> &'static Forger {
+    static FORGER: OnceLock<Forger> = OnceLock::new();
+    FORGER.get_or_init(|| Forger::new(&OTHER_SECRET))
 }
 
-/// The 27-byte header, field by field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Header {
-    pub format: u8,
-    pub key_id: [u8; 4],
-    pub version: u16,
-    pub fingerprint: u64,
-    pub created_ms: u64,
-    pub issued_ms: u64,
-}
-
-impl Header {
-    /// A genuine header for `T` at [`T0_MS`] with the current key.
-    pub fn genuine<T: CookieSession>() -> Header {
-        Header {
-            format: 0x01,
-            key_id: Forger::current().key_id,
-            version: T::VERSION,
-            fingerprint: T::SCHEMA_FINGERPRINT,
-            created_ms: T0_MS,
-            issued_ms: T0_MS,
-        }
-    }
-
-    pub fn to_bytes(self) -> [u8; HEADER_LEN] {
-        let mut out = [0; HEADER_LEN];
-        out[0] = self.format;
-        out[1..5].copy_from_slice(&self.key_id);
-        out[5..7].copy_from_slice(&self.version.to_be_bytes());
-        out[7..15].copy_from_slice(&self.fingerprint.to_be_bytes());
-        out[15..21].copy_from_slice(&(self.created_ms & 0xffff_ffff_ffff).to_be_bytes()[2..]);
-        out[21..27].copy_from_slice(&(self.issued_ms & 0xffff_ffff_ffff).to_be_bytes()[2..]);
-        out
-    }
-
-    pub fn parse(bytes: &[u8]) -> Header {
-        let u48 = |at: usize| {
-            let mut wide = [0; 8];
-            wide[2..].copy_from_slice(&bytes[at..at + 6]);
-            u64::from_be_bytes(wide)
-        };
-        Header {
-            format: bytes[0],
-            key_id: bytes[1..5].try_into().unwrap(),
-            version: u16::from_be_bytes([bytes[5], bytes[6]]),
-            fingerprint: u64::from_be_bytes(bytes[7..15].try_into().unwrap()),
-            created_ms: u48(15),
-            issued_ms: u48(21),
-        }
-    }
+/// A genuine header for `T` at [`T0_MS`] with the current key.
+pub fn genuine<T: CookieSession>() -> Header {
+    Header::new::<T>(current().key_id, T0_MS)
 }
 
 /// A validly signed cookie value for `T` with this header and payload.
 pub fn forge<T: CookieSession>(header: &Header, payload: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(Forger::current().seal(T::NAME, header, payload))
-}
-
-// --- the reference decoder ----------------------------------------------------
-
-/// Strict RFC 4648 §5 base64url without padding, independent of the `base64`
-/// crate: alphabet only, no dangling 1-character group, zero trailing bits.
-pub fn reference_base64(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text {
-        let sextet = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (acc == 0).then_some(out)
+    current().forge(T::NAME, header, payload)
 }
 
 /// The documented decode order for `T` under [`Shape::config`] at [`T0_MS`]:
 /// the decoded data, or the kind of the first check that fails.
 pub fn reference<T: Shape>(value: &[u8]) -> std::result::Result<T, &'static str> {
     let max_value_len = T::MAX_COOKIE_LEN.min(T::BUDGET).min(4096) - T::NAME.len();
-    if value.len() > max_value_len {
-        return Err("too_long");
-    }
-    let raw = reference_base64(value).ok_or("not_base64")?;
-    if raw.len() < MIN_RAW_LEN {
-        return Err("truncated");
-    }
-    let header = Header::parse(&raw[..HEADER_LEN]);
-    if header.format != 0x01 {
-        return Err("unknown_format");
-    }
-    if header.key_id != Forger::current().key_id {
-        return Err("unknown_key");
-    }
-    let (payload, tag) = raw[HEADER_LEN..].split_at(raw.len() - MIN_RAW_LEN);
-    if Forger::current().tag(T::NAME, &raw[..HEADER_LEN], payload) != tag {
-        return Err("bad_signature");
-    }
+    let (header, payload) = open(
+        value,
+        max_value_len,
+        T::NAME,
+        std::slice::from_ref(current()),
+    )?;
     if header.version != T::VERSION {
         return Err("wrong_version");
     }
     if header.fingerprint != T::SCHEMA_FINGERPRINT {
         return Err("schema_mismatch");
     }
-    let now = T0_MS;
-    if header.issued_ms > now + DEFAULT_MAX_CLOCK_SKEW.as_millis() as u64 {
-        return Err("issued_in_future");
-    }
-    if header.created_ms > header.issued_ms {
-        return Err("inconsistent_timestamps");
-    }
-    if now.saturating_sub(header.created_ms) > DEFAULT_ABSOLUTE_TIMEOUT.as_millis() as u64 {
-        return Err("absolute_expired");
-    }
-    if now.saturating_sub(header.issued_ms) > DEFAULT_IDLE_TIMEOUT.as_millis() as u64 {
-        return Err("idle_expired");
-    }
-    match postcard::take_from_bytes::<T>(payload) {
-        Ok((data, [])) => Ok(data),
-        _ => Err("payload"),
-    }
+    check_times(&header, &TimeLimits::defaults(T0_MS))?;
+    decode_payload::<T>(&payload).ok_or("payload")
 }
 
 /// Decodes `value` with the runtime and the reference; they must agree. An
@@ -485,13 +280,13 @@ impl Edit {
 /// A header derived from the genuine one: usually genuine, sometimes with a
 /// field replaced, timestamps moved around the timeout boundaries.
 pub fn arbitrary_header<T: CookieSession>(u: &mut Unstructured) -> Result<Header> {
-    let mut header = Header::genuine::<T>();
+    let mut header = genuine::<T>();
     if u.ratio(1, 16)? {
         header.format = u.arbitrary()?;
     }
     if u.ratio(1, 16)? {
         header.key_id = if u.arbitrary()? {
-            Forger::other().key_id
+            other().key_id
         } else {
             u.arbitrary()?
         };

@@ -8,6 +8,8 @@ use session_runtime::{
     SessionConfig,
 };
 
+pub mod reference;
+
 /// 2026-11-26T00:00:00Z: tests run on a fixed clock.
 pub const T0_MS: u64 = 1_795_651_200_000;
 
@@ -130,4 +132,34 @@ pub fn issue<T: CookieSession>(config: &SessionConfig<T>, data: T) -> String {
     let mut session = Session::<T>::new();
     session.set(data);
     cookie_value(&store(config, &session).expect("a new session is written"))
+}
+
+/// A [`ShopSession`] with every field set (a custom theme, three cart lines).
+pub fn shop_sample() -> ShopSession {
+    ShopSession {
+        user_id: Some(42),
+        name: BoundedString::truncating("Grace"),
+        theme: Theme::Custom {
+            accent: [1, 2, 3],
+            name: BoundedString::truncating("ocean"),
+        },
+        cart: BoundedVec::try_from([
+            CartLine {
+                sku: 7,
+                quantity: 1,
+            },
+            CartLine {
+                sku: u32::MAX,
+                quantity: u16::MAX,
+            },
+            CartLine {
+                sku: 1000,
+                quantity: 3,
+            },
+        ])
+        .expect("3 of 10 lines"),
+        locale: BoundedString::truncating("en-GB"),
+        last_seen: -1_700_000_000,
+        flags: (true, false),
+    }
 }
