@@ -1211,40 +1211,29 @@ fn full_text<const N: usize>() -> BoundedString<N> {
     BoundedString::truncating(&"x".repeat(N))
 }
 
+/// Runs the suite on a session filled to its maximum, whose value is exactly
+/// `value_len` characters long (a scratch-buffer tier boundary).
+fn run_at_tier<T: CookieSession + Clone + PartialEq + Debug>(
+    label: &'static str,
+    data: T,
+    value_len: usize,
+) {
+    let ctx = Ctx::<T>::new(label, 1, &[]);
+    let value = issue(&ctx.config, data.clone());
+    assert_eq!(
+        T::NAME.len() + value.len(),
+        T::MAX_COOKIE_LEN,
+        "the cookie is at its maximum"
+    );
+    assert_eq!(T::MAX_COOKIE_LEN - T::NAME.len(), value_len);
+    run_suite(ctx, data, Vec::new(), Vec::new());
+}
+
 #[test]
 fn sessions_at_scratch_buffer_boundaries_reject_every_adversarial_cookie() {
-    let check_full = |name_len: usize, value: &str, max: usize| {
-        assert_eq!(name_len + value.len(), max, "the cookie is at its maximum");
-    };
-    let ctx = Ctx::<Tier256>::new("Tier256", 1, &[]);
-    let data = Tier256 { text: full_text() };
-    check_full(
-        Tier256::NAME.len(),
-        &issue(&ctx.config, data.clone()),
-        Tier256::MAX_COOKIE_LEN,
-    );
-    assert_eq!(Tier256::MAX_COOKIE_LEN - Tier256::NAME.len(), 340);
-    run_suite(ctx, data, Vec::new(), Vec::new());
-
-    let ctx = Ctx::<Tier1024>::new("Tier1024", 1, &[]);
-    let data = Tier1024 { text: full_text() };
-    check_full(
-        Tier1024::NAME.len(),
-        &issue(&ctx.config, data.clone()),
-        Tier1024::MAX_COOKIE_LEN,
-    );
-    assert_eq!(Tier1024::MAX_COOKIE_LEN - Tier1024::NAME.len(), 1024);
-    run_suite(ctx, data, Vec::new(), Vec::new());
-
-    let ctx = Ctx::<Tier1025>::new("Tier1025", 1, &[]);
-    let data = Tier1025 { text: full_text() };
-    check_full(
-        Tier1025::NAME.len(),
-        &issue(&ctx.config, data.clone()),
-        Tier1025::MAX_COOKIE_LEN,
-    );
-    assert_eq!(Tier1025::MAX_COOKIE_LEN - Tier1025::NAME.len(), 1026);
-    run_suite(ctx, data, Vec::new(), Vec::new());
+    run_at_tier("Tier256", Tier256 { text: full_text() }, 340);
+    run_at_tier("Tier1024", Tier1024 { text: full_text() }, 1024);
+    run_at_tier("Tier1025", Tier1025 { text: full_text() }, 1026);
 }
 
 // --- a session that migrates from an older version --------------------------

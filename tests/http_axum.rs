@@ -17,12 +17,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use http::header::SET_COOKIE;
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 use session_runtime::tower::{SessionLayer, SessionStoreFailed};
-use session_runtime::{
-    CookieSession, Key, ManualClock, MaxEncodedLen, RequestSession, SessionConfig,
-};
-use session_tests::{key, T0_MS};
+use session_runtime::{CookieSession, Key, ManualClock, RequestSession, SessionConfig};
+use session_tests::{key, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
 use client::{send, tamper, value_of, Client};
@@ -381,26 +378,6 @@ async fn two_live_handles_of_one_session_type_are_refused() {
     );
     let reply = send(addr, http::Method::GET, "/optional", None, None).await;
     assert_eq!(reply.body, "with session");
-}
-
-/// A hand-written impl that understates its size (the derive never would).
-#[derive(Serialize, Deserialize, Default, Debug)]
-struct Liar {
-    text: String,
-}
-
-impl MaxEncodedLen for Liar {
-    const MAX_ENCODED_LEN: usize = 8;
-    const SCHEMA_HASH: u64 = 1;
-}
-
-impl CookieSession for Liar {
-    const NAME: &'static str = "liar";
-    const VERSION: u16 = 1;
-    const SCHEMA_FINGERPRINT: u64 = 1;
-    const BUDGET: usize = 4096;
-    const MAX_PAYLOAD_LEN: usize = 8;
-    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(4, 8);
 }
 
 async fn overfill(mut liar: RequestSession<Liar>) -> impl IntoResponse {

@@ -11,7 +11,7 @@ use session_runtime::{
 };
 use session_tests::{
     config_with_clock, cookie_pair, cookie_value, issue, key, request_with_cookie, store,
-    AppSession, Tiny, T0_MS,
+    AppSession, Liar, Tiny, T0_MS,
 };
 
 fn logged_in() -> AppSession {
@@ -259,27 +259,6 @@ fn bad_timeouts_are_refused() {
         .refresh_after(Duration::from_secs(60))
         .build()
         .is_err());
-}
-
-/// A hand-written impl that understates its size: the derive would never
-/// produce this, so the runtime must catch it.
-#[derive(Serialize, Deserialize, Default, Debug)]
-struct Liar {
-    text: String,
-}
-
-impl MaxEncodedLen for Liar {
-    const MAX_ENCODED_LEN: usize = 8;
-    const SCHEMA_HASH: u64 = 1;
-}
-
-impl CookieSession for Liar {
-    const NAME: &'static str = "liar";
-    const VERSION: u16 = 1;
-    const SCHEMA_FINGERPRINT: u64 = 1;
-    const BUDGET: usize = 4096;
-    const MAX_PAYLOAD_LEN: usize = 8;
-    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(4, 8);
 }
 
 /// Claims a budget the browser would not honour.

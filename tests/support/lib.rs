@@ -163,3 +163,26 @@ pub fn shop_sample() -> ShopSession {
         flags: (true, false),
     }
 }
+
+/// A hand-written session impl that understates its size (the derive never
+/// would): 8 bytes claimed for an unbounded `String`. The runtime must refuse
+/// to emit its oversized cookies.
+#[derive(Serialize, Deserialize, Default, Debug)]
+pub struct Liar {
+    /// Any length at all.
+    pub text: String,
+}
+
+impl MaxEncodedLen for Liar {
+    const MAX_ENCODED_LEN: usize = 8;
+    const SCHEMA_HASH: u64 = 1;
+}
+
+impl CookieSession for Liar {
+    const NAME: &'static str = "liar";
+    const VERSION: u16 = 1;
+    const SCHEMA_FINGERPRINT: u64 = 1;
+    const BUDGET: usize = 4096;
+    const MAX_PAYLOAD_LEN: usize = 8;
+    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(4, 8);
+}
