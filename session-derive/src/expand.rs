@@ -73,8 +73,12 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
         .as_ref()
         .map(|older| migration_check(krate, ident, older))
         .unwrap_or_default();
+    // Every token of the compile-time checks, including the runtime path,
+    // carries the struct name's span: rustc points a failed const evaluation at
+    // the whole call, and a call made of mixed-origin spans would be reported
+    // at the derive instead.
+    let spanned_krate = respan(krate.to_token_stream(), ident.span());
     let encryption_check = if valid.encrypted {
-        let spanned_krate = respan(krate.to_token_stream(), ident.span());
         quote_spanned! {ident.span()=>
             #[allow(unused_qualifications)]
             const _: () = #spanned_krate::__private::require_encryption_feature(#type_name);
@@ -82,10 +86,6 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     } else {
         TokenStream::new()
     };
-    // Every token of the check, including the runtime path, carries the struct
-    // name's span: rustc points a failed const evaluation at the whole call, and
-    // a call made of mixed-origin spans would be reported at the derive instead.
-    let spanned_krate = respan(krate.to_token_stream(), ident.span());
     let budget_check = quote_spanned! {ident.span()=>
         #[allow(unused_qualifications)]
         const _: () = #spanned_krate::__private::assert_cookie_fits(

@@ -519,9 +519,7 @@ impl<T: CookieSession> SessionConfig<T> {
         };
         let refresh = now.saturating_sub(header.issued_ms) >= self.inner.refresh_ms;
         let origin = Origin {
-            created_ms: header.created_ms,
-            issued_ms: header.issued_ms,
-            header_bytes: opened.header_bytes,
+            header,
             seal: opened.seal,
             payload_len: opened.payload.len(),
         };
@@ -565,11 +563,11 @@ impl<T: CookieSession> SessionConfig<T> {
         let now = self.now_ms();
         let origin = session.origin.filter(|_| !session.starts_over());
         let created_ms = match (origin, session.origin) {
-            (Some(kept), _) => kept.created_ms,
+            (Some(kept), _) => kept.header.created_ms,
             // A renewed or restarted session gets a strictly later start than
             // the cookie it replaces, so the new cookie differs from the old
             // one even within the same millisecond (fixation defence).
-            (None, Some(replaced)) => now.max(replaced.created_ms + 1),
+            (None, Some(replaced)) => now.max(replaced.header.created_ms + 1),
             (None, None) => now,
         };
         let issued_ms = now.max(created_ms);
@@ -603,7 +601,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 // are equal, so the browser's cookie is already right.
                 let offset = protection.payload_offset();
                 let payload = &raw[offset..offset + payload_len];
-                if protection.seals_equal(&origin.header_bytes, &origin.seal, payload) {
+                if protection.seals_equal(&origin.header.to_bytes(), &origin.seal, payload) {
                     return Ok(None);
                 }
             }

@@ -167,12 +167,10 @@ pub mod __private {
     pub use crate::cookie::{CookieAttributes, SameSite};
     pub use crate::reject::Rejection;
     pub use crate::size::{
-        add, max, mul, schema_hash_bytes, schema_hash_leaf, schema_hash_u64, varint_len,
-        MaxEncodedLen, SCHEMA_HASH_SEED,
+        add, max, schema_hash_bytes, schema_hash_leaf, schema_hash_u64, varint_len, MaxEncodedLen,
     };
     pub use crate::wire::{max_cookie_len, max_cookie_len_encrypted};
     pub use crate::CookieSession;
-    pub use core::convert::From;
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result;
     pub use std::borrow::Cow;

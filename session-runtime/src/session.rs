@@ -5,7 +5,7 @@ use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::reject::Rejection;
-use crate::wire::{Seal, HEADER_LEN};
+use crate::wire::{Header, Seal};
 
 /// How the request's cookie was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,12 +48,11 @@ pub enum WriteReason {
     Cleared,
 }
 
-/// What the loaded cookie looked like, to detect writes that change nothing.
+/// What the loaded cookie looked like, to detect writes that change nothing
+/// and to keep the session's start time.
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
-    pub created_ms: u64,
-    pub issued_ms: u64,
-    pub header_bytes: [u8; HEADER_LEN],
+    pub header: Header,
     pub seal: Seal,
     pub payload_len: usize,
 }
@@ -154,13 +153,13 @@ impl<T> Session<T> {
     /// for a session loaded from a valid cookie.
     pub fn created_at(&self) -> Option<SystemTime> {
         self.origin
-            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.created_ms))
+            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.header.created_ms))
     }
 
     /// When the loaded cookie was issued.
     pub fn issued_at(&self) -> Option<SystemTime> {
         self.origin
-            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.issued_ms))
+            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.header.issued_ms))
     }
 
     /// The data, consuming the handle.

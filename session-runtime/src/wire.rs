@@ -165,7 +165,6 @@ pub(crate) struct Seal(pub [u8; TAG_LEN]);
 /// A cookie that authenticated (and, when encrypted, decrypted).
 pub(crate) struct Opened<'buf> {
     pub header: Header,
-    pub header_bytes: [u8; HEADER_LEN],
     pub payload: &'buf [u8],
     pub seal: Seal,
     /// Index into the key list (0 = current key).
@@ -319,7 +318,6 @@ impl Protection {
                 }
                 Ok(Opened {
                     header,
-                    header_bytes,
                     payload,
                     seal: Seal(tag.try_into().expect("split at TAG_LEN")),
                     key_index,
@@ -338,7 +336,6 @@ impl Protection {
                     .ok_or(Rejection::BadSignature)?;
                 Ok(Opened {
                     header,
-                    header_bytes,
                     payload,
                     seal,
                     key_index,
