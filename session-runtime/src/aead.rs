@@ -10,6 +10,7 @@
 
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce, Tag};
+use subtle::ConstantTimeEq as _;
 
 use crate::key::{Key, KeyId};
 use crate::wire::{with_scratch, RandomnessUnavailable, Seal, AEAD_TAG_LEN, HEADER_LEN, NONCE_LEN};
@@ -126,7 +127,7 @@ impl Sealer {
             };
             copy.copy_from_slice(payload);
             self.encrypt(header, &nonce, copy)
-                .is_some_and(|tag| seal_of(&nonce, &tag) == *seal)
+                .is_some_and(|tag| seal_of(&nonce, &tag).0.ct_eq(&seal.0).into())
         })
     }
 }

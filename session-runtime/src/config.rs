@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 
 use crate::clock::{Clock, SystemClock};
 use crate::cookie::{cookie_values, render_attributes, AttributeError, CookieAttributes};
-use crate::key::{Key, KeyId};
+use crate::key::{Key, KeyId, KeyRole};
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Origin, Session, WriteReason};
 use crate::wire::{self, Header, Protection, MAX_RAW_LEN};
@@ -22,11 +22,20 @@ use crate::CookieSession;
 /// `kMaxBytesPerCookie`; measured in headless Chromium 156: 4097 is dropped).
 pub const BROWSER_COOKIE_LIMIT: usize = 4096;
 
-/// At most this many cookies of the session's name are tried per request.
+/// At most this many cookies of the session's name are examined per request.
 /// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders
-/// longer paths first); an attacker who can plant cookies could send thousands,
-/// so the MAC work per request stays bounded.
-pub const MAX_CANDIDATE_COOKIES: usize = 4;
+/// longer paths first, so a planted cookie with a longer `Path` comes first);
+/// an attacker who can plant cookies could send thousands. Each candidate first
+/// gets the cheap checks (length, canonical base64url, format, known key id),
+/// which cost no MAC; see [`MAX_VERIFIED_CANDIDATES`] for the MAC bound.
+pub const MAX_CANDIDATE_COOKIES: usize = 32;
+
+/// At most this many candidates per request get the MAC check (or AEAD
+/// decryption): the bound on cryptographic work an attacker can cause. It
+/// exceeds the 16 planted, well-formed but forged cookies that SECURITY.md
+/// promises cannot hide the genuine one (each costs one MAC; a full-size
+/// cookie's MAC is about 2.5 µs, so the worst case is about 50 µs per request).
+pub const MAX_VERIFIED_CANDIDATES: usize = 20;
 
 /// Default idle timeout: a session not re-issued for 24 hours expires.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -164,14 +173,18 @@ pub struct CookieMeta {
     pub issued_at: SystemTime,
     /// The key that authenticated it.
     pub key_id: KeyId,
+    /// That key's role in this configuration.
+    pub key_role: KeyRole,
     /// The schema version it was written with (older than the current one
     /// when it is being migrated).
     pub version: u16,
 }
 
 struct Inner<T> {
-    /// Current key first: it signs (or encrypts); all keys verify.
+    /// Signing key first: it signs (or encrypts); all keys verify.
     protection: Protection,
+    /// The role of each key of `protection`, by index.
+    key_roles: Vec<KeyRole>,
     idle_ms: u64,
     absolute_ms: u64,
     refresh_ms: u64,
@@ -210,6 +223,7 @@ impl<T: CookieSession> fmt::Debug for SessionConfig<T> {
 pub struct SessionConfigBuilder<T> {
     current: Key,
     previous: Vec<Key>,
+    verify_only: Vec<Key>,
     idle: Duration,
     absolute: Duration,
     refresh: Option<Duration>,
@@ -221,8 +235,9 @@ pub struct SessionConfigBuilder<T> {
 }
 
 impl<T: CookieSession> SessionConfigBuilder<T> {
-    /// Adds a key that still verifies cookies but no longer signs them (key
-    /// rotation: sessions signed with it are re-issued with the current key).
+    /// Adds a key with the [`KeyRole::Verify`] role: it still verifies
+    /// cookies but no longer signs them, and sessions signed with it are
+    /// re-issued with the signing key (the last phase of a key rotation).
     pub fn previous_key(mut self, key: Key) -> Self {
         self.previous.push(key);
         self
@@ -231,6 +246,64 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     /// Adds several previous keys, see [`previous_key`](Self::previous_key).
     pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
         self.previous.extend(keys);
+        self
+    }
+
+    /// Adds a key with the [`KeyRole::VerifyOnly`] role: cookies signed with
+    /// it are accepted as [`LoadStatus::Valid`] and are never re-issued
+    /// because of their key, and it never signs. This is the first phase of a
+    /// rolling key rotation: once every replica accepts the new key, replicas
+    /// can switch to signing with it one by one without the others rejecting
+    /// or re-keying their cookies (docs/operations.md has the runbook).
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use session_runtime::{CookieSession, Key, LoadStatus, SessionConfig};
+    ///
+    /// #[derive(CookieSession, serde::Serialize, serde::Deserialize, Default)]
+    /// #[session(name = "__Host-app", version = 1)]
+    /// struct App { visits: u32 }
+    ///
+    /// let old = || Key::from_secret(&[1; 32]).unwrap();
+    /// let new = || Key::from_secret(&[2; 32]).unwrap();
+    /// // A replica already switched to NEW, and one still signing with OLD
+    /// // that accepts NEW as verify-only.
+    /// let switched = SessionConfig::<App>::builder(new()).previous_key(old()).build().unwrap();
+    /// let waiting = SessionConfig::<App>::builder(old()).verify_only_key(new()).build().unwrap();
+    ///
+    /// let mut session = switched.load(&HeaderMap::new());
+    /// session.set_visits(1);
+    /// let cookie = switched.set_cookie(&session).unwrap().unwrap();
+    /// let pair = cookie.to_str().unwrap().split(';').next().unwrap();
+    /// let mut request = HeaderMap::new();
+    /// request.insert("cookie", pair.parse().unwrap());
+    ///
+    /// let read = waiting.load(&request);
+    /// assert_eq!(read.status(), &LoadStatus::Valid);
+    /// assert_eq!(read.pending_write(), None); // no re-key back to OLD
+    /// ```
+    pub fn verify_only_key(mut self, key: Key) -> Self {
+        self.verify_only.push(key);
+        self
+    }
+
+    /// Adds several verify-only keys, see [`verify_only_key`](Self::verify_only_key).
+    pub fn verify_only_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.verify_only.extend(keys);
+        self
+    }
+
+    /// Adds `key` with `role`: [`KeyRole::Sign`] replaces the signing key
+    /// (the previous signing key is dropped), the other roles add a key, as
+    /// [`previous_key`](Self::previous_key) and
+    /// [`verify_only_key`](Self::verify_only_key) do. For keys read from
+    /// configuration with their roles.
+    pub fn key(mut self, role: KeyRole, key: Key) -> Self {
+        match role {
+            KeyRole::Sign => self.current = key,
+            KeyRole::Verify => self.previous.push(key),
+            KeyRole::VerifyOnly => self.verify_only.push(key),
+        }
         self
     }
 
@@ -337,6 +410,11 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         }
         let keys: Vec<&Key> = core::iter::once(&self.current)
             .chain(&self.previous)
+            .chain(&self.verify_only)
+            .collect();
+        let key_roles: Vec<KeyRole> = core::iter::once(KeyRole::Sign)
+            .chain(self.previous.iter().map(|_| KeyRole::Verify))
+            .chain(self.verify_only.iter().map(|_| KeyRole::VerifyOnly))
             .collect();
         for (index, key) in keys.iter().enumerate() {
             if keys[..index].iter().any(|earlier| earlier.id() == key.id()) {
@@ -347,6 +425,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         Ok(SessionConfig {
             inner: Arc::new(Inner {
                 protection: Protection::new(T::ENCRYPTED, &keys, T::NAME),
+                key_roles,
                 idle_ms: millis(self.idle),
                 absolute_ms: millis(self.absolute),
                 refresh_ms: millis(refresh),
@@ -368,6 +447,7 @@ impl<T: CookieSession> SessionConfig<T> {
         SessionConfigBuilder {
             current,
             previous: Vec::new(),
+            verify_only: Vec::new(),
             idle: DEFAULT_IDLE_TIMEOUT,
             absolute: DEFAULT_ABSOLUTE_TIMEOUT,
             refresh: None,
@@ -438,52 +518,84 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     /// Loads from raw `Cookie` header values, for servers that do not use the
-    /// `http` crate. Cookies of the session's name are tried in header order
-    /// (at most [`MAX_CANDIDATE_COOKIES`]); the first that verifies wins, else
-    /// the first one's rejection is reported.
+    /// `http` crate.
+    ///
+    /// Every cookie of the session's name is a candidate (at most
+    /// [`MAX_CANDIDATE_COOKIES`], and at most [`MAX_VERIFIED_CANDIDATES`] of
+    /// them get a MAC check). Among the candidates that pass every check, the
+    /// most recently started session wins, then the most recently issued one;
+    /// ties go to the earlier cookie. So a genuine cookie that someone else
+    /// planted (cookie tossing from a sibling subdomain, which browsers send
+    /// first when its `Path` is longer) loses to the session a login started
+    /// after it, and planted junk cannot hide the genuine cookie. When no
+    /// candidate passes, the first candidate's rejection is reported.
     pub fn load_from_cookie_headers<'a>(
         &self,
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
         let now = self.now_ms();
+        let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        let mut best: Option<Session<T>> = None;
         let mut first_rejection = None;
         for value in cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES) {
-            match self.open_at(value, now) {
-                Ok(session) => return session,
-                Err(reason) => {
+            match self.open_at(value, now, &mut macs_left) {
+                Ok(session) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|best| session.recency() > best.recency())
+                    {
+                        best = Some(session);
+                    }
+                }
+                Err(Some(reason)) => {
                     first_rejection.get_or_insert(reason);
                 }
+                // Over the MAC budget: not examined, and reports nothing.
+                Err(None) => {}
             }
         }
-        Session::fresh(first_rejection.map_or(LoadStatus::Missing, LoadStatus::Rejected))
+        best.unwrap_or_else(|| {
+            Session::fresh(first_rejection.map_or(LoadStatus::Missing, LoadStatus::Rejected))
+        })
     }
 
     /// Verifies and decodes one cookie value (what follows `name=`).
     ///
     /// The checks run in this order and stop at the first failure: length cap,
     /// canonical base64url, header, key lookup, constant-time MAC, version and
-    /// schema fingerprint, timestamps, payload decoding with no trailing bytes.
+    /// schema fingerprint, timestamps, payload decoding with no trailing bytes,
+    /// revocation.
     pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
-        self.open_at(value, self.now_ms())
+        let mut macs_left = 1;
+        self.open_at(value, self.now_ms(), &mut macs_left)
+            .map_err(|reason| reason.expect("one candidate is always within the MAC budget"))
     }
 
-    fn open_at(&self, value: &[u8], now: u64) -> Result<Session<T>, Rejection> {
+    /// Opens one candidate; `Err(None)` when it passed the cheap checks but
+    /// the request's MAC budget is spent.
+    fn open_at(
+        &self,
+        value: &[u8],
+        now: u64,
+        macs_left: &mut usize,
+    ) -> Result<Session<T>, Option<Rejection>> {
         let max_value_len = self.max_incoming_value_len();
         // base64 decoding needs room for whole 3-byte groups of the longest value.
         let scratch_len = max_value_len.div_ceil(4) * 3;
         wire::with_scratch(scratch_len, |buf| {
-            self.open_in(value, max_value_len, now, buf)
+            let parsed = self.inner.protection.parse(value, max_value_len, buf)?;
+            if *macs_left == 0 {
+                return Err(None);
+            }
+            *macs_left -= 1;
+            let opened = self.inner.protection.verify(parsed, buf)?;
+            Ok(self.accept(opened, now)?)
         })
     }
 
-    fn open_in(
-        &self,
-        value: &[u8],
-        max_value_len: usize,
-        now: u64,
-        buf: &mut [u8],
-    ) -> Result<Session<T>, Rejection> {
-        let opened = self.inner.protection.open(value, max_value_len, buf)?;
+    /// The checks after the MAC: version and fingerprint, times, payload,
+    /// revocation.
+    fn accept(&self, opened: wire::Opened<'_>, now: u64) -> Result<Session<T>, Rejection> {
         let header = opened.header;
         let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
             found: header.version,
@@ -497,11 +609,13 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         self.check_times(&header, now)?;
         let data = T::__decode_version(header.version, opened.payload)?;
+        let key_role = self.inner.key_roles[opened.key_index];
         if let Some(still_valid) = &self.inner.revocation {
             let meta = CookieMeta {
                 created_at: UNIX_EPOCH + Duration::from_millis(header.created_ms),
                 issued_at: UNIX_EPOCH + Duration::from_millis(header.issued_ms),
                 key_id: header.key_id,
+                key_role,
                 version: header.version,
             };
             if !still_valid(&data, &meta) {
@@ -512,16 +626,20 @@ impl<T: CookieSession> SessionConfig<T> {
             LoadStatus::Migrated {
                 from: header.version,
             }
-        } else if opened.key_index == 0 {
-            LoadStatus::Valid
-        } else {
+        } else if key_role == KeyRole::Verify {
             LoadStatus::ValidPreviousKey
+        } else {
+            // The signing key, or a verify-only key: never re-keyed, so two
+            // replicas that sign with different keys do not re-key each
+            // other's cookies back and forth.
+            LoadStatus::Valid
         };
         let refresh = now.saturating_sub(header.issued_ms) >= self.inner.refresh_ms;
         let origin = Origin {
             header,
             seal: opened.seal,
             payload_len: opened.payload.len(),
+            key_index: opened.key_index,
         };
         Ok(Session::loaded(data, status, origin, refresh))
     }
@@ -594,14 +712,20 @@ impl<T: CookieSession> SessionConfig<T> {
             && *session.status() == LoadStatus::Valid;
         if rewrite_is_optional {
             // A payload of another length has certainly changed: only an
-            // equal-length one needs the MAC comparison (which costs a second
+            // equal-length one needs the MAC comparison, made with the key that
+            // verified the cookie (a verify-only key's cookie stays as it is) (which costs a second
             // HMAC, measured +290 to +850 ns per write).
             if let Some(origin) = origin.filter(|origin| origin.payload_len == payload_len) {
                 // Same key, same header: an equal seal means the payload bytes
                 // are equal, so the browser's cookie is already right.
                 let offset = protection.payload_offset();
                 let payload = &raw[offset..offset + payload_len];
-                if protection.seals_equal(&origin.header.to_bytes(), &origin.seal, payload) {
+                if protection.seals_equal(
+                    origin.key_index,
+                    &origin.header.to_bytes(),
+                    &origin.seal,
+                    payload,
+                ) {
                     return Ok(None);
                 }
             }

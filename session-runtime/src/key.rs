@@ -8,6 +8,7 @@ use core::fmt;
 
 use hkdf::Hkdf;
 use sha2::Sha256;
+use zeroize::Zeroize as _;
 
 /// HKDF salt: binds every derived key to this library and wire-format generation.
 const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
@@ -134,6 +135,33 @@ impl Key {
     pub(crate) fn aead_key(&self) -> &[u8; 32] {
         &self.aead_key
     }
+}
+
+impl Drop for Key {
+    // Derived key bytes do not outlive the key (SECURITY.md, "key hygiene").
+    // Clones wipe their own copy.
+    fn drop(&mut self) {
+        self.mac_key.zeroize();
+        #[cfg(feature = "encrypted")]
+        self.aead_key.zeroize();
+    }
+}
+
+/// What a configured key may do. A fleet rolls keys without losing sessions by
+/// moving a key through these roles on every replica (docs/operations.md):
+/// add the new key as [`VerifyOnly`](Self::VerifyOnly), then make it the
+/// signing key with the old one as [`Verify`](Self::Verify), then drop the old one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyRole {
+    /// Signs (or encrypts) every cookie written; exactly one key has this role.
+    Sign,
+    /// Accepted; a cookie it verifies is re-issued with the signing key
+    /// ([`LoadStatus::ValidPreviousKey`](crate::LoadStatus::ValidPreviousKey)).
+    Verify,
+    /// Accepted, never signs and never causes a re-issue: a replica that does
+    /// not sign with this key yet still reads cookies from replicas that do.
+    VerifyOnly,
 }
 
 impl fmt::Debug for Key {

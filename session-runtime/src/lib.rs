@@ -63,10 +63,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder, StoreError, BROWSER_COOKIE_LIMIT,
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
-    MAX_CANDIDATE_COOKIES,
+    MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
-pub use key::{Key, KeyError, KeyId};
+pub use key::{Key, KeyError, KeyId, KeyRole};
 pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};
 pub use size::MaxEncodedLen;

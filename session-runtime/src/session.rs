@@ -55,6 +55,8 @@ pub(crate) struct Origin {
     pub header: Header,
     pub seal: Seal,
     pub payload_len: usize,
+    /// Which configured key verified it (the "unchanged" check re-MACs with it).
+    pub key_index: usize,
 }
 
 /// The typed session of one request: your struct plus what the runtime needs to
@@ -193,6 +195,14 @@ impl<T> Session<T> {
             return Some(WriteReason::Refreshed);
         }
         None
+    }
+
+    /// How recent the loaded session is, for choosing among several authentic
+    /// cookies: the later start wins, then the later issue.
+    pub(crate) fn recency(&self) -> (u64, u64) {
+        self.origin.map_or((0, 0), |origin| {
+            (origin.header.created_ms, origin.header.issued_ms)
+        })
     }
 
     /// Whether the data was cleared and then written again (a fresh session).

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq as _;
 
 use crate::key::{Key, KeyId};
 use crate::reject::Rejection;
@@ -158,8 +159,9 @@ impl Signer {
 pub(crate) struct RandomnessUnavailable;
 
 /// What identifies a sealed payload, to tell later whether a new payload is
-/// the same: the HMAC tag, or the AEAD nonce and tag.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// the same: the HMAC tag, or the AEAD nonce and tag. Deliberately not
+/// `PartialEq`: seals are compared only in constant time (`subtle`).
+#[derive(Clone, Copy)]
 pub(crate) struct Seal(pub [u8; TAG_LEN]);
 
 /// A cookie that authenticated (and, when encrypted, decrypted).
@@ -262,24 +264,35 @@ impl Protection {
     }
 
     /// Whether `payload` equals the payload sealed in the cookie that had
-    /// `header` and `seal` under the current key (then re-sending is pointless).
-    pub fn seals_equal(&self, header: &[u8; HEADER_LEN], seal: &Seal, payload: &[u8]) -> bool {
+    /// `header` and `seal` under the key at `key_index` (then re-sending is
+    /// pointless). The comparison is constant-time, like the MAC check.
+    pub fn seals_equal(
+        &self,
+        key_index: usize,
+        header: &[u8; HEADER_LEN],
+        seal: &Seal,
+        payload: &[u8],
+    ) -> bool {
         match self {
-            Protection::Signed(signers) => signers[0].tag(header, payload) == seal.0,
+            Protection::Signed(signers) => signers[key_index]
+                .tag(header, payload)
+                .ct_eq(&seal.0)
+                .into(),
             #[cfg(feature = "encrypted")]
-            Protection::Encrypted(sealers) => sealers[0].seals_equal(header, seal, payload),
+            Protection::Encrypted(sealers) => sealers[key_index].seals_equal(header, seal, payload),
         }
     }
 
-    /// Authenticates a cookie value in the order DESIGN.md fixes: length cap,
-    /// canonical base64url, header, key lookup, constant-time MAC (or AEAD
-    /// decryption). Nothing is deserialized here.
-    pub fn open<'buf>(
+    /// The cheap checks before any MAC, in the documented order: length cap,
+    /// canonical base64url (decoded into `buf`), minimum length, format byte,
+    /// key lookup. A candidate that fails here costs no MAC, which is what lets
+    /// [`open`](Self::open) examine many planted cookies cheaply.
+    pub fn parse(
         &self,
         value: &[u8],
         max_value_len: usize,
-        buf: &'buf mut [u8],
-    ) -> Result<Opened<'buf>, Rejection> {
+        buf: &mut [u8],
+    ) -> Result<Parsed, Rejection> {
         if value.len() > max_value_len {
             return Err(Rejection::TooLong {
                 len: value.len(),
@@ -303,14 +316,41 @@ impl Protection {
                 format: header.format,
             });
         }
+        let key_index = match self {
+            Protection::Signed(signers) => signers
+                .iter()
+                .position(|signer| signer.key_id == header.key_id),
+            #[cfg(feature = "encrypted")]
+            Protection::Encrypted(sealers) => sealers
+                .iter()
+                .position(|sealer| sealer.key_id == header.key_id),
+        }
+        .ok_or(Rejection::UnknownKey {
+            key_id: header.key_id,
+        })?;
+        Ok(Parsed {
+            header,
+            header_bytes,
+            raw_len,
+            key_index,
+        })
+    }
+
+    /// The constant-time MAC check (or AEAD decryption) of a [`parse`](Self::parse)d
+    /// candidate whose decoded bytes are in `buf`. Nothing is deserialized here.
+    pub fn verify<'buf>(
+        &self,
+        parsed: Parsed,
+        buf: &'buf mut [u8],
+    ) -> Result<Opened<'buf>, Rejection> {
+        let Parsed {
+            header,
+            header_bytes,
+            raw_len,
+            key_index,
+        } = parsed;
         match self {
             Protection::Signed(signers) => {
-                let key_index = signers
-                    .iter()
-                    .position(|signer| signer.key_id == header.key_id)
-                    .ok_or(Rejection::UnknownKey {
-                        key_id: header.key_id,
-                    })?;
                 let raw = &buf[..raw_len];
                 let (payload, tag) = raw[HEADER_LEN..].split_at(raw_len - HEADER_LEN - TAG_LEN);
                 if !signers[key_index].verify(&header_bytes, payload, tag) {
@@ -325,12 +365,6 @@ impl Protection {
             }
             #[cfg(feature = "encrypted")]
             Protection::Encrypted(sealers) => {
-                let key_index = sealers
-                    .iter()
-                    .position(|sealer| sealer.key_id == header.key_id)
-                    .ok_or(Rejection::UnknownKey {
-                        key_id: header.key_id,
-                    })?;
                 let (payload, seal) = sealers[key_index]
                     .open(&header_bytes, &mut buf[HEADER_LEN..raw_len])
                     .ok_or(Rejection::BadSignature)?;
@@ -343,6 +377,16 @@ impl Protection {
             }
         }
     }
+}
+
+/// A candidate that passed [`Protection::parse`]: its header is known, its
+/// MAC is not yet checked.
+#[derive(Clone, Copy)]
+pub(crate) struct Parsed {
+    pub header: Header,
+    header_bytes: [u8; HEADER_LEN],
+    raw_len: usize,
+    pub key_index: usize,
 }
 
 /// Runs `f` with a zeroed scratch buffer of at least `needed` bytes (capped at

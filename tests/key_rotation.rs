@@ -1,0 +1,272 @@
+//! Rolling key rotation across a simulated two-replica fleet with random
+//! routing (docs/operations.md, "Key rotation"). Every phase of the three-phase
+//! rollout and every mixed fleet in between loses no session, and read-only
+//! requests get a `Set-Cookie` at most once per session (the one re-key to the
+//! new signing key), never back and forth. Two broken procedures are run
+//! through the same simulation to show that it detects both failures.
+
+use std::time::Duration;
+
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use session_runtime::{
+    CookieSession, Key, LoadStatus, ManualClock, Rejection, SessionConfig, SessionConfigBuilder,
+    WriteReason,
+};
+use session_tests::{cookie_pair, T0_MS};
+
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-fleet", version = 1)]
+struct FleetSession {
+    user: u32,
+    counter: u32,
+}
+
+const IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+const USERS: u32 = 40;
+const ROUNDS_PER_STEP: u32 = 12;
+
+fn old() -> Key {
+    Key::from_secret(b"old secret, 32 bytes or more....").unwrap()
+}
+
+fn new() -> Key {
+    Key::from_secret(b"new secret, 32 bytes or more....").unwrap()
+}
+
+/// What one replica runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// Before the rotation: sign with OLD.
+    Old,
+    /// Phase 1: sign with OLD, accept NEW as verify-only.
+    OldAcceptNew,
+    /// Phase 2: sign with NEW, OLD as verify (re-keyed).
+    NewRekeyOld,
+    /// Phase 3: sign with NEW only.
+    New,
+    /// The broken mirror of `NewRekeyOld`: sign with OLD, NEW as verify.
+    OldRekeyNew,
+}
+
+fn config(keys: Keys, clock: &ManualClock) -> SessionConfig<FleetSession> {
+    let builder: SessionConfigBuilder<FleetSession> = match keys {
+        Keys::Old => SessionConfig::builder(old()),
+        Keys::OldAcceptNew => SessionConfig::builder(old()).verify_only_key(new()),
+        Keys::NewRekeyOld => SessionConfig::builder(new()).previous_key(old()),
+        Keys::New => SessionConfig::builder(new()),
+        Keys::OldRekeyNew => SessionConfig::builder(old()).previous_key(new()),
+    };
+    builder
+        .idle_timeout(IDLE)
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
+/// A small deterministic generator (xorshift64*), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u32) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % u64::from(n)) as u32
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    requests: u32,
+    /// A cookie that was valid a moment ago came back refused (or with other data).
+    lost: u32,
+    read_only: u32,
+    set_cookie_on_read_only: u32,
+    /// Of those: re-keyed to the replica's signing key ...
+    rekeyed_on_read_only: u32,
+    /// ... or re-issued to keep the idle timeout rolling.
+    refreshed_on_read_only: u32,
+    /// A read-only re-key right after a read-only re-key, with no write in
+    /// between: replicas re-keying each other's cookies back and forth.
+    ping_pong: u32,
+}
+
+struct Browser {
+    cookie: Option<String>,
+    counter: u32,
+    /// Whether the last Set-Cookie this browser got was a read-only re-key.
+    last_write_was_rekey: bool,
+}
+
+struct Fleet {
+    clock: ManualClock,
+    rng: Rng,
+    browsers: Vec<Browser>,
+    tally: Tally,
+}
+
+impl Fleet {
+    fn new(seed: u64) -> Fleet {
+        Fleet {
+            clock: ManualClock::new(T0_MS),
+            rng: Rng(seed),
+            browsers: (0..USERS)
+                .map(|_| Browser {
+                    cookie: None,
+                    counter: 0,
+                    last_write_was_rekey: false,
+                })
+                .collect(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// `ROUNDS_PER_STEP` rounds in which every user sends one request to a
+    /// random replica; `advance` passes between rounds.
+    fn run(&mut self, replicas: &[Keys], advance: Duration) {
+        let configs: Vec<_> = replicas.iter().map(|&k| config(k, &self.clock)).collect();
+        for _ in 0..ROUNDS_PER_STEP {
+            for user in 0..USERS {
+                let replica = self.rng.below(configs.len() as u32) as usize;
+                let write = self.rng.below(10) < 3;
+                self.request(&configs[replica], user, write);
+            }
+            self.clock.advance(advance);
+        }
+    }
+
+    fn request(&mut self, config: &SessionConfig<FleetSession>, user: u32, write: bool) {
+        let browser = &mut self.browsers[user as usize];
+        let tally = &mut self.tally;
+        tally.requests += 1;
+        let mut headers = HeaderMap::new();
+        if let Some(cookie) = &browser.cookie {
+            headers.insert(COOKIE, HeaderValue::try_from(cookie.as_str()).unwrap());
+        }
+        let mut session = config.load(&headers);
+        let valid = matches!(
+            session.status(),
+            LoadStatus::Valid | LoadStatus::ValidPreviousKey
+        );
+        if valid {
+            if session.user() != &user || session.counter() != &browser.counter {
+                tally.lost += 1;
+            }
+        } else if session.rejection().is_some_and(is_loss) {
+            // A cookie that verified a moment ago was refused for another
+            // reason than age: the rotation lost it.
+            tally.lost += 1;
+        }
+        let read_only = valid && !write;
+        if !valid {
+            // Log in (again); an expired session would have ended anyway.
+            session.renew();
+            session.set_user(user);
+            session.set_counter(0);
+            browser.counter = 0;
+        } else if write {
+            browser.counter += 1;
+            session.set_counter(browser.counter);
+        } else {
+            tally.read_only += 1;
+        }
+        let reason = session.pending_write();
+        let mut response = HeaderMap::new();
+        config.store(&session, &mut response).unwrap();
+        if let Some(set_cookie) = response.get(SET_COOKIE) {
+            let rekey = read_only && reason == Some(WriteReason::Rekeyed);
+            if read_only {
+                tally.set_cookie_on_read_only += 1;
+                match reason {
+                    Some(WriteReason::Rekeyed) => tally.rekeyed_on_read_only += 1,
+                    Some(WriteReason::Refreshed) => tally.refreshed_on_read_only += 1,
+                    other => panic!("read-only request wrote a cookie: {other:?}"),
+                }
+                if rekey && browser.last_write_was_rekey {
+                    tally.ping_pong += 1;
+                }
+            }
+            browser.last_write_was_rekey = rekey;
+            browser.cookie = Some(cookie_pair(set_cookie));
+        }
+    }
+}
+
+fn is_loss(reason: &Rejection) -> bool {
+    !matches!(
+        reason,
+        Rejection::IdleExpired { .. } | Rejection::AbsoluteExpired { .. }
+    )
+}
+
+#[test]
+fn three_phase_rollout_loses_no_session_and_never_ping_pongs() {
+    use Keys::*;
+    let mut fleet = Fleet::new(0x5eed_0001);
+    let small_step = Duration::from_secs(20);
+    // Every fleet a rolling deploy passes through, one replica at a time.
+    let steps: &[(&str, [Keys; 2])] = &[
+        ("before", [Old, Old]),
+        ("phase 1, mixed", [OldAcceptNew, Old]),
+        ("phase 1", [OldAcceptNew, OldAcceptNew]),
+        ("phase 2, mixed", [NewRekeyOld, OldAcceptNew]),
+        ("phase 2", [NewRekeyOld, NewRekeyOld]),
+    ];
+    for (name, replicas) in steps {
+        fleet.run(replicas, small_step);
+        println!("{name:>16}: {:?}", fleet.tally);
+    }
+    // The documented wait before phase 3: at least one idle timeout with every
+    // replica in phase 2, so each cookie still signed with OLD has been
+    // re-keyed on its next request or has expired. Active users keep going.
+    let wait = IDLE.mul_f64(1.05) / ROUNDS_PER_STEP;
+    fleet.run(&[NewRekeyOld, NewRekeyOld], wait);
+    for (name, replicas) in [
+        ("phase 3, mixed", [New, NewRekeyOld]),
+        ("phase 3", [New, New]),
+    ] {
+        fleet.run(&replicas, small_step);
+        println!("{name:>16}: {:?}", fleet.tally);
+    }
+    let tally = &fleet.tally;
+    assert_eq!(tally.lost, 0, "{tally:?}");
+    assert!(tally.requests >= 8 * USERS * ROUNDS_PER_STEP);
+    assert!(tally.read_only > tally.requests / 2);
+    // Read-only requests are re-keyed only from OLD to NEW on a phase-2
+    // replica (after a write on a replica still signing with OLD), never back
+    // and forth; the other read-only Set-Cookies are idle refreshes during
+    // the hour-long wait.
+    assert_eq!(tally.ping_pong, 0, "{tally:?}");
+    assert!(tally.rekeyed_on_read_only > 0, "{tally:?}");
+    assert_eq!(
+        tally.set_cookie_on_read_only,
+        tally.rekeyed_on_read_only + tally.refreshed_on_read_only
+    );
+}
+
+#[test]
+fn the_old_two_step_rotation_loses_sessions_in_a_mixed_fleet() {
+    use Keys::*;
+    // Without phase 1, a replica that already signs with NEW re-keys the
+    // cookie, and a replica still on OLD alone cannot verify it.
+    let mut fleet = Fleet::new(0x5eed_0002);
+    fleet.run(&[Old, Old], Duration::from_secs(20));
+    fleet.run(&[NewRekeyOld, Old], Duration::from_secs(20));
+    println!("two-step: {:?}", fleet.tally);
+    assert!(fleet.tally.lost > 0, "{:?}", fleet.tally);
+}
+
+#[test]
+fn replicas_that_rekey_to_each_other_ping_pong() {
+    use Keys::*;
+    // Two replicas that each treat the other's key as "previous" re-key every
+    // cookie back and forth: read-only requests keep getting Set-Cookie.
+    // Verify-only keys exist to prevent exactly this.
+    let mut fleet = Fleet::new(0x5eed_0003);
+    fleet.run(&[NewRekeyOld, OldRekeyNew], Duration::from_secs(20));
+    println!("ping-pong: {:?}", fleet.tally);
+    assert_eq!(fleet.tally.lost, 0);
+    assert!(fleet.tally.ping_pong > USERS, "{:?}", fleet.tally);
+}
