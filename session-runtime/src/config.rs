@@ -712,9 +712,9 @@ impl<T: CookieSession> SessionConfig<T> {
             && *session.status() == LoadStatus::Valid;
         if rewrite_is_optional {
             // A payload of another length has certainly changed: only an
-            // equal-length one needs the MAC comparison, made with the key that
-            // verified the cookie (a verify-only key's cookie stays as it is) (which costs a second
-            // HMAC, measured +290 to +850 ns per write).
+            // equal-length one needs the MAC comparison (a second HMAC,
+            // measured +290 to +850 ns per write), made with the key that
+            // verified the cookie, so a verify-only key's cookie stays as it is.
             if let Some(origin) = origin.filter(|origin| origin.payload_len == payload_len) {
                 // Same key, same header: an equal seal means the payload bytes
                 // are equal, so the browser's cookie is already right.
@@ -728,6 +728,14 @@ impl<T: CookieSession> SessionConfig<T> {
                 ) {
                     return Ok(None);
                 }
+            }
+        }
+        if reason == WriteReason::Changed && session.origin.is_none() {
+            // A fresh session set to its default data (Express's
+            // `req.session = {}`) has nothing worth a cookie.
+            let offset = protection.payload_offset();
+            if encodes_as_default::<T>(&raw[offset..offset + payload_len]) {
+                return Ok(None);
             }
         }
         let value_len = self.seal(raw, payload_len, created_ms, issued_ms)?;
@@ -869,6 +877,18 @@ fn serialize_payload<T: CookieSession>(
         }),
         Err(err) => Err(StoreError::Serialize(err.to_string())),
     }
+}
+
+/// Whether `payload` is the encoding of `T::default()`. The payload is the
+/// application's own data, not a secret, so a plain comparison is fine.
+fn encodes_as_default<T: CookieSession>(payload: &[u8]) -> bool {
+    wire::with_scratch(payload.len() + 1, |scratch| {
+        // One spare byte: a longer default encoding fails to fit, so is unequal.
+        let Some(room) = scratch.get_mut(..payload.len() + 1) else {
+            return false;
+        };
+        matches!(postcard::to_slice(&T::default(), room), Ok(default) if &*default == payload)
+    })
 }
 
 /// Deserializes an authenticated payload; trailing bytes are an error, so a

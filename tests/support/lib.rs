@@ -128,10 +128,10 @@ pub fn store<T: CookieSession>(
 }
 
 /// A valid cookie value for `data`, issued by `config` now.
+/// (Default data too: a fresh session set to its default sends no cookie, so
+/// this encodes directly.)
 pub fn issue<T: CookieSession>(config: &SessionConfig<T>, data: T) -> String {
-    let mut session = Session::<T>::new();
-    session.set(data);
-    cookie_value(&store(config, &session).expect("a new session is written"))
+    config.encode(&data).expect("the session encodes")
 }
 
 /// A [`ShopSession`] with every field set (a custom theme, three cart lines).
