@@ -27,10 +27,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::{HEADER_LEN, TAG_LEN};
 use session_runtime::{
     BoundedString, BoundedVec, Clock, CookieSession, LoadStatus, ManualClock, SessionConfig,
-    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, HEADER_LEN,
-    MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES, TAG_LEN,
+    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, MAX_CANDIDATE_COOKIES,
+    MAX_VERIFIED_CANDIDATES,
 };
 use session_tests::reference::{
     b64, check_times, decode_payload, open, reference_base64, varint, varint_too_long, Forger,

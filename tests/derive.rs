@@ -1,9 +1,9 @@
 //! What `#[derive(CookieSession)]` and `#[derive(MaxEncodedLen)]` generate.
 
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::{max_cookie_len, HEADER_LEN, SIGNED_OVERHEAD, TAG_LEN};
 use session_runtime::{
-    max_cookie_len, BoundedString, BoundedVec, CookieAttributes, CookieSession, MaxEncodedLen,
-    SameSite, HEADER_LEN, TAG_LEN,
+    BoundedString, BoundedVec, CookieAttributes, CookieSession, MaxEncodedLen, SameSite,
 };
 use session_tests::{AppSession, AtBudget, CartLine, ShopSession, Theme, Tiny};
 
@@ -36,7 +36,11 @@ fn constants_follow_the_design_arithmetic() {
     );
     assert_eq!(
         AppSession::MAX_COOKIE_LEN,
-        max_cookie_len(AppSession::NAME.len(), AppSession::MAX_PAYLOAD_LEN)
+        max_cookie_len(
+            AppSession::NAME.len(),
+            AppSession::MAX_PAYLOAD_LEN,
+            SIGNED_OVERHEAD
+        )
     );
     assert_eq!(AppSession::ATTRIBUTES, CookieAttributes::SECURE_DEFAULTS);
 }

@@ -302,8 +302,12 @@ impl CookieSession for Greedy {
     const SCHEMA_FINGERPRINT: u64 = 2;
     const BUDGET: usize = 8192;
     const MAX_PAYLOAD_LEN: usize = 5000;
-    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(6, 5000);
+    const MAX_COOKIE_LEN: usize =
+        session_runtime::wire::max_cookie_len(6, 5000, session_runtime::wire::SIGNED_OVERHEAD);
+    type Envelope = session_runtime::wire::HmacSha256;
 }
+
+impl session_runtime::__private::VersionChain for Greedy {}
 
 #[test]
 fn runtime_refuses_cookies_beyond_the_bound_or_the_browser_limit() {

@@ -78,7 +78,7 @@ impl From<MigratingV1> for Migrating {
 fn encrypted_and_migrating_sessions_compile_under_strict_lints() {
     assert_eq!(
         Migrating::MAX_COOKIE_LEN,
-        session_runtime::max_cookie_len_encrypted(10, 3)
+        session_runtime::wire::max_cookie_len(10, 3, session_runtime::wire::ENCRYPTED_OVERHEAD)
     );
     assert_eq!(Migrating::from(MigratingV1 { count: 3 }).count(), &3);
 }

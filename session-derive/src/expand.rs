@@ -53,21 +53,19 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     let schema_hash = fields_schema_hash(krate, "session", fields);
     let attributes = cookie_attributes(krate, &valid.cookie);
     let accessors = accessors(session);
-    let max_cookie_len_fn = if valid.encrypted {
-        quote!(max_cookie_len_encrypted)
+    let envelope = if valid.encrypted {
+        // Spanned at the struct name: without the runtime's `encrypted`
+        // feature, the `Envelope` trait's message is reported there, once.
+        let spanned_krate = respan(krate.to_token_stream(), ident.span());
+        quote_spanned! {ident.span()=> #spanned_krate::__private::Aes256GcmSiv }
     } else {
-        quote!(max_cookie_len)
+        quote!(#krate::__private::HmacSha256)
     };
-    let encrypted = if valid.encrypted {
-        quote! { const ENCRYPTED: bool = true; }
-    } else {
-        TokenStream::new()
+    let version_chain = match &valid.migrate_from {
+        Some(older) => migration(krate, older),
+        // The trait's defaults read the type's own version only.
+        None => TokenStream::new(),
     };
-    let migration = valid
-        .migrate_from
-        .as_ref()
-        .map(|older| migration(krate, older))
-        .unwrap_or_default();
     let migration_check = valid
         .migrate_from
         .as_ref()
@@ -78,14 +76,6 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     // the whole call, and a call made of mixed-origin spans would be reported
     // at the derive instead.
     let spanned_krate = respan(krate.to_token_stream(), ident.span());
-    let encryption_check = if valid.encrypted {
-        quote_spanned! {ident.span()=>
-            #[allow(unused_qualifications)]
-            const _: () = #spanned_krate::__private::require_encryption_feature(#type_name);
-        }
-    } else {
-        TokenStream::new()
-    };
     let budget_check = quote_spanned! {ident.span()=>
         #[allow(unused_qualifications)]
         const _: () = #spanned_krate::__private::assert_cookie_fits(
@@ -116,16 +106,19 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                 );
                 const BUDGET: usize = #budget;
                 const MAX_PAYLOAD_LEN: usize = <#ident as #krate::__private::MaxEncodedLen>::MAX_ENCODED_LEN;
-                const MAX_COOKIE_LEN: usize = #krate::__private::#max_cookie_len_fn(
+                const MAX_COOKIE_LEN: usize = #krate::__private::max_cookie_len(
                     #name.len(),
                     <#ident as #krate::__private::CookieSession>::MAX_PAYLOAD_LEN,
+                    <<#ident as #krate::__private::CookieSession>::Envelope as #krate::__private::Envelope>::OVERHEAD,
                 );
                 #attributes
-                #encrypted
-                #migration
+                type Envelope = #envelope;
+            }
+            #[automatically_derived]
+            impl #krate::__private::VersionChain for #ident {
+                #version_chain
             }
         };
-        #encryption_check
         #migration_check
         #budget_check
     }
@@ -139,32 +132,25 @@ fn migration(krate: &Path, older: &syn::Type) -> TokenStream {
     // Spanned at the `Older` tokens: a missing `CookieSession` or `From` impl is
     // reported there, once.
     let spanned_krate = respan(krate.to_token_stream(), span);
-    let older_session =
-        quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
     // The whole hook is spanned at `Older`, so a missing `From<Older>` impl is
     // one error, pointing there.
-    let decode_older = quote_spanned! {span=>
-        fn __decode_older(
+    let decode = quote_spanned! {span=>
+        fn __decode_version(
             version: u16,
             payload: &[u8],
         ) -> #spanned_krate::__private::Result<Self, #spanned_krate::__private::Rejection> {
-            match #older_session::__decode_version(version, payload) {
-                #spanned_krate::__private::Result::Ok(older) => #spanned_krate::__private::Result::Ok(
-                    #spanned_krate::__private::convert_migrated::<#older, Self>(older),
-                ),
-                #spanned_krate::__private::Result::Err(reason) => #spanned_krate::__private::Result::Err(reason),
-            }
+            #spanned_krate::__private::decode_migrated::<Self, #older>(version, payload)
         }
     };
     quote! {
-        fn __older_fingerprint(version: u16) -> #krate::__private::Option<u64> {
-            #older_session::__fingerprint_for(version)
+        fn __fingerprint_for(version: u16) -> #krate::__private::Option<u64> {
+            #krate::__private::migrated_fingerprint::<Self, #older>(version)
         }
-        #decode_older
+        #decode
         fn __max_cookie_len_any_version() -> usize {
             #krate::__private::max(
                 <Self as #krate::__private::CookieSession>::MAX_COOKIE_LEN,
-                #older_session::__max_cookie_len_any_version(),
+                <#older as #krate::__private::VersionChain>::__max_cookie_len_any_version(),
             )
         }
     }

@@ -47,7 +47,10 @@ pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> Token
                 const BUDGET: usize = 0;
                 const MAX_PAYLOAD_LEN: usize = 0;
                 const MAX_COOKIE_LEN: usize = 0;
+                type Envelope = #krate::__private::HmacSha256;
             }
+            #[automatically_derived]
+            impl #krate::__private::VersionChain for #ident {}
         };
     }
 }

@@ -35,17 +35,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "encrypted")]
-mod aead;
+// The codec core: no `http`, builds for wasm32-unknown-unknown
+// (docs/architecture.md has the module map).
 mod bounded;
 mod clock;
+mod codec;
+mod key;
+mod limits;
+mod reject;
+mod session_type;
+mod size;
+pub mod wire;
+
+// Policy and the request/response pipeline.
 mod config;
 mod cookie;
-mod key;
-mod reject;
+#[cfg(feature = "http")]
+mod http;
+mod load;
 mod session;
-mod size;
-mod wire;
+mod store;
+
 // Web adapters (features `tower`, `axum`, `actix`): docs/frameworks.md.
 #[cfg(any(feature = "tower", feature = "actix"))]
 mod adapters;
@@ -59,21 +69,22 @@ pub use adapters::tower;
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub use adapters::{RequestSession, SessionSlot, SessionUnavailable, UnavailableKind};
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
-pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use clock::SystemClock;
+pub use clock::{Clock, ManualClock};
 pub use config::{
-    ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder, StoreError, BROWSER_COOKIE_LIMIT,
-    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
-    MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
+    ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder, DEFAULT_ABSOLUTE_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
 pub use key::{Key, KeyError, KeyId, KeyRole};
-pub use reject::Rejection;
+pub use limits::BROWSER_COOKIE_LIMIT;
+pub use load::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+pub use reject::{PayloadError, Rejection};
 pub use session::{LoadStatus, Session, WriteReason};
+pub use session_type::CookieSession;
 pub use size::MaxEncodedLen;
-pub use wire::{
-    base64url_len, max_cookie_len, max_cookie_len_encrypted, AEAD_TAG_LEN, FORMAT_AES_256_GCM_SIV,
-    FORMAT_HMAC_SHA256, HEADER_LEN, NONCE_LEN, TAG_LEN,
-};
+pub use store::StoreError;
 
 /// Derives [`CookieSession`] (and [`MaxEncodedLen`]) plus typed accessors on a
 /// struct with named fields. See the crate README for every attribute.
@@ -84,93 +95,107 @@ pub use session_derive::CookieSession;
 #[cfg(feature = "derive")]
 pub use session_derive::MaxEncodedLen;
 
-/// A struct stored in a signed (or encrypted) cookie. Implement it with
-/// `#[derive(CookieSession)]`, which also proves at compile time that
-/// `MAX_COOKIE_LEN <= BUDGET`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a cookie session",
-    label = "`{Self}` does not implement `CookieSession`",
-    note = "add `#[derive(CookieSession)]` and `#[session(name = \"...\", version = N)]` to `{Self}`; a `migrate_from` type must be the previous version of the session, with the same cookie name"
+// Wire-format numbers used to live at the crate root; they moved to
+// [`wire`] so the root does not freeze the format. Kept, deprecated, for one
+// release.
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "moved to `session_runtime::wire::FORMAT_HMAC_SHA256`"
 )]
-pub trait CookieSession:
-    serde::Serialize + serde::de::DeserializeOwned + Default + MaxEncodedLen + 'static
-{
-    /// The cookie name (validated as an RFC 6265 token at compile time).
-    const NAME: &'static str;
-    /// The schema version written into every cookie; bump it when the struct
-    /// changes meaning.
-    const VERSION: u16;
-    /// Hash of the version, field names and field shapes: a deploy that changes
-    /// the struct without bumping the version still never mis-decodes a cookie.
-    const SCHEMA_FINGERPRINT: u64;
-    /// Largest `len(name) + len(value)` allowed (at most 4096).
-    const BUDGET: usize;
-    /// Largest postcard encoding of the struct.
-    const MAX_PAYLOAD_LEN: usize;
-    /// Largest `len(name) + len(value)` of the cookie:
-    /// `len(NAME) + base64url_len(HEADER_LEN + MAX_PAYLOAD_LEN + TAG_LEN)`, or
-    /// with `NONCE_LEN + AEAD_TAG_LEN` in place of `TAG_LEN` when encrypted.
-    const MAX_COOKIE_LEN: usize;
-    /// Default cookie attributes for this session type.
-    const ATTRIBUTES: CookieAttributes = CookieAttributes::SECURE_DEFAULTS;
-    /// Whether cookies are encrypted (AES-256-GCM-SIV, feature `encrypted`)
-    /// rather than only signed: `#[session(encrypted)]`.
-    const ENCRYPTED: bool = false;
-
-    /// The fingerprint expected for a cookie of `version`: this type's, or an
-    /// older type's reached through `migrate_from`. Generated; do not override.
-    #[doc(hidden)]
-    fn __fingerprint_for(version: u16) -> Option<u64> {
-        if version == Self::VERSION {
-            Some(Self::SCHEMA_FINGERPRINT)
-        } else {
-            Self::__older_fingerprint(version)
-        }
-    }
-
-    /// `migrate_from` hook: the older type's [`__fingerprint_for`](Self::__fingerprint_for).
-    #[doc(hidden)]
-    fn __older_fingerprint(_version: u16) -> Option<u64> {
-        None
-    }
-
-    /// Decodes an authentic payload of `version`, migrating older versions.
-    #[doc(hidden)]
-    fn __decode_version(version: u16, payload: &[u8]) -> Result<Self, Rejection> {
-        if version == Self::VERSION {
-            config::decode_payload(payload)
-        } else {
-            Self::__decode_older(version, payload)
-        }
-    }
-
-    /// `migrate_from` hook: decode with the older type, then convert with `From`.
-    #[doc(hidden)]
-    fn __decode_older(version: u16, _payload: &[u8]) -> Result<Self, Rejection> {
-        Err(Rejection::WrongVersion {
-            found: version,
-            expected: Self::VERSION,
-        })
-    }
-
-    /// The longest cookie of this type or of any older type it migrates from.
-    #[doc(hidden)]
-    fn __max_cookie_len_any_version() -> usize {
-        Self::MAX_COOKIE_LEN
-    }
+pub const FORMAT_HMAC_SHA256: u8 = wire::FORMAT_HMAC_SHA256;
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "moved to `session_runtime::wire::FORMAT_AES_256_GCM_SIV`"
+)]
+pub const FORMAT_AES_256_GCM_SIV: u8 = wire::FORMAT_AES_256_GCM_SIV;
+#[doc(hidden)]
+#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::HEADER_LEN`")]
+pub const HEADER_LEN: usize = wire::HEADER_LEN;
+#[doc(hidden)]
+#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::TAG_LEN`")]
+pub const TAG_LEN: usize = wire::TAG_LEN;
+#[doc(hidden)]
+#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::NONCE_LEN`")]
+pub const NONCE_LEN: usize = wire::NONCE_LEN;
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "moved to `session_runtime::wire::AEAD_TAG_LEN`"
+)]
+pub const AEAD_TAG_LEN: usize = wire::AEAD_TAG_LEN;
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "moved to `session_runtime::wire::base64url_len`"
+)]
+pub const fn base64url_len(bytes: usize) -> usize {
+    wire::base64url_len(bytes)
+}
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "use `session_runtime::wire::max_cookie_len(name_len, payload_len, wire::SIGNED_OVERHEAD)`"
+)]
+pub const fn max_cookie_len(name_len: usize, max_payload_len: usize) -> usize {
+    wire::max_cookie_len(name_len, max_payload_len, wire::SIGNED_OVERHEAD)
+}
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "use `session_runtime::wire::max_cookie_len(name_len, payload_len, wire::ENCRYPTED_OVERHEAD)`"
+)]
+pub const fn max_cookie_len_encrypted(name_len: usize, max_payload_len: usize) -> usize {
+    wire::max_cookie_len(name_len, max_payload_len, wire::ENCRYPTED_OVERHEAD)
 }
 
 /// Support for the derive's generated code. Not public API: it changes without
 /// notice, which is why `session-derive` is pinned to an exact version.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::codec::envelope::{Envelope, RandomnessUnavailable, Seal};
+    pub use crate::codec::hmac_sha256::HmacSha256;
+    pub use crate::codec::max_cookie_len;
     pub use crate::cookie::{CookieAttributes, SameSite};
     pub use crate::reject::Rejection;
+    pub use crate::session_type::VersionChain;
+    use crate::session_type::{decode_own, own_fingerprint};
     pub use crate::size::{
         add, max, schema_hash_bytes, schema_hash_leaf, schema_hash_u64, varint_len, MaxEncodedLen,
     };
-    pub use crate::wire::{max_cookie_len, max_cookie_len_encrypted};
     pub use crate::CookieSession;
+
+    #[cfg(feature = "encrypted")]
+    pub use crate::codec::aes_gcm_siv::Aes256GcmSiv;
+    /// Without the `encrypted` feature this type exists only so that
+    /// `#[session(encrypted)]` fails with the `Envelope` trait's message
+    /// ("built without its `encrypted` feature") instead of a missing path.
+    #[cfg(not(feature = "encrypted"))]
+    pub struct Aes256GcmSiv;
+
+    /// Decodes `payload` of `version` as `Newer` or, for an older version,
+    /// through `Older`'s chain and `From` (`migrate_from`); the `From` bound is
+    /// stated here so a missing impl is reported once.
+    pub fn decode_migrated<Newer, Older>(version: u16, payload: &[u8]) -> Result<Newer, Rejection>
+    where
+        Newer: CookieSession + From<Older>,
+        Older: CookieSession,
+    {
+        if version == Newer::VERSION {
+            decode_own::<Newer>(version, payload)
+        } else {
+            Older::__decode_version(version, payload).map(Newer::from)
+        }
+    }
+
+    /// The fingerprint of `version` for `Newer` or, through `migrate_from`,
+    /// `Older`'s chain.
+    pub fn migrated_fingerprint<Newer: CookieSession, Older: CookieSession>(
+        version: u16,
+    ) -> Option<u64> {
+        own_fingerprint::<Newer>(version).or_else(|| Older::__fingerprint_for(version))
+    }
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result;
     pub use std::borrow::Cow;

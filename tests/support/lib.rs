@@ -4,7 +4,7 @@ use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use session_runtime::{
-    BoundedString, BoundedVec, CookieSession, Key, ManualClock, MaxEncodedLen, Session,
+    wire, BoundedString, BoundedVec, CookieSession, Key, ManualClock, MaxEncodedLen, Session,
     SessionConfig,
 };
 
@@ -184,5 +184,8 @@ impl CookieSession for Liar {
     const SCHEMA_FINGERPRINT: u64 = 1;
     const BUDGET: usize = 4096;
     const MAX_PAYLOAD_LEN: usize = 8;
-    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(4, 8);
+    const MAX_COOKIE_LEN: usize = wire::max_cookie_len(4, 8, wire::SIGNED_OVERHEAD);
+    type Envelope = wire::HmacSha256;
 }
+
+impl session_runtime::__private::VersionChain for Liar {}
