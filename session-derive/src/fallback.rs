@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, Path};
 
+use crate::accessors::accessors;
 use crate::ast::SessionStruct;
-use crate::expand::accessors;
 
 /// `MaxEncodedLen` with placeholder values.
 pub(crate) fn max_encoded_len(krate: &Path, input: &DeriveInput) -> TokenStream {

@@ -3,23 +3,29 @@
 //!
 //! The stages follow thiserror's layout: `attr` parses `#[session(...)]`,
 //! `ast` checks the shape of the input, `valid` enforces the cookie rules,
-//! `expand` and `max_len` generate code, `fallback` keeps one mistake from
+//! `serde_attrs` decides which `#[serde(...)]` attributes a cookie can carry,
+//! `expand`, `accessors` and `max_len` generate code (`reserved` lists the
+//! accessor names a session handle owns), `fallback` keeps one mistake from
 //! cascading into many errors.
 #![forbid(unsafe_code)]
 
+mod accessors;
 mod ast;
 mod attr;
 mod errors;
 mod expand;
 mod fallback;
 mod max_len;
+mod reserved;
+mod serde_attrs;
 mod valid;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 /// Implements `CookieSession` and `MaxEncodedLen` for a struct with named
-/// fields and generates typed accessors (`field()` / `set_field(value)`).
+/// fields and generates typed accessors (`field()`, `set_field(value)`,
+/// `field_mut()`), each with the field's own visibility.
 ///
 /// Attributes: `#[session(name = "...", version = N)]` (required) and optional
 /// `budget = N` (at most 4096, the default), `crate = "path"`, and the cookie

@@ -20,7 +20,7 @@ use crate::CookieSession;
 /// Browsers keep a cookie only if `len(name) + len(value) <= 4096`
 /// (RFC 6265bis §5.6; Chromium `kMaxCookieNamePlusValueSize`, Firefox
 /// `kMaxBytesPerCookie`; measured in headless Chromium 156: 4097 is dropped).
-pub const BROWSER_COOKIE_LIMIT: usize = 4096;
+pub const BROWSER_COOKIE_LIMIT: usize = session_cookie_rules::BROWSER_COOKIE_LIMIT;
 
 /// At most this many cookies of the session's name are tried per request.
 /// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders

@@ -1,0 +1,66 @@
+//! Names a generated accessor must not take, because a session handle already
+//! has a method of that name.
+//!
+//! Handlers reach the struct through `Session<T>` (and `RequestSession<T>`,
+//! which dereferences to it), and a method call picks the handle's own method
+//! before it looks through `Deref`: with a field named `status`,
+//! `session.status()` returns the load status, not the field. So a field whose
+//! getter (`x`), setter (`set_x`) or in-place accessor (`x_mut`) would take one
+//! of these names is a compile error at the field.
+//!
+//! This list must name **every** method callable on `Session<T>` and
+//! `RequestSession<T>` (session-runtime's `src/session.rs` and
+//! `src/adapters/`), plus names reserved for methods being added. When a
+//! method is added there, add it here. `tests/derive.rs`
+//! (`every_reserved_name_that_exists_is_a_session_method`) calls each entry
+//! marked as existing on a real `Session<T>`, so an entry cannot silently go
+//! stale.
+
+/// A reserved name and the handle method that owns it (for the error message).
+pub(crate) struct Reserved {
+    pub name: &'static str,
+    pub owner: &'static str,
+}
+
+/// Every reserved name. Keep it sorted by owner, then name.
+pub(crate) const RESERVED: &[Reserved] = &[
+    // `Session<T>` (src/session.rs).
+    r("clear", "Session::clear"),
+    r("created_at", "Session::created_at"),
+    r("get_mut", "Session::get_mut"),
+    r("into_inner", "Session::into_inner"),
+    r("is_new", "Session::is_new"),
+    r("issued_at", "Session::issued_at"),
+    r("new", "Session::new"),
+    r("pending_write", "Session::pending_write"),
+    r("rejection", "Session::rejection"),
+    r("renew", "Session::renew"),
+    r("set", "Session::set"),
+    r("status", "Session::status"),
+    // `RequestSession<T>` (src/adapters/mod.rs).
+    r("config", "RequestSession::config"),
+    // Prelude traits implemented by every type, so by `Session<T>` too:
+    // `session.into()` resolves to `Into::into` on the handle.
+    r("into", "Into::into (implemented by every type)"),
+    r("try_into", "TryInto::try_into (implemented by every type)"),
+    // Reserved for session methods being added (lifetimes, flash messages,
+    // CSRF tokens): a field must not take these names today and be shadowed
+    // silently tomorrow.
+    r("csrf_token", "Session::csrf_token (reserved)"),
+    r("flash", "Session::flash (reserved)"),
+    r("lifetime", "Session::lifetime (reserved)"),
+    r("set_lifetime", "Session::set_lifetime (reserved)"),
+    r("take_flash", "Session::take_flash (reserved)"),
+];
+
+const fn r(name: &'static str, owner: &'static str) -> Reserved {
+    Reserved { name, owner }
+}
+
+/// The handle method that owns `name`, if the name is reserved.
+pub(crate) fn owner_of(name: &str) -> Option<&'static str> {
+    RESERVED
+        .iter()
+        .find(|reserved| reserved.name == name)
+        .map(|reserved| reserved.owner)
+}
