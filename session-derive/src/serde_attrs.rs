@@ -143,13 +143,14 @@ fn decide(level: Level, key: &str) -> Decision {
         (Level::Variant, "other") => Folded,
 
         (Level::Container, "tag") => Refused(
-            "adds a tag entry to a struct and makes an enum internally tagged, which needs a \
-             self-describing format (serde's `deserialize_any`) that postcard is not; remove it \
-             (postcard writes the variant index, which is all an enum needs)",
+            "adds a tag entry to a struct, and makes an enum internally tagged (or, with \
+             `content`, adjacently tagged): layouts the size bound does not describe, and that \
+             postcard cannot read back (they need serde's `deserialize_any`); remove it (postcard \
+             writes the variant index, which is all an enum needs)",
         ),
         (Level::Container, "content") => Refused(
-            "makes an enum adjacently tagged: a different layout from the one the size bound \
-             describes, and one postcard cannot read back reliably; remove `tag` and `content`",
+            "makes an enum adjacently tagged: a layout the size bound does not describe; remove \
+             `tag` and `content` (postcard writes the variant index, which is all an enum needs)",
         ),
         (Level::Container | Level::Variant, "untagged") => Refused(SELF_DESCRIBING),
         (Level::Container, "from" | "try_from" | "into") => Refused(CONVERSION),
