@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::ast::{SessionField, SessionStruct};
 use crate::errors::Errors;
@@ -40,37 +40,50 @@ fn names(field: &SessionField<'_>) -> [(String, Kind); 3] {
     ]
 }
 
-/// Reports, at the field, every accessor name that a session handle method
-/// already owns, or that another field's accessor already takes.
+/// Reports, with one error at the field, every accessor name of that field
+/// that a session handle method owns (or will own), or that an earlier field's
+/// accessor already takes.
 pub(crate) fn check_accessor_names(session: &SessionStruct<'_>, errors: &mut Errors) {
     let mut taken: HashMap<String, (String, Kind)> = HashMap::new();
     for field in &session.fields {
         let plain = field.plain_name();
+        let mut clashes = Vec::new();
         for (name, kind) in names(field) {
-            if let Some(owner) = reserved::owner_of(&name) {
-                errors.push_spanned(
-                    field.ident,
+            if let Some(reserved) = reserved::lookup(&name) {
+                let owner = reserved.owner;
+                clashes.push(if reserved.planned {
                     format!(
-                        "field `{plain}` would get the {} `{name}()`, but the session handle \
-                         already has a method of that name (`{owner}`), and `session.{name}()` \
-                         would call that method instead of the accessor; rename the field \
-                         (for example to `{plain}_value`)",
+                        "the {} `{name}()` would take a name reserved for the session handle's \
+                         `{owner}`, and once that method exists `session.{name}()` would call it \
+                         instead",
                         kind.describe()
-                    ),
-                );
-            } else if let Some((other, other_kind)) = taken.get(&name) {
-                errors.push_spanned(
-                    field.ident,
+                    )
+                } else {
                     format!(
-                        "field `{plain}` would get the {} `{name}()`, which is already the {} \
-                         of field `{other}`; rename one of the two fields",
-                        kind.describe(),
-                        other_kind.describe()
-                    ),
-                );
+                        "the {} `{name}()` would be shadowed by the session handle's `{owner}`: \
+                         `session.{name}()` calls that method, not the accessor",
+                        kind.describe()
+                    )
+                });
+            } else if let Some((other, other_kind)) = taken.get(&name) {
+                clashes.push(format!(
+                    "the {} `{name}()` is already the {} of field `{other}`",
+                    kind.describe(),
+                    other_kind.describe()
+                ));
             } else {
                 taken.insert(name, (plain.clone(), kind));
             }
+        }
+        if !clashes.is_empty() {
+            errors.push_spanned(
+                field.ident,
+                format!(
+                    "field `{plain}` cannot get its accessors: {}; rename the field (for example \
+                     to `{plain}_value`)",
+                    clashes.join("; ")
+                ),
+            );
         }
     }
 }
@@ -92,6 +105,9 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
         let vis = field.vis;
         let ty = field.ty;
         let plain = field.plain_name();
+        // Spanned at the field, so "private method defined here" and similar
+        // notes point at the field rather than at the derive.
+        let span = member.span();
         for (name, kind) in names(field) {
             if !generated.insert(name.clone()) {
                 continue;
@@ -104,7 +120,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
             methods.push(match kind {
                 Kind::Getter => {
                     let doc = format!("Returns the session's `{plain}`.");
-                    quote! {
+                    quote_spanned! {span=>
                         #[doc = #doc]
                         #[inline]
                         #[must_use]
@@ -117,7 +133,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
                     let doc = format!(
                         "Replaces the session's `{plain}`; through a `Session` handle this marks it changed."
                     );
-                    quote! {
+                    quote_spanned! {span=>
                         #[doc = #doc]
                         #[inline]
                         #vis fn #method(&mut self, value: #ty) {
@@ -129,7 +145,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
                     let doc = format!(
                         "The session's `{plain}`, to edit in place; through a `Session` handle this marks it changed."
                     );
-                    quote! {
+                    quote_spanned! {span=>
                         #[doc = #doc]
                         #[inline]
                         #[must_use]

@@ -11,15 +11,18 @@
 //! This list must name **every** method callable on `Session<T>` and
 //! `RequestSession<T>` (session-runtime's `src/session.rs` and
 //! `src/adapters/`), plus names reserved for methods being added. When a
-//! method is added there, add it here. `tests/derive.rs`
-//! (`every_reserved_name_that_exists_is_a_session_method`) calls each entry
-//! marked as existing on a real `Session<T>`, so an entry cannot silently go
-//! stale.
+//! method is added there, add it here (and drop `planned` once a planned
+//! method lands). `tests/derive.rs` keeps the list honest both ways: it calls
+//! every existing entry on a real `Session<T>` / `RequestSession<T>`, and it
+//! reads the runtime's sources and fails on a public handle method missing
+//! from this file.
 
 /// A reserved name and the handle method that owns it (for the error message).
 pub(crate) struct Reserved {
     pub name: &'static str,
     pub owner: &'static str,
+    /// The method does not exist yet; the name is kept free for it.
+    pub planned: bool,
 }
 
 /// Every reserved name. Keep it sorted by owner, then name.
@@ -41,26 +44,35 @@ pub(crate) const RESERVED: &[Reserved] = &[
     r("config", "RequestSession::config"),
     // Prelude traits implemented by every type, so by `Session<T>` too:
     // `session.into()` resolves to `Into::into` on the handle.
-    r("into", "Into::into (implemented by every type)"),
-    r("try_into", "TryInto::try_into (implemented by every type)"),
+    r("into", "Into::into"),
+    r("try_into", "TryInto::try_into"),
     // Reserved for session methods being added (lifetimes, flash messages,
     // CSRF tokens): a field must not take these names today and be shadowed
     // silently tomorrow.
-    r("csrf_token", "Session::csrf_token (reserved)"),
-    r("flash", "Session::flash (reserved)"),
-    r("lifetime", "Session::lifetime (reserved)"),
-    r("set_lifetime", "Session::set_lifetime (reserved)"),
-    r("take_flash", "Session::take_flash (reserved)"),
+    planned("csrf_token", "Session::csrf_token"),
+    planned("flash", "Session::flash"),
+    planned("lifetime", "Session::lifetime"),
+    planned("set_lifetime", "Session::set_lifetime"),
+    planned("take_flash", "Session::take_flash"),
 ];
 
 const fn r(name: &'static str, owner: &'static str) -> Reserved {
-    Reserved { name, owner }
+    Reserved {
+        name,
+        owner,
+        planned: false,
+    }
 }
 
-/// The handle method that owns `name`, if the name is reserved.
-pub(crate) fn owner_of(name: &str) -> Option<&'static str> {
-    RESERVED
-        .iter()
-        .find(|reserved| reserved.name == name)
-        .map(|reserved| reserved.owner)
+const fn planned(name: &'static str, owner: &'static str) -> Reserved {
+    Reserved {
+        name,
+        owner,
+        planned: true,
+    }
+}
+
+/// The reservation of `name`, if it is reserved.
+pub(crate) fn lookup(name: &str) -> Option<&'static Reserved> {
+    RESERVED.iter().find(|reserved| reserved.name == name)
 }
