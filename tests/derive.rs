@@ -303,7 +303,11 @@ fn every_existing_reserved_name_is_a_session_method() {
     let _ = session.issued_at();
     let _ = session.pending_write();
     session.clear();
+    // `into`/`try_into` are reserved because every type, the handle included,
+    // has them: the point here is that they resolve on the handle.
+    #[allow(clippy::useless_conversion)]
     let session: session_runtime::Session<Tiny> = session.into();
+    #[allow(clippy::useless_conversion)]
     let session: Result<session_runtime::Session<Tiny>, _> = session.try_into();
     let _ = session.unwrap().into_inner();
     // `RequestSession::config`, type-checked only (building one needs a layer).
