@@ -163,6 +163,13 @@ mod nested {
         Custom(u8, u32),
     }
 
+    /// A newtype variant whose only field is skipped encodes as a unit variant.
+    #[derive(MaxEncodedLen, Serialize, Deserialize, Debug, PartialEq)]
+    pub enum Wrapped {
+        Solo(#[serde(skip)] u32),
+        Pair(u8),
+    }
+
     #[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, PartialEq)]
     pub enum ModeWithOther {
         #[default]
@@ -195,6 +202,12 @@ fn nested_skip_and_other_change_the_hash_and_the_bound() {
             .unwrap()
             .len(),
         Mode::MAX_ENCODED_LEN
+    );
+    assert_eq!(Wrapped::MAX_ENCODED_LEN, 1 + 1);
+    assert_eq!(postcard::to_allocvec(&Wrapped::Solo(5)).unwrap(), [0]);
+    assert_eq!(
+        postcard::from_bytes::<Wrapped>(&[0]).unwrap(),
+        Wrapped::Solo(0)
     );
     // `other` turns an unknown index into a value instead of an error.
     assert_eq!(
