@@ -239,13 +239,15 @@ mod shop {
         pub cart: BoundedVec<u32, 4>,
         pub(crate) visits: u16,
         pub(super) theme: u8,
+        pub(in crate::shop) internal: u8,
         secret: u8,
     }
 
     impl CartSession {
         /// The private field's accessors are usable here, in the defining module.
         pub fn bump_secret(&mut self) -> u8 {
-            *self.secret_mut() += 1;
+            *self.internal_mut() += 1;
+            *self.secret_mut() += *self.internal();
             self.set_secret(self.secret().wrapping_mul(2));
             *self.secret()
         }

@@ -57,7 +57,10 @@ fn derive_needs_no_prelude() {
     ::std::assert_eq!(session.id(), &::core::option::Option::Some(3));
     ::std::assert_eq!(session.nested(), &Inner::A);
     *session.nested_mut() = Inner::B(1, ::core::default::Default::default());
-    ::std::assert_eq!(session.nested(), &Inner::B(1, ::core::default::Default::default()));
+    ::std::assert_eq!(
+        session.nested(),
+        &Inner::B(1, ::core::default::Default::default())
+    );
     ::std::assert_eq!(<Hygienic as ::session_runtime::CookieSession>::VERSION, 4);
     const { ::std::assert!(<Hygienic as ::session_runtime::CookieSession>::MAX_COOKIE_LEN < 4096) };
 }

@@ -70,10 +70,7 @@ fn compiles_under_strict_lints() {
     *vis.crate_only_mut() = 2;
     *vis.cache_mut() = Some(4);
     *vis.hidden_mut() = 5;
-    assert_eq!(
-        (vis.open(), vis.crate_only(), vis.hidden()),
-        (&1, &2, &5)
-    );
+    assert_eq!((vis.open(), vis.crate_only(), vis.hidden()), (&1, &2, &5));
     assert_eq!(vis.cache(), &Some(4));
     assert_eq!(Visibilities::MAX_PAYLOAD_LEN, 3);
 }

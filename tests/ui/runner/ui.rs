@@ -1,4 +1,4 @@
-//! Every compile error DESIGN.md promises, pinned as trybuild snapshots in
+//! Every compile error the derive promises (README.md, docs/serde-attributes.md), pinned as trybuild snapshots in
 //! `tests/ui/*.rs` + `.stderr`.
 //!
 //! The `.stderr` files are tied to the toolchain pinned in `rust-toolchain.toml`;
