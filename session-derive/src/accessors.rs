@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 
 use crate::ast::{SessionField, SessionStruct};
 use crate::errors::Errors;
@@ -105,9 +105,10 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
         let vis = field.vis;
         let ty = field.ty;
         let plain = field.plain_name();
-        // Spanned at the field, so "private method defined here" and similar
-        // notes point at the field rather than at the derive.
-        let span = member.span();
+        // The method bodies keep the derive's call-site span (only the names
+        // carry the field's): spanned at the field, they would count as
+        // hand-written code, and clippy would lint them (`new_ret_no_self`
+        // for a field named `new`, `wrong_self_convention` for `into_*`).
         for (name, kind) in names(field) {
             if !generated.insert(name.clone()) {
                 continue;
@@ -120,7 +121,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
             methods.push(match kind {
                 Kind::Getter => {
                     let doc = format!("Returns the session's `{plain}`.");
-                    quote_spanned! {span=>
+                    quote! {
                         #[doc = #doc]
                         #[inline]
                         #[must_use]
@@ -133,7 +134,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
                     let doc = format!(
                         "Replaces the session's `{plain}`; through a `Session` handle this marks it changed."
                     );
-                    quote_spanned! {span=>
+                    quote! {
                         #[doc = #doc]
                         #[inline]
                         #vis fn #method(&mut self, value: #ty) {
@@ -145,7 +146,7 @@ pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
                     let doc = format!(
                         "The session's `{plain}`, to edit in place; through a `Session` handle this marks it changed."
                     );
-                    quote_spanned! {span=>
+                    quote! {
                         #[doc = #doc]
                         #[inline]
                         #[must_use]
