@@ -307,8 +307,6 @@ impl CookieSession for Greedy {
     type Envelope = session_runtime::wire::HmacSha256;
 }
 
-impl session_runtime::__private::VersionChain for Greedy {}
-
 #[test]
 fn runtime_refuses_cookies_beyond_the_bound_or_the_browser_limit() {
     let clock = ManualClock::new(T0_MS);

@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, Path};
 
+use crate::accessors::accessors;
 use crate::ast::SessionStruct;
-use crate::expand::accessors;
 
 /// `MaxEncodedLen` with placeholder values.
 pub(crate) fn max_encoded_len(krate: &Path, input: &DeriveInput) -> TokenStream {
@@ -49,8 +49,6 @@ pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> Token
                 const MAX_COOKIE_LEN: usize = 0;
                 type Envelope = #krate::__private::HmacSha256;
             }
-            #[automatically_derived]
-            impl #krate::__private::VersionChain for #ident {}
         };
     }
 }

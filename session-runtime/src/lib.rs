@@ -40,6 +40,7 @@
 mod bounded;
 mod clock;
 mod codec;
+mod compile_checks;
 mod key;
 mod limits;
 mod reject;
@@ -159,8 +160,7 @@ pub mod __private {
     pub use crate::codec::max_cookie_len;
     pub use crate::cookie::{CookieAttributes, SameSite};
     pub use crate::reject::Rejection;
-    pub use crate::session_type::VersionChain;
-    use crate::session_type::{decode_own, own_fingerprint};
+    pub use crate::session_type::{decode_own, own_fingerprint};
     pub use crate::size::{
         add, max, schema_hash_bytes, schema_hash_leaf, schema_hash_u64, varint_len, MaxEncodedLen,
     };
@@ -174,185 +174,14 @@ pub mod __private {
     #[cfg(not(feature = "encrypted"))]
     pub struct Aes256GcmSiv;
 
-    /// Decodes `payload` of `version` as `Newer` or, for an older version,
-    /// through `Older`'s chain and `From` (`migrate_from`); the `From` bound is
-    /// stated here so a missing impl is reported once.
-    pub fn decode_migrated<Newer, Older>(version: u16, payload: &[u8]) -> Result<Newer, Rejection>
-    where
-        Newer: CookieSession + From<Older>,
-        Older: CookieSession,
-    {
-        if version == Newer::VERSION {
-            decode_own::<Newer>(version, payload)
-        } else {
-            Older::__decode_version(version, payload).map(Newer::from)
-        }
-    }
-
-    /// The fingerprint of `version` for `Newer` or, through `migrate_from`,
-    /// `Older`'s chain.
-    pub fn migrated_fingerprint<Newer: CookieSession, Older: CookieSession>(
-        version: u16,
-    ) -> Option<u64> {
-        own_fingerprint::<Newer>(version).or_else(|| Older::__fingerprint_for(version))
-    }
-    pub use core::option::Option::{self, None, Some};
-    pub use core::result::Result;
-    pub use std::borrow::Cow;
-
     /// Converts a session decoded with an older type (`migrate_from`); the
     /// `From` bound is stated here so a missing impl is reported once.
     pub fn convert_migrated<Older, Newer: From<Older>>(older: Older) -> Newer {
         Newer::from(older)
     }
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result;
+    pub use std::borrow::Cow;
 
-    /// Fails compilation when a session asks for `encrypted` but the runtime
-    /// was built without the `encrypted` feature.
-    pub const fn require_encryption_feature(type_name: &str) {
-        if cfg!(feature = "encrypted") {
-            return;
-        }
-        let mut message = ConstMessage::new();
-        message.push_str("session `");
-        message.push_str(type_name);
-        message.push_str(
-            "` is `#[session(encrypted)]`, but session-runtime was built without its `encrypted` \
-             feature; add `features = [\"encrypted\"]` to the session-runtime dependency",
-        );
-        panic!("{}", message.as_str());
-    }
-
-    /// Fails compilation unless `older` can migrate into `newer`: same cookie
-    /// name, same protection, strictly older version.
-    #[allow(clippy::too_many_arguments)]
-    pub const fn assert_migration(
-        newer: &str,
-        newer_name: &str,
-        newer_version: u16,
-        newer_encrypted: bool,
-        older: &str,
-        older_name: &str,
-        older_version: u16,
-        older_encrypted: bool,
-    ) {
-        let mut message = ConstMessage::new();
-        message.push_str("`migrate_from`: `");
-        message.push_str(older);
-        if older_version >= newer_version {
-            message.push_str("` has version ");
-            message.push_number(older_version as usize);
-            message.push_str(", which is not older than version ");
-            message.push_number(newer_version as usize);
-            message.push_str(" of `");
-            message.push_str(newer);
-            message.push_str("`; each session version must be unique and increase");
-            panic!("{}", message.as_str());
-        }
-        if !bytes_equal(newer_name.as_bytes(), older_name.as_bytes()) {
-            message.push_str("` uses the cookie name `");
-            message.push_str(older_name);
-            message.push_str("` but `");
-            message.push_str(newer);
-            message.push_str("` uses `");
-            message.push_str(newer_name);
-            message.push_str(
-                "`; the MAC binds a cookie to its name, so a migration needs the same name",
-            );
-            panic!("{}", message.as_str());
-        }
-        if newer_encrypted != older_encrypted {
-            message.push_str("` and `");
-            message.push_str(newer);
-            message.push_str(
-                "` differ in `encrypted`; a migration cannot change how cookies are protected",
-            );
-            panic!("{}", message.as_str());
-        }
-    }
-
-    const fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-
-    /// Fails compilation (when evaluated in a free `const _: () = ...;` item)
-    /// if the session's largest cookie exceeds its budget, with both numbers.
-    pub const fn assert_cookie_fits(type_name: &str, max_cookie_len: usize, budget: usize) {
-        if max_cookie_len <= budget {
-            return;
-        }
-        let mut message = ConstMessage::new();
-        message.push_str("session `");
-        message.push_str(type_name);
-        message.push_str("` can reach ");
-        message.push_number(max_cookie_len);
-        message.push_str(" bytes as a cookie, budget ");
-        message.push_number(budget);
-        message.push_str(
-            " (browsers drop a cookie whose name + value exceed 4096 bytes); \
-             lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
-        );
-        panic!("{}", message.as_str());
-    }
-
-    /// A fixed buffer to render a compile-time panic message (const fns cannot
-    /// use `format!`).
-    struct ConstMessage {
-        bytes: [u8; 512],
-        len: usize,
-    }
-
-    impl ConstMessage {
-        const fn new() -> Self {
-            ConstMessage {
-                bytes: [0; 512],
-                len: 0,
-            }
-        }
-
-        const fn push_str(&mut self, text: &str) {
-            let text = text.as_bytes();
-            let mut i = 0;
-            while i < text.len() && self.len < self.bytes.len() {
-                self.bytes[self.len] = text[i];
-                self.len += 1;
-                i += 1;
-            }
-        }
-
-        const fn push_number(&mut self, mut value: usize) {
-            let mut digits = [0u8; 20];
-            let mut count = 0;
-            loop {
-                digits[count] = b'0' + (value % 10) as u8;
-                count += 1;
-                value /= 10;
-                if value == 0 {
-                    break;
-                }
-            }
-            while count > 0 && self.len < self.bytes.len() {
-                count -= 1;
-                self.bytes[self.len] = digits[count];
-                self.len += 1;
-            }
-        }
-
-        const fn as_str(&self) -> &str {
-            match core::str::from_utf8(self.bytes.split_at(self.len).0) {
-                Ok(text) => text,
-                // Only reachable if a truncation split a multi-byte identifier.
-                Err(_) => "a session can exceed its cookie budget",
-            }
-        }
-    }
+    pub use crate::compile_checks::{assert_cookie_fits, assert_migration, sum_lens};
 }

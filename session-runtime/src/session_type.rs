@@ -1,5 +1,5 @@
 //! The trait a session struct implements (through `#[derive(CookieSession)]`),
-//! and the hidden hooks the derive fills in for `migrate_from`.
+//! with the hidden hooks the derive fills in for `migrate_from`.
 
 use crate::codec::{payload, Envelope};
 use crate::cookie::CookieAttributes;
@@ -15,7 +15,7 @@ use crate::size::MaxEncodedLen;
     note = "add `#[derive(CookieSession)]` and `#[session(name = \"...\", version = N)]` to `{Self}`; a `migrate_from` type must be the previous version of the session, with the same cookie name"
 )]
 pub trait CookieSession:
-    serde::Serialize + serde::de::DeserializeOwned + Default + MaxEncodedLen + VersionChain + 'static
+    serde::Serialize + serde::de::DeserializeOwned + Default + MaxEncodedLen + 'static
 {
     /// The cookie name (validated as an RFC 6265 token at compile time).
     const NAME: &'static str;
@@ -44,45 +44,41 @@ pub trait CookieSession:
     /// `#[session(encrypted)]`. Not meant to be named by applications.
     #[doc(hidden)]
     type Envelope: Envelope;
-}
 
-/// The versions a session type can read: its own and, through `migrate_from`,
-/// older ones. The derive implements it (an empty impl takes the defaults,
-/// which read only the type's own version); not public API.
-#[doc(hidden)]
-pub trait VersionChain: Sized {
+    // The `migrate_from` hooks. They stay hidden items of this trait rather
+    // than a supertrait: called as `<Older as CookieSession>::__hook`, every
+    // use in generated code has the same obligation, so a `migrate_from` type
+    // that is not a session is one error (measured with a supertrait: five).
+
     /// The fingerprint expected for a cookie of `version`, if readable.
-    fn __fingerprint_for(version: u16) -> Option<u64>
-    where
-        Self: CookieSession,
-    {
+    /// Generated; do not override.
+    #[doc(hidden)]
+    fn __fingerprint_for(version: u16) -> Option<u64> {
         own_fingerprint::<Self>(version)
     }
 
     /// Decodes an authentic payload of `version`, migrating older versions.
-    fn __decode_version(version: u16, payload: &[u8]) -> Result<Self, Rejection>
-    where
-        Self: CookieSession,
-    {
+    #[doc(hidden)]
+    fn __decode_version(version: u16, payload: &[u8]) -> Result<Self, Rejection> {
         decode_own::<Self>(version, payload)
     }
 
     /// The longest cookie of this type or of any older type it migrates from.
-    fn __max_cookie_len_any_version() -> usize
-    where
-        Self: CookieSession,
-    {
+    #[doc(hidden)]
+    fn __max_cookie_len_any_version() -> usize {
         Self::MAX_COOKIE_LEN
     }
 }
 
-/// `T`'s fingerprint when `version` is its own.
-pub(crate) fn own_fingerprint<T: CookieSession>(version: u16) -> Option<u64> {
+/// `T`'s fingerprint when `version` is its own (derive support).
+#[doc(hidden)]
+pub fn own_fingerprint<T: CookieSession>(version: u16) -> Option<u64> {
     (version == T::VERSION).then_some(T::SCHEMA_FINGERPRINT)
 }
 
-/// Decodes `payload` as `T` when `version` is `T`'s own.
-pub(crate) fn decode_own<T: CookieSession>(version: u16, payload: &[u8]) -> Result<T, Rejection> {
+/// Decodes `payload` as `T` when `version` is `T`'s own (derive support).
+#[doc(hidden)]
+pub fn decode_own<T: CookieSession>(version: u16, payload: &[u8]) -> Result<T, Rejection> {
     if version == T::VERSION {
         payload::deserialize(payload)
     } else {

@@ -187,5 +187,3 @@ impl CookieSession for Liar {
     const MAX_COOKIE_LEN: usize = wire::max_cookie_len(4, 8, wire::SIGNED_OVERHEAD);
     type Envelope = wire::HmacSha256;
 }
-
-impl session_runtime::__private::VersionChain for Liar {}
