@@ -42,6 +42,11 @@ mod clock;
 mod config;
 mod cookie;
 mod key;
+// Keys from configuration (docs/operations.md).
+mod keyring;
+// "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
+#[cfg(feature = "redis")]
+mod redis_revocation;
 mod reject;
 mod session;
 mod size;
@@ -67,6 +72,11 @@ pub use config::{
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
 pub use key::{Key, KeyError, KeyId, KeyRole};
+pub use keyring::{EntryPosition, KeyRing, KeyringError};
+#[cfg(feature = "redis")]
+pub use redis_revocation::{
+    RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
+};
 pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};
 pub use size::MaxEncodedLen;
