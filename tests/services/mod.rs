@@ -252,49 +252,20 @@ impl RedisServer {
 pub struct Nginx {
     /// Its port on 127.0.0.1.
     pub port: u16,
-    _process: Guarded,
+    dir: PathBuf,
+    upstreams: Vec<u16>,
+    process: Guarded,
 }
 
 impl Nginx {
     /// Writes `<dir>/nginx.conf` and starts nginx with prefix `dir`.
     pub fn start(binary: &Path, dir: &Path, upstreams: &[u16]) -> Nginx {
         let port = free_port();
-        let servers: String = upstreams
-            .iter()
-            // max_fails=0: a replica being restarted refuses connections for a
-            // moment; nginx then tries the next one for that request (the
-            // request was not sent, so even a POST is retried) and keeps the
-            // replica in rotation.
-            .map(|p| format!("        server 127.0.0.1:{p} max_fails=0;\n"))
-            .collect();
-        let conf = format!(
-            "worker_processes 1;\n\
-             events {{ worker_connections 512; }}\n\
-             http {{\n\
-             \x20   access_log off;\n\
-             \x20   client_body_temp_path {dir}/body;\n\
-             \x20   proxy_temp_path {dir}/proxy;\n\
-             \x20   fastcgi_temp_path {dir}/fastcgi;\n\
-             \x20   uwsgi_temp_path {dir}/uwsgi;\n\
-             \x20   scgi_temp_path {dir}/scgi;\n\
-             \x20   upstream app {{\n{servers}    }}\n\
-             \x20   server {{\n\
-             \x20       listen 127.0.0.1:{port};\n\
-             \x20       location / {{\n\
-             \x20           proxy_pass http://app;\n\
-             \x20           proxy_set_header Host $host;\n\
-             \x20           proxy_next_upstream error timeout;\n\
-             \x20           proxy_connect_timeout 2s;\n\
-             \x20           proxy_read_timeout 10s;\n\
-             \x20       }}\n\
-             \x20   }}\n\
-             }}\n",
-            dir = dir.display()
-        );
+        write_conf(dir, port, upstreams, None);
         let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).expect("write nginx.conf");
+        // `notice` logs each reload ("reconfiguring"), which `drain` waits for.
         let globals = format!(
-            "daemon off; master_process on; pid {}/nginx.pid; error_log {}/error.log warn;",
+            "daemon off; master_process on; pid {}/nginx.pid; error_log {}/error.log notice;",
             dir.display(),
             dir.display()
         );
@@ -309,21 +280,86 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx");
-        let mut process = Guarded::new("nginx", child);
+        let mut nginx = Nginx {
+            port,
+            dir: dir.to_owned(),
+            upstreams: upstreams.to_vec(),
+            process: Guarded::new("nginx", child),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if process.exited() || Instant::now() > deadline {
-                panic!(
-                    "nginx did not start on port {port}: {}",
-                    std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-                );
+            if nginx.process.exited() || Instant::now() > deadline {
+                panic!("nginx did not start on port {port}: {}", nginx.error_log());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Nginx {
-            port,
-            _process: process,
-        }
+        nginx
     }
+
+    /// nginx's error log so far.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+
+    /// Takes upstream `index` out of rotation (`Some`), or puts every
+    /// upstream back (`None`): rewrites the config, reloads (SIGHUP) and waits
+    /// until nginx has logged the reload; old workers finish the requests they
+    /// hold, new ones no longer send to a drained replica.
+    pub fn drain(&self, index: Option<usize>) {
+        let reloads = |log: &str| log.matches("reconfiguring").count();
+        let before = reloads(&self.error_log());
+        write_conf(&self.dir, self.port, &self.upstreams, index);
+        let _ = Command::new("kill")
+            .args(["-HUP", &self.process.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while reloads(&self.error_log()) == before {
+            assert!(Instant::now() < deadline, "nginx did not reload: {}", self.error_log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The new worker starts within milliseconds of the log line.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Writes `<dir>/nginx.conf`: a round-robin proxy on `port` to `upstreams`,
+/// with upstream `down` (if any) out of rotation.
+fn write_conf(dir: &Path, port: u16, upstreams: &[u16], down: Option<usize>) {
+    let servers: String = upstreams
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            // max_fails=0: never take a replica out of rotation on its own;
+            // the test drains replicas explicitly (`drain`), as an
+            // operator does before stopping one.
+            let state = if down == Some(i) { " down" } else { "" };
+            format!("        server 127.0.0.1:{p} max_fails=0{state};\n")
+        })
+        .collect();
+    let conf = format!(
+        "worker_processes 1;\n\
+         events {{ worker_connections 512; }}\n\
+         http {{\n\
+         \x20   access_log off;\n\
+         \x20   client_body_temp_path {dir}/body;\n\
+         \x20   proxy_temp_path {dir}/proxy;\n\
+         \x20   fastcgi_temp_path {dir}/fastcgi;\n\
+         \x20   uwsgi_temp_path {dir}/uwsgi;\n\
+         \x20   scgi_temp_path {dir}/scgi;\n\
+         \x20   upstream app {{\n{servers}    }}\n\
+         \x20   server {{\n\
+         \x20       listen 127.0.0.1:{port};\n\
+         \x20       location / {{\n\
+         \x20           proxy_pass http://app;\n\
+         \x20           proxy_set_header Host $host;\n\
+         \x20           proxy_next_upstream error timeout;\n\
+         \x20           proxy_connect_timeout 2s;\n\
+         \x20           proxy_read_timeout 10s;\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         }}\n",
+        dir = dir.display(),
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
 }
