@@ -240,6 +240,7 @@ impl RedisRevocationsBuilder {
             subscribed: AtomicBool::new(false),
             last_confirmed_ms: AtomicU64::new(0),
             synced: (Mutex::new(0), Condvar::new()),
+            last_prune: Mutex::new(Instant::now()),
             shutdown: AtomicBool::new(false),
         });
         let listener = Arc::clone(&shared);
@@ -470,6 +471,8 @@ struct Shared {
     last_confirmed_ms: AtomicU64,
     /// Number of resyncs, for `wait_synced`.
     synced: (Mutex<u64>, Condvar),
+    /// When expired cut-offs were last dropped from the copy.
+    last_prune: Mutex<Instant>,
     shutdown: AtomicBool,
 }
 
@@ -510,6 +513,15 @@ impl Shared {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, cutoff| *cutoff > horizon);
+    }
+
+    /// Prunes when [`PRUNE_INTERVAL`] has passed, connected or not.
+    fn prune_if_due(&self) {
+        let mut last = self.last_prune.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.elapsed() >= PRUNE_INTERVAL {
+            self.prune();
+            *last = Instant::now();
+        }
     }
 
     fn round_trip(&self) {
@@ -657,7 +669,8 @@ impl Shared {
             }
             let until = Instant::now() + delay;
             while !self.stopping() && Instant::now() < until {
-                thread::sleep(POLL_INTERVAL.min(until - Instant::now()));
+                thread::sleep(POLL_INTERVAL.min(until.saturating_duration_since(Instant::now())));
+                self.prune_if_due();
             }
             delay = (delay * 2).min(self.max_reconnect_delay);
         }
@@ -676,7 +689,6 @@ impl Shared {
         *delay = INITIAL_RECONNECT_DELAY;
         pubsub.set_read_timeout(Some(POLL_INTERVAL))?;
         let mut last_heard = Instant::now();
-        let mut last_prune = Instant::now();
         while !self.stopping() {
             match pubsub.get_message() {
                 Ok(message) => {
@@ -696,10 +708,7 @@ impl Shared {
                 last_heard = Instant::now();
                 self.confirm();
             }
-            if last_prune.elapsed() >= PRUNE_INTERVAL {
-                self.prune();
-                last_prune = Instant::now();
-            }
+            self.prune_if_due();
         }
         Ok(())
     }
