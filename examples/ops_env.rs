@@ -35,7 +35,9 @@ use super::AppSession;
 const FIRST_SYNC_WAIT: Duration = Duration::from_secs(2);
 
 fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// The session keys: `SESSION_KEYS`, else `SESSION_KEYS_FILE`, else the

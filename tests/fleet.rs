@@ -186,7 +186,14 @@ impl Fleet {
             .enumerate()
             .map(|(i, r)| {
                 let text = std::fs::read_to_string(&r.log).unwrap_or_default();
-                let tail: String = text.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = text
+                    .chars()
+                    .rev()
+                    .take(2000)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 format!("--- replica {i} log (tail) ---\n{tail}\n")
             })
             .collect()
@@ -267,7 +274,7 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
                 counter = 0;
                 reissued = false;
             }
-        } else if step % 40 == 0 {
+        } else if step.is_multiple_of(40) {
             let reply = client.post("/logout", "").await;
             stats.requests.fetch_add(1, Ordering::Relaxed);
             stats.logouts.fetch_add(1, Ordering::Relaxed);
@@ -276,7 +283,7 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
                 stats.problem(format!("{name}: logout answered {}", reply.status));
             }
             logged_in = false;
-        } else if step % 3 == 0 {
+        } else if step.is_multiple_of(3) {
             let reply = client.post("/counter", "").await;
             stats.requests.fetch_add(1, Ordering::Relaxed);
             stats.counter_posts.fetch_add(1, Ordering::Relaxed);
@@ -312,7 +319,9 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
                 stats.read_only_set_cookie[phase].fetch_add(1, Ordering::Relaxed);
                 if reissued && sent.is_some() {
                     stats.ping_pong.fetch_add(1, Ordering::Relaxed);
-                    stats.problem(format!("{name}: re-issued cookie re-issued again: {set_cookie}"));
+                    stats.problem(format!(
+                        "{name}: re-issued cookie re-issued again: {set_cookie}"
+                    ));
                 }
                 reissued = true;
             }
@@ -394,7 +403,11 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     let report = match outcome {
         Ok(report) => report,
         Err(panic) => {
-            eprintln!("{}\n--- nginx error log ---\n{}", fleet.logs(), nginx.error_log());
+            eprintln!(
+                "{}\n--- nginx error log ---\n{}",
+                fleet.logs(),
+                nginx.error_log()
+            );
             std::panic::resume_unwind(panic);
         }
     };
@@ -449,9 +462,16 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         println!("fleet: problem: {problem}");
     }
     if !browser_panics.is_empty() || load(&stats.lost) != 0 || load(&stats.failed) != 0 {
-        eprintln!("{}\n--- nginx error log ---\n{}", fleet.logs(), nginx.error_log());
+        eprintln!(
+            "{}\n--- nginx error log ---\n{}",
+            fleet.logs(),
+            nginx.error_log()
+        );
     }
-    assert!(browser_panics.is_empty(), "browsers panicked: {browser_panics:?}");
+    assert!(
+        browser_panics.is_empty(),
+        "browsers panicked: {browser_panics:?}"
+    );
     assert_eq!(load(&stats.lost), 0, "sessions lost");
     assert_eq!(load(&stats.failed), 0, "failed requests");
     assert_eq!(load(&stats.ping_pong), 0, "re-key ping-pong");
@@ -460,8 +480,14 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         (0, 0, 0),
         "Set-Cookie on read-only requests outside the phase-2 rollout"
     );
-    assert_eq!(report.steady_round_trips, 0, "Redis round trips per request");
-    assert!(requests > 500, "the browsers made too few requests: {requests}");
+    assert_eq!(
+        report.steady_round_trips, 0,
+        "Redis round trips per request"
+    );
+    assert!(
+        requests > 500,
+        "the browsers made too few requests: {requests}"
+    );
     drop(nginx);
     drop(redis);
 }
@@ -476,12 +502,26 @@ struct Report {
 
 /// Polls `user`'s page on `addr` with `cookie`.
 async fn page(addr: SocketAddr, cookie: &str) -> Reply {
-    send(addr, Method::GET, "/", Some(&format!("{APP}={cookie}")), None).await
+    send(
+        addr,
+        Method::GET,
+        "/",
+        Some(&format!("{APP}={cookie}")),
+        None,
+    )
+    .await
 }
 
 /// Logs `user` in through nginx; the cookie value.
 async fn login(nginx: SocketAddr, user: &str) -> String {
-    let reply = send(nginx, Method::POST, "/login", None, Some(&format!("name={user}"))).await;
+    let reply = send(
+        nginx,
+        Method::POST,
+        "/login",
+        None,
+        Some(&format!("name={user}")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "login");
     client::value_of(&app_cookie(&reply).expect("login sets the cookie")).to_owned()
 }
@@ -517,10 +557,18 @@ fn revocation_round(
             None,
         )
         .await;
-        assert_eq!(reply.status, StatusCode::OK, "logout-everywhere: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "logout-everywhere: {}",
+            reply.body
+        );
         let mut refused = [false; REPLICAS];
         while !refused.iter().all(|r| *r) {
-            assert!(start.elapsed() < Duration::from_secs(5), "revocation not seen everywhere within 5 s");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "revocation not seen everywhere within 5 s"
+            );
             for (i, done) in refused.iter_mut().enumerate() {
                 if !*done {
                     let reply = page(fleet.addr(i), &device_b).await;
@@ -543,7 +591,12 @@ fn orchestrate(
 ) -> Report {
     let nginx = SocketAddr::from((Ipv4Addr::LOCALHOST, balancer.port));
     let pause = |d: Duration| std::thread::sleep(d);
-    let check_budget = || assert!(started.elapsed() < BUDGET, "fleet test over its {BUDGET:?} budget");
+    let check_budget = || {
+        assert!(
+            started.elapsed() < BUDGET,
+            "fleet test over its {BUDGET:?} budget"
+        )
+    };
     let mut direct_requests = 0;
     pause(Duration::from_millis(1000));
 
@@ -560,8 +613,15 @@ fn orchestrate(
             // phase 2 finished (each such request re-keys an OLD cookie).
             let epoch = shared.epoch.fetch_add(1, Ordering::SeqCst) + 1;
             let deadline = Instant::now() + Duration::from_secs(20);
-            while shared.seen_epoch.iter().any(|seen| seen.load(Ordering::SeqCst) < epoch) {
-                assert!(Instant::now() < deadline, "users did not all make a request after phase 2");
+            while shared
+                .seen_epoch
+                .iter()
+                .any(|seen| seen.load(Ordering::SeqCst) < epoch)
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "users did not all make a request after phase 2"
+                );
                 pause(Duration::from_millis(20));
             }
         }
@@ -590,7 +650,8 @@ fn orchestrate(
         (0..REPLICAS)
             .map(|i| {
                 *direct += 1;
-                let reply = runtime.block_on(send(fleet.addr(i), Method::GET, "/ops/metrics", None, None));
+                let reply =
+                    runtime.block_on(send(fleet.addr(i), Method::GET, "/ops/metrics", None, None));
                 assert_eq!(reply.status, StatusCode::OK);
                 reply.body
             })

@@ -100,7 +100,8 @@ fn revocation_reaches_every_replica_and_checks_cost_no_round_trip() {
     let start = Instant::now();
     for i in 0..checks {
         let subject = format!("user-{}", i % 100);
-        revoked += u32::from(replicas[i as usize % 3].is_revoked(&subject, now - Duration::from_secs(5)));
+        revoked +=
+            u32::from(replicas[i as usize % 3].is_revoked(&subject, now - Duration::from_secs(5)));
     }
     let elapsed = start.elapsed();
     let after: Vec<u64> = replicas.iter().map(RedisRevocations::round_trips).collect();
@@ -142,7 +143,10 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
     // A revocation during the outage is in force on its replica at once, and
     // reported as not propagated.
     let err = a.revoke("during").unwrap_err();
-    assert!(matches!(err, RevocationError::NotPropagated { .. }), "{err}");
+    assert!(
+        matches!(err, RevocationError::NotPropagated { .. }),
+        "{err}"
+    );
     assert!(a.is_revoked("during", before_outage));
     assert!(!b.is_revoked("during", before_outage), "B cannot know yet");
     // A replica started during the outage starts empty and says so.
@@ -164,9 +168,9 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
     // re-reads, and writes back what Redis lacks; C learns both cut-offs.
     server.restart();
     let everywhere = time_until(Duration::from_secs(5), || {
-        [&a, &b, &c].iter().all(|r| {
-            r.is_revoked("before", before_outage) && r.is_revoked("during", before_outage)
-        })
+        [&a, &b, &c]
+            .iter()
+            .all(|r| r.is_revoked("before", before_outage) && r.is_revoked("during", before_outage))
     })
     .expect("all replicas hold both cut-offs after the restart");
     println!(

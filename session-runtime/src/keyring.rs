@@ -317,12 +317,9 @@ impl KeyRing {
             })?;
             // Duplicate secrets (or, once in 2^32, colliding ids) would make
             // verification unable to tell keys apart.
-            if let Some((first, ..)) = parsed
-                .iter()
-                .find(|(_, _, other, other_secret)| {
-                    other.id() == key.id() || other_secret.as_slice() == secret.as_slice()
-                })
-            {
+            if let Some((first, ..)) = parsed.iter().find(|(_, _, other, other_secret)| {
+                other.id() == key.id() || other_secret.as_slice() == secret.as_slice()
+            }) {
                 return Err(KeyringError::DuplicateSecret {
                     first: *first,
                     second: at,
@@ -604,7 +601,12 @@ mod tests {
 
     #[test]
     fn bad_base64() {
-        for bad in ["", "not base64!", "UKm1YqXTTy8hQr6wj3l3EqGLVHU2h9cKjEmYJUWXbz=Y", "a"] {
+        for bad in [
+            "",
+            "not base64!",
+            "UKm1YqXTTy8hQr6wj3l3EqGLVHU2h9cKjEmYJUWXbz=Y",
+            "a",
+        ] {
             let text = format!("sign:{A}, verify:{bad}");
             assert_eq!(
                 err(&text),

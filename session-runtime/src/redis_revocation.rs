@@ -499,7 +499,11 @@ impl Shared {
         if cutoff_ms <= self.horizon_ms() {
             return;
         }
-        if self.read_table().get(subject).is_some_and(|&known| known >= cutoff_ms) {
+        if self
+            .read_table()
+            .get(subject)
+            .is_some_and(|&known| known >= cutoff_ms)
+        {
             return;
         }
         let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
@@ -517,7 +521,10 @@ impl Shared {
 
     /// Prunes when [`PRUNE_INTERVAL`] has passed, connected or not.
     fn prune_if_due(&self) {
-        let mut last = self.last_prune.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut last = self
+            .last_prune
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if last.elapsed() >= PRUNE_INTERVAL {
             self.prune();
             *last = Instant::now();
@@ -543,7 +550,10 @@ impl Shared {
 
     /// Runs `work` (one round trip) on the command connection, connecting
     /// first if needed; a failed connection is dropped, to be replaced next time.
-    fn with_writer<R>(&self, work: impl FnOnce(&mut Connection) -> RedisResult<R>) -> RedisResult<R> {
+    fn with_writer<R>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> RedisResult<R>,
+    ) -> RedisResult<R> {
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if writer.is_none() {
             *writer = Some(self.connect()?);
@@ -742,7 +752,7 @@ fn parse_line(line: &str) -> Option<(&str, u64)> {
 /// (below 2^53, so exact as Redis's doubles).
 fn parse_score(score: &[u8]) -> Option<u64> {
     let score: f64 = std::str::from_utf8(score).ok()?.parse().ok()?;
-    (score.is_finite() && score >= 0.0 && score < 9.0e15).then_some(score as u64)
+    (0.0..9.0e15).contains(&score).then_some(score as u64)
 }
 
 fn valid_subject(subject: &str) -> bool {
@@ -752,8 +762,7 @@ fn valid_subject(subject: &str) -> bool {
 }
 
 fn system_time_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| duration_ms(elapsed))
+    time.duration_since(UNIX_EPOCH).map_or(0, duration_ms)
 }
 
 fn duration_ms(duration: Duration) -> u64 {
@@ -814,9 +823,15 @@ mod tests {
         let _ = store.revoke_before("ada", at(T0 - 10));
         let _ = store.revoke_before("ada", at(T0 - 500));
         assert_eq!(store.cutoff("ada"), Some(at(T0 - 10)));
-        store.handle.shared.apply_message(format!("{} ada\n", T0 - 20).as_bytes());
+        store
+            .handle
+            .shared
+            .apply_message(format!("{} ada\n", T0 - 20).as_bytes());
         assert_eq!(store.cutoff("ada"), Some(at(T0 - 10)));
-        store.handle.shared.apply_message(format!("{} ada", T0 - 5).as_bytes());
+        store
+            .handle
+            .shared
+            .apply_message(format!("{} ada", T0 - 5).as_bytes());
         assert_eq!(store.cutoff("ada"), Some(at(T0 - 5)));
     }
 
@@ -847,10 +862,18 @@ mod tests {
         let store = offline(&clock);
         let shared = &store.handle.shared;
         shared.apply_message(
-            format!("{T0} user 1\n{T0}\nnot-a-number bob\n{T0} \n{} carol\n", T0 + 1).as_bytes(),
+            format!(
+                "{T0} user 1\n{T0}\nnot-a-number bob\n{T0} \n{} carol\n",
+                T0 + 1
+            )
+            .as_bytes(),
         );
         shared.apply_message(&[0xff, 0xfe]);
-        assert_eq!(store.cutoff("user 1"), Some(at(T0)), "subjects may hold spaces");
+        assert_eq!(
+            store.cutoff("user 1"),
+            Some(at(T0)),
+            "subjects may hold spaces"
+        );
         assert_eq!(store.cutoff("carol"), Some(at(T0 + 1)));
         let stats = store.stats();
         assert_eq!(stats.messages, 2);

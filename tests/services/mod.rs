@@ -135,7 +135,10 @@ impl Guarded {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        eprintln!("{} did not stop within {timeout:?} after SIGINT; killing it", self.name);
+        eprintln!(
+            "{} did not stop within {timeout:?} after SIGINT; killing it",
+            self.name
+        );
         let _ = child.kill();
         let _ = child.wait();
         false
@@ -315,7 +318,11 @@ impl Nginx {
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while reloads(&self.error_log()) == before {
-            assert!(Instant::now() < deadline, "nginx did not reload: {}", self.error_log());
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not reload: {}",
+                self.error_log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         // The new worker starts within milliseconds of the log line.
