@@ -188,6 +188,13 @@ impl std::error::Error for KeyringError {}
 
 /// A set of session keys with roles: what a [`SessionConfigBuilder`] needs.
 ///
+/// The configuration format (docs/operations.md, "Keys from configuration"):
+/// entries `role:secret`, separated by commas or newlines, `#` comments.
+/// Roles ([`KeyRole`]): `sign` (exactly one; signs every cookie written),
+/// `verify` (accepted; its cookies are re-issued with the signing key),
+/// `verify-only` (accepted; never signs, never causes a re-issue). Secrets are
+/// base64 (standard or URL-safe, padding optional) of at least 32 bytes.
+///
 /// Parse it from configuration ([`KeyRing::parse`], [`KeyRing::from_file`]) or
 /// assemble it in code ([`KeyRing::new`]), then start each session type's
 /// configuration from it with [`config_builder`](Self::config_builder).

@@ -76,6 +76,8 @@ pub use keyring::{EntryPosition, KeyRing, KeyringError};
 #[cfg(feature = "redis")]
 pub use redis_revocation::{
     RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
+    DEFAULT_REVOCATION_IO_TIMEOUT, DEFAULT_REVOCATION_KEEPALIVE,
+    DEFAULT_REVOCATION_MAX_RECONNECT_DELAY, MAX_REVOCATION_SUBJECT_LEN,
 };
 pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};

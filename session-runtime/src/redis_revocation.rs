@@ -41,16 +41,16 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{CookieMeta, DEFAULT_ABSOLUTE_TIMEOUT};
 
 /// Longest subject accepted by [`RedisRevocations::revoke`], in bytes.
-pub const MAX_SUBJECT_LEN: usize = 256;
+pub const MAX_REVOCATION_SUBJECT_LEN: usize = 256;
 
 /// Default interval of silence on the subscription after which a replica
 /// sends `PING` to prove the connection is alive.
-pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(1);
+pub const DEFAULT_REVOCATION_KEEPALIVE: Duration = Duration::from_secs(1);
 /// Default bound on connecting and on waiting for any one reply.
-pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(1);
+pub const DEFAULT_REVOCATION_IO_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default longest wait between reconnection attempts (the wait starts at
 /// 50 ms and doubles).
-pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+pub const DEFAULT_REVOCATION_MAX_RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 /// First wait after a failed connection.
 const INITIAL_RECONNECT_DELAY: Duration = Duration::from_millis(50);
@@ -68,7 +68,7 @@ const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub enum RevocationError {
     /// The Redis URL does not parse. (The URL is not repeated: it may hold a password.)
     InvalidUrl,
-    /// The subject is empty, longer than [`MAX_SUBJECT_LEN`] bytes, or holds a
+    /// The subject is empty, longer than [`MAX_REVOCATION_SUBJECT_LEN`] bytes, or holds a
     /// line break or a NUL.
     InvalidSubject,
     /// An option is out of range (a zero duration).
@@ -90,7 +90,7 @@ impl fmt::Display for RevocationError {
             RevocationError::InvalidUrl => f.write_str("the Redis URL for session revocation is invalid"),
             RevocationError::InvalidSubject => write!(
                 f,
-                "a revocation subject must be 1 to {MAX_SUBJECT_LEN} bytes without line breaks or NUL"
+                "a revocation subject must be 1 to {MAX_REVOCATION_SUBJECT_LEN} bytes without line breaks or NUL"
             ),
             RevocationError::InvalidOption(what) => f.write_str(what),
             RevocationError::NotPropagated { reason } => write!(
@@ -176,14 +176,14 @@ impl RedisRevocationsBuilder {
     }
 
     /// Silence on the subscription after which a `PING` checks the connection
-    /// (default [`DEFAULT_KEEPALIVE`]). A connection that died without a reset
+    /// (default [`DEFAULT_REVOCATION_KEEPALIVE`]). A connection that died without a reset
     /// is noticed within `keepalive + io_timeout`.
     pub fn keepalive(mut self, interval: Duration) -> Self {
         self.keepalive = interval;
         self
     }
 
-    /// Bound on connecting and on each reply (default [`DEFAULT_IO_TIMEOUT`]);
+    /// Bound on connecting and on each reply (default [`DEFAULT_REVOCATION_IO_TIMEOUT`]);
     /// also bounds how long [`RedisRevocations::revoke`] can block.
     pub fn io_timeout(mut self, timeout: Duration) -> Self {
         self.io_timeout = timeout;
@@ -191,7 +191,7 @@ impl RedisRevocationsBuilder {
     }
 
     /// Longest wait between reconnection attempts (default
-    /// [`DEFAULT_MAX_RECONNECT_DELAY`]).
+    /// [`DEFAULT_REVOCATION_MAX_RECONNECT_DELAY`]).
     pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
         self.max_reconnect_delay = delay;
         self
@@ -254,8 +254,23 @@ impl RedisRevocationsBuilder {
     }
 }
 
-/// Per-subject session cut-offs shared by a fleet through Redis; see the
-/// [module docs](self) and docs/operations.md.
+/// Per-subject session cut-offs shared by a fleet through Redis
+/// (docs/operations.md, "Revocation").
+///
+/// The app picks the *subject* (usually the user id). [`revoke`](Self::revoke)
+/// stores a cut-off; a session of that subject that started before it is
+/// refused as [`Rejection::Revoked`](crate::Rejection::Revoked) by a
+/// [`revocation_check`](crate::SessionConfigBuilder::revocation_check) that
+/// calls [`still_valid`](Self::still_valid).
+///
+/// - Every replica keeps an in-process copy; a background thread subscribes
+///   to `<namespace>:revocations`, then re-reads the sorted set
+///   `<namespace>:cutoffs`, then applies messages, and does the same after
+///   every reconnection. The per-request check reads only the copy.
+/// - While Redis is unreachable the copy is served as it is (never emptied);
+///   on reconnect the replica re-reads the whole set and writes back the
+///   cut-offs Redis lacks (a Redis restarted without persistence is refilled).
+/// - Cut-offs older than the absolute timeout are dropped, locally and in Redis.
 ///
 /// Cloning is cheap and shares the same copy and listener thread; the thread
 /// stops (within 100 ms) when the last clone is dropped.
@@ -311,9 +326,9 @@ impl RedisRevocations {
             url: url.into(),
             namespace: "session-revocations".to_owned(),
             absolute_timeout: DEFAULT_ABSOLUTE_TIMEOUT,
-            keepalive: DEFAULT_KEEPALIVE,
-            io_timeout: DEFAULT_IO_TIMEOUT,
-            max_reconnect_delay: DEFAULT_MAX_RECONNECT_DELAY,
+            keepalive: DEFAULT_REVOCATION_KEEPALIVE,
+            io_timeout: DEFAULT_REVOCATION_IO_TIMEOUT,
+            max_reconnect_delay: DEFAULT_REVOCATION_MAX_RECONNECT_DELAY,
             clock: Arc::new(SystemClock),
         }
     }
@@ -757,7 +772,7 @@ fn parse_score(score: &[u8]) -> Option<u64> {
 
 fn valid_subject(subject: &str) -> bool {
     !subject.is_empty()
-        && subject.len() <= MAX_SUBJECT_LEN
+        && subject.len() <= MAX_REVOCATION_SUBJECT_LEN
         && !subject.bytes().any(|b| b == b'\n' || b == b'\r' || b == 0)
 }
 
@@ -883,7 +898,7 @@ mod tests {
 
     #[test]
     fn messages_round_trip_and_split_at_the_size_limit() {
-        let subject = "s".repeat(MAX_SUBJECT_LEN);
+        let subject = "s".repeat(MAX_REVOCATION_SUBJECT_LEN);
         let entries: Vec<(&str, u64)> = (0..600).map(|i| (subject.as_str(), T0 + i)).collect();
         let messages = encode_messages(&entries);
         assert!(messages.len() >= 3);
@@ -899,7 +914,7 @@ mod tests {
     fn invalid_subjects_are_refused() {
         let clock = ManualClock::new(T0);
         let store = offline(&clock);
-        let long = "x".repeat(MAX_SUBJECT_LEN + 1);
+        let long = "x".repeat(MAX_REVOCATION_SUBJECT_LEN + 1);
         for subject in ["", "a\nb", "a\rb", "a\0b", long.as_str()] {
             assert_eq!(store.revoke(subject), Err(RevocationError::InvalidSubject));
         }
