@@ -13,6 +13,7 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -87,6 +88,10 @@ impl Drop for TempDir {
 pub struct Guarded {
     child: Option<Child>,
     name: String,
+    /// The child leads its own process group (spawned with
+    /// `process_group(0)`): kill the whole group, so helpers it forked (nginx's
+    /// workers) go too.
+    group: bool,
 }
 
 impl Guarded {
@@ -95,6 +100,17 @@ impl Guarded {
         Guarded {
             child: Some(child),
             name: name.into(),
+            group: false,
+        }
+    }
+
+    /// Guards `child`, spawned as the leader of its own process group; the
+    /// whole group is killed.
+    pub fn group_leader(name: impl Into<String>, child: Child) -> Guarded {
+        Guarded {
+            child: Some(child),
+            name: name.into(),
+            group: true,
         }
     }
 
@@ -111,9 +127,15 @@ impl Guarded {
         }
     }
 
-    /// SIGKILL, then wait for it.
+    /// SIGKILL (to the whole group for a group leader), then wait for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if self.group {
+                // The group id is the leader's pid; `kill -KILL -- -PGID`.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -273,6 +295,8 @@ impl Nginx {
             dir.display()
         );
         let child = Command::new(binary)
+            // Its own process group: the guard kills master and workers together.
+            .process_group(0)
             .arg("-p")
             .arg(dir)
             .arg("-c")
@@ -287,7 +311,7 @@ impl Nginx {
             port,
             dir: dir.to_owned(),
             upstreams: upstreams.to_vec(),
-            process: Guarded::new("nginx", child),
+            process: Guarded::group_leader("nginx", child),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
