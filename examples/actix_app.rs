@@ -20,9 +20,9 @@ use session_runtime::{
 #[session(name = "__Host-actix", version = 1)]
 pub struct ActixSession {
     /// Who logged in.
-    user: Option<BoundedString<32>>,
+    pub user: Option<BoundedString<32>>,
     /// Bumped by the counter button.
-    counter: u32,
+    pub counter: u32,
 }
 
 /// The routes; wrap them in `SessionMiddleware::<ActixSession>` (see `main`).

@@ -41,12 +41,12 @@ use session_runtime::{
 #[session(name = "__Host-app", version = 1)]
 pub struct AppSession {
     /// Who logged in (at most 32 bytes of UTF-8).
-    user: Option<BoundedString<32>>,
+    pub user: Option<BoundedString<32>>,
     /// Bumped by the counter button.
-    counter: u32,
+    pub counter: u32,
     /// Products in the cart, at most 8: the bound is what lets the compiler
     /// prove the cookie fits in the browser's 4096 bytes.
-    cart: BoundedVec<Product, 8>,
+    pub cart: BoundedVec<Product, 8>,
 }
 
 /// A product in the cart: an enum stores as one byte.
@@ -85,7 +85,7 @@ impl Product {
 #[session(name = "__Host-prefs", version = 1)]
 pub struct Prefs {
     /// Dark theme on?
-    dark: bool,
+    pub dark: bool,
 }
 
 /// The app: every route below `.layer(...)` can take `RequestSession<AppSession>`

@@ -27,10 +27,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::{HEADER_LEN, TAG_LEN};
 use session_runtime::{
     BoundedString, BoundedVec, Clock, CookieSession, LoadStatus, ManualClock, SessionConfig,
-    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, HEADER_LEN,
-    MAX_CANDIDATE_COOKIES, TAG_LEN,
+    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, MAX_CANDIDATE_COOKIES,
+    MAX_VERIFIED_CANDIDATES,
 };
 use session_tests::reference::{
     b64, check_times, decode_payload, open, reference_base64, varint, varint_too_long, Forger,
@@ -1863,6 +1864,131 @@ fn a_cookie_moved_to_any_other_name_is_rejected() {
     report.note(
         "moved to another cookie name",
         "6 sources × 11 names (4 shapes + 7 AppSession-shaped aliases: __Host-app2, __Host-ap, __host-app, __Host-App, __Secure-app, app, Host-app)",
+    );
+    report.finish();
+}
+
+// --- planted candidates: junk and older sessions never hide the genuine one ---
+
+/// The browser sends `planted` cookies of the session's name around the
+/// genuine one (before it, as a longer `Path` would, or after it). Each planted
+/// cookie counts as rejected when the genuine session is what loads.
+fn planted_case<T: CookieSession + Clone + PartialEq + Debug>(
+    report: &mut Report,
+    ctx: &Ctx<T>,
+    category: &str,
+    planted: &[String],
+    genuine: &str,
+    expected: &T,
+) {
+    for before in [true, false] {
+        let mut values: Vec<&str> = planted.iter().map(String::as_str).collect();
+        if before {
+            values.push(genuine);
+        } else {
+            values.insert(0, genuine);
+        }
+        let header = values
+            .iter()
+            .map(|value| format!("{}={value}", T::NAME))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let session = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+        for junk in planted {
+            let outcome = if session.status() == &LoadStatus::Valid && &*session == expected {
+                Ok(("planted_not_chosen", true))
+            } else {
+                Err(format!(
+                    "{} planted ({}): loaded {:?}",
+                    planted.len(),
+                    if before { "first" } else { "last" },
+                    session.status()
+                ))
+            };
+            report.record(ctx.label, category, junk.as_bytes(), outcome);
+        }
+    }
+}
+
+#[test]
+fn planted_candidates_never_hide_or_replace_the_genuine_session() {
+    let mut report = Report::new("AppSession: planted same-name candidates");
+    let ctx = Ctx::<AppSession>::new("AppSession", 1, &[2]);
+    let forger = Forger::new(&secret(1));
+    let genuine = issue(&ctx.config, app_sample());
+    let raw = reference_base64(genuine.as_bytes()).unwrap();
+    let header = Header::parse(&raw);
+    let payload = &raw[HEADER_LEN..raw.len() - TAG_LEN];
+    // Up to MAX_VERIFIED_CANDIDATES - 1 well-formed planted cookies can precede
+    // the genuine one; 16 is the documented promise.
+    let counts = [1, 4, 16, MAX_VERIFIED_CANDIDATES - 1];
+    let category = "planted forgeries (well-formed, bad MAC)";
+    for count in counts {
+        let forgeries: Vec<String> = (0..count)
+            .map(|i| {
+                let mut raw = raw.clone();
+                let at = HEADER_LEN + i % (raw.len() - HEADER_LEN);
+                raw[at] ^= 0x5a;
+                b64(&raw)
+            })
+            .collect();
+        planted_case(
+            &mut report,
+            &ctx,
+            category,
+            &forgeries,
+            &genuine,
+            &app_sample(),
+        );
+    }
+    report.note(
+        category,
+        "1, 4, 16, 19 forgeries of the genuine cookie, before and after it",
+    );
+    let category = "planted cookies of unknown keys";
+    for count in counts {
+        let unknown_keys: Vec<String> = (0..count)
+            .map(|i| Forger::new(&secret(100 + i as u8)).forge(AppSession::NAME, &header, payload))
+            .collect();
+        planted_case(
+            &mut report,
+            &ctx,
+            category,
+            &unknown_keys,
+            &genuine,
+            &app_sample(),
+        );
+    }
+    report.note(
+        category,
+        "1, 4, 16, 19 cookies signed with keys the server does not have",
+    );
+    // Authentic cookies of sessions that started earlier (an attacker's own
+    // session planted before the victim's login): the newest session wins.
+    let category = "planted authentic older sessions";
+    let other_data = postcard::to_allocvec(&AppSession::default()).unwrap();
+    for count in counts {
+        let older: Vec<String> = (0..count)
+            .map(|i| {
+                let mut other = header;
+                other.created_ms = header.created_ms - 1000 * (i as u64 + 1);
+                forger.forge(AppSession::NAME, &other, &other_data)
+            })
+            .collect();
+        planted_case(&mut report, &ctx, category, &older, &genuine, &app_sample());
+    }
+    report.note(
+        category,
+        "1, 4, 16, 19 genuine cookies (same key, other data) of sessions started 1 s … 19 s earlier",
+    );
+    let category = "planted malformed values (no MAC spent)";
+    let junk: Vec<String> = (0..MAX_CANDIDATE_COOKIES - 1)
+        .map(|i| ["%%", "AAAA", "", "QUJD"][i % 4].to_owned())
+        .collect();
+    planted_case(&mut report, &ctx, category, &junk, &genuine, &app_sample());
+    report.note(
+        category,
+        "31 values failing the cheap checks (not base64, truncated), before and after the genuine cookie",
     );
     report.finish();
 }

@@ -14,7 +14,8 @@ use std::cell::Cell;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use session_runtime::{CookieSession, HEADER_LEN, TAG_LEN};
+use session_runtime::wire::{HEADER_LEN, TAG_LEN};
+use session_runtime::CookieSession;
 use session_tests::reference::{varint, Forger, Header};
 use session_tests::{config_with_clock, issue, secret, AppSession, AtBudget, ShopSession, Tiny};
 

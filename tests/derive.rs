@@ -1,9 +1,9 @@
 //! What `#[derive(CookieSession)]` and `#[derive(MaxEncodedLen)]` generate.
 
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::{max_cookie_len, HEADER_LEN, SIGNED_OVERHEAD, TAG_LEN};
 use session_runtime::{
-    max_cookie_len, BoundedString, BoundedVec, CookieAttributes, CookieSession, MaxEncodedLen,
-    SameSite, HEADER_LEN, TAG_LEN,
+    BoundedString, BoundedVec, CookieAttributes, CookieSession, MaxEncodedLen, SameSite,
 };
 use session_tests::{AppSession, AtBudget, CartLine, ShopSession, Theme, Tiny};
 
@@ -36,7 +36,11 @@ fn constants_follow_the_design_arithmetic() {
     );
     assert_eq!(
         AppSession::MAX_COOKIE_LEN,
-        max_cookie_len(AppSession::NAME.len(), AppSession::MAX_PAYLOAD_LEN)
+        max_cookie_len(
+            AppSession::NAME.len(),
+            AppSession::MAX_PAYLOAD_LEN,
+            SIGNED_OVERHEAD
+        )
     );
     assert_eq!(AppSession::ATTRIBUTES, CookieAttributes::SECURE_DEFAULTS);
 }
@@ -226,4 +230,206 @@ fn derive_covers_generics_and_edge_shapes() {
         postcard::to_allocvec(&theme).unwrap().len(),
         Theme::MAX_ENCODED_LEN
     );
+}
+
+/// A session defined in another module, as an app would: accessors follow each
+/// field's visibility.
+mod shop {
+    use super::*;
+
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-cart", version = 1)]
+    pub struct CartSession {
+        pub cart: BoundedVec<u32, 4>,
+        pub(crate) visits: u16,
+        pub(super) theme: u8,
+        pub(in crate::shop) internal: u8,
+        secret: u8,
+    }
+
+    impl CartSession {
+        /// The private field's accessors are usable here, in the defining module.
+        pub fn bump_secret(&mut self) -> u8 {
+            *self.internal_mut() += 1;
+            *self.secret_mut() += *self.internal();
+            self.set_secret(self.secret().wrapping_mul(2));
+            *self.secret()
+        }
+    }
+}
+
+#[test]
+fn in_place_accessors_edit_through_a_session_and_mark_it_changed() {
+    let config =
+        session_runtime::SessionConfig::<shop::CartSession>::new(session_tests::key(4)).unwrap();
+    let mut session = config.load(&http::HeaderMap::new());
+    assert_eq!(session.pending_write(), None);
+    session.cart_mut().try_push(7).unwrap();
+    session.cart_mut().try_push(8).unwrap();
+    assert_eq!(
+        session.pending_write(),
+        Some(session_runtime::WriteReason::Changed)
+    );
+    *session.visits_mut() += 1;
+    session.set_theme(2);
+    assert_eq!(session.bump_secret(), 2);
+    let cookie = config.encode(&session).unwrap();
+    let loaded = config.decode(cookie.as_bytes()).unwrap();
+    assert_eq!(&**loaded.cart(), &[7, 8]);
+    assert_eq!(loaded.visits(), &1);
+    assert_eq!(loaded.theme(), &2);
+    // Reading through the handle does not mark it changed.
+    assert_eq!(loaded.pending_write(), None);
+    let _: &u16 = loaded.visits();
+    assert_eq!(loaded.pending_write(), None);
+}
+
+/// A session whose fields use every method-shaped name the handle does not own.
+#[derive(CookieSession, Serialize, Deserialize, Default)]
+#[session(name = "names", version = 1)]
+struct NearMisses {
+    state: u8,
+    renewed: bool,
+    clear_at: u64,
+    /// `Session::new` takes no `self`, so it cannot shadow this getter. (Under
+    /// `cargo clippy -D warnings` this also pins that generated accessors are
+    /// not linted as hand-written code: `new(&self) -> &bool` would trip
+    /// `new_ret_no_self`.)
+    new: bool,
+}
+
+/// Every reserved accessor name that is a method of `Session<T>` today, called
+/// on a real handle: if one is renamed or removed, this stops compiling and
+/// `session-derive/src/reserved.rs` must follow.
+#[test]
+fn every_existing_reserved_name_is_a_session_method() {
+    let mut session = session_runtime::Session::<Tiny>::new();
+    let _ = session.status();
+    let _ = session.rejection();
+    let _ = session.is_new();
+    session.get_mut().n = 1;
+    session.set(Tiny { n: 2 });
+    session.renew();
+    let _ = session.created_at();
+    let _ = session.issued_at();
+    let _ = session.pending_write();
+    session.clear();
+    // `into`/`try_into` are reserved because every type, the handle included,
+    // has them: the point here is that they resolve on the handle.
+    #[allow(clippy::useless_conversion)]
+    let session: session_runtime::Session<Tiny> = session.into();
+    #[allow(clippy::useless_conversion)]
+    let session: Result<session_runtime::Session<Tiny>, _> = session.try_into();
+    let _ = session.unwrap().into_inner();
+    // `RequestSession::config`, type-checked only (building one needs a layer).
+    fn _request_session(
+        session: &session_runtime::RequestSession<Tiny>,
+    ) -> &session_runtime::SessionConfig<Tiny> {
+        session.config()
+    }
+    // Names close to the handle's methods reach the accessors through it.
+    let mut near = session_runtime::Session::<NearMisses>::new();
+    near.set_state(1);
+    near.set_renewed(true);
+    near.set_clear_at(3);
+    near.set_new(true);
+    assert_eq!(
+        (near.state(), near.renewed(), near.clear_at(), near.new()),
+        (&1, &true, &3, &true)
+    );
+}
+
+/// The other direction: every public method of `Session<T>` and
+/// `RequestSession<T>` in the runtime's sources is in the derive's reserved
+/// list, and every planned name is not a method yet.
+#[test]
+fn reserved_names_cover_every_session_handle_method() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let reserved_src =
+        std::fs::read_to_string(root.join("session-derive/src/reserved.rs")).unwrap();
+    let entries = |marker: &str| -> Vec<String> {
+        reserved_src
+            .split(marker)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let existing = entries("    r(\"");
+    let planned = entries("    planned(\"");
+    assert!(existing.contains(&"status".to_owned()), "{existing:?}");
+    assert!(planned.contains(&"flash".to_owned()), "{planned:?}");
+
+    let methods = handle_methods(&root.join("session-runtime/src"));
+    assert!(
+        methods.contains(&"renew".to_owned()),
+        "scan found {methods:?}"
+    );
+    assert!(
+        methods.contains(&"config".to_owned()),
+        "scan found {methods:?}"
+    );
+    for method in &methods {
+        assert!(
+            existing.contains(method),
+            "`{method}` is a session handle method but not in session-derive/src/reserved.rs: \
+             a field named after it would be shadowed silently"
+        );
+        assert!(
+            !planned.contains(method),
+            "`{method}` exists now: mark it with `r(..)` instead of `planned(..)` in reserved.rs"
+        );
+    }
+    for name in &existing {
+        assert!(
+            methods.contains(name) || name == "into" || name == "try_into",
+            "reserved.rs lists `{name}`, which is no longer a session handle method"
+        );
+    }
+}
+
+/// Names of `pub fn` methods (with a `self` receiver) inside inherent
+/// `impl .. Session<T>` / `RequestSession<T>` blocks of every `.rs` file under
+/// `dir`. Associated functions without `self` cannot shadow a field's getter.
+fn handle_methods(dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            names.extend(handle_methods(&path));
+            continue;
+        }
+        if path.extension().is_none_or(|ext| ext != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut depth: Option<i32> = None;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if depth.is_none() {
+                let is_handle_impl = trimmed.starts_with("impl")
+                    && !trimmed.contains(" for ")
+                    && (trimmed.contains(" Session<") || trimmed.contains(" RequestSession<"))
+                    && trimmed.ends_with('{');
+                if is_handle_impl {
+                    depth = Some(0);
+                } else {
+                    continue;
+                }
+            }
+            if let Some(rest) = trimmed.strip_prefix("pub fn ") {
+                let name = rest.split(['(', '<']).next().unwrap_or_default();
+                let receiver = rest.split_once('(').map_or("", |(_, args)| args);
+                if ["self", "&self", "&mut self", "mut self"]
+                    .iter()
+                    .any(|form| receiver.starts_with(form))
+                {
+                    names.push(name.to_owned());
+                }
+            }
+            let level = depth.unwrap() + line.matches('{').count() as i32
+                - line.matches('}').count() as i32;
+            depth = (level > 0).then_some(level);
+        }
+    }
+    names
 }

@@ -5,9 +5,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::{max_cookie_len, ENCRYPTED_OVERHEAD, FORMAT_AES_256_GCM_SIV};
 use session_runtime::{
-    max_cookie_len_encrypted, BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock,
-    Rejection, Session, SessionConfig, WriteReason, FORMAT_AES_256_GCM_SIV,
+    BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, Rejection, Session,
+    SessionConfig, WriteReason,
 };
 use session_tests::{cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS};
 
@@ -56,7 +57,11 @@ fn size_arithmetic_accounts_for_nonce_and_tag() {
     const { assert!(Private::ENCRYPTED) };
     assert_eq!(
         Private::MAX_COOKIE_LEN,
-        max_cookie_len_encrypted(Private::NAME.len(), Private::MAX_PAYLOAD_LEN)
+        max_cookie_len(
+            Private::NAME.len(),
+            Private::MAX_PAYLOAD_LEN,
+            ENCRYPTED_OVERHEAD
+        )
     );
     assert_eq!(PrivateAtBudget::MAX_COOKIE_LEN, 4096);
     let clock = ManualClock::new(T0_MS);

@@ -35,6 +35,30 @@ fn untouched_session_sends_no_cookie() {
 }
 
 #[test]
+fn fresh_session_set_to_its_default_sends_no_cookie() {
+    // Express: `req.session = {}` on a new session sets no cookie.
+    let (config, _clock) = config_with_clock::<AppSession>();
+    let mut fresh = config.load(&HeaderMap::new());
+    fresh.set(AppSession::default());
+    assert_eq!(fresh.pending_write(), Some(WriteReason::Changed));
+    assert_eq!(store(&config, &fresh), None);
+    fresh.set_user_id(Some(1));
+    fresh.set_user_id(None);
+    assert_eq!(store(&config, &fresh), None, "edited back to the default");
+    // Anything else is written, and a renewed default session is written too.
+    fresh.set_user_id(Some(1));
+    assert!(store(&config, &fresh).is_some());
+    let mut renewed = config.load(&HeaderMap::new());
+    renewed.renew();
+    renewed.set(AppSession::default());
+    assert!(store(&config, &renewed).is_some());
+    // A refused cookie with default data set: no cookie either.
+    let mut rejected = config.load(&request_with_cookie(AppSession::NAME, "garbage"));
+    rejected.set(AppSession::default());
+    assert_eq!(store(&config, &rejected), None);
+}
+
+#[test]
 fn touched_but_equal_session_sends_no_cookie() {
     let (config, _clock) = config_with_clock::<AppSession>();
     let value = issue(&config, logged_in());
@@ -278,7 +302,9 @@ impl CookieSession for Greedy {
     const SCHEMA_FINGERPRINT: u64 = 2;
     const BUDGET: usize = 8192;
     const MAX_PAYLOAD_LEN: usize = 5000;
-    const MAX_COOKIE_LEN: usize = session_runtime::max_cookie_len(6, 5000);
+    const MAX_COOKIE_LEN: usize =
+        session_runtime::wire::max_cookie_len(6, 5000, session_runtime::wire::SIGNED_OVERHEAD);
+    type Envelope = session_runtime::wire::HmacSha256;
 }
 
 #[test]

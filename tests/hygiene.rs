@@ -13,6 +13,8 @@
 #[session(name = "__Host-hygiene", version = 4, same_site = "Strict")]
 struct Hygienic {
     id: ::core::option::Option<u64>,
+    #[serde(skip)]
+    cache: ::std::string::String,
     nested: Inner,
     name: ::session_runtime::BoundedString<8>,
 }
@@ -54,6 +56,11 @@ fn derive_needs_no_prelude() {
     session.set_id(::core::option::Option::Some(3));
     ::std::assert_eq!(session.id(), &::core::option::Option::Some(3));
     ::std::assert_eq!(session.nested(), &Inner::A);
+    *session.nested_mut() = Inner::B(1, ::core::default::Default::default());
+    ::std::assert_eq!(
+        session.nested(),
+        &Inner::B(1, ::core::default::Default::default())
+    );
     ::std::assert_eq!(<Hygienic as ::session_runtime::CookieSession>::VERSION, 4);
     const { ::std::assert!(<Hygienic as ::session_runtime::CookieSession>::MAX_COOKIE_LEN < 4096) };
 }

@@ -34,6 +34,21 @@ pub struct LintSession {
     r#type: u8,
 }
 
+/// A session with mixed field visibility: each accessor takes its field's, and
+/// none trips `unreachable_pub` or `missing_docs`.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, PartialEq)]
+#[session(name = "__Host-vis", version = 1)]
+pub struct Visibilities {
+    /// Public.
+    pub open: u8,
+    /// Crate-visible.
+    pub(crate) crate_only: u8,
+    /// A skipped field: not stored, still has accessors.
+    #[serde(skip)]
+    pub cache: Option<u64>,
+    hidden: u8,
+}
+
 /// A private session whose accessors are never called: no dead-code warning.
 #[derive(CookieSession, Serialize, Deserialize, Default)]
 #[session(name = "private", version = 9, budget = 128)]
@@ -50,6 +65,14 @@ fn compiles_under_strict_lints() {
     assert_eq!(session.role(), &Role::Reader);
     assert_eq!(Unused::MAX_COOKIE_LEN, 7 + 86);
     const { assert!(LintSession::MAX_COOKIE_LEN < 4096) };
+    let mut vis = Visibilities::default();
+    *vis.open_mut() = 1;
+    *vis.crate_only_mut() = 2;
+    *vis.cache_mut() = Some(4);
+    *vis.hidden_mut() = 5;
+    assert_eq!((vis.open(), vis.crate_only(), vis.hidden()), (&1, &2, &5));
+    assert_eq!(vis.cache(), &Some(4));
+    assert_eq!(Visibilities::MAX_PAYLOAD_LEN, 3);
 }
 
 /// The previous version of [`Migrating`].
@@ -78,7 +101,7 @@ impl From<MigratingV1> for Migrating {
 fn encrypted_and_migrating_sessions_compile_under_strict_lints() {
     assert_eq!(
         Migrating::MAX_COOKIE_LEN,
-        session_runtime::max_cookie_len_encrypted(10, 3)
+        session_runtime::wire::max_cookie_len(10, 3, session_runtime::wire::ENCRYPTED_OVERHEAD)
     );
     assert_eq!(Migrating::from(MigratingV1 { count: 3 }).count(), &3);
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use session_runtime::wire::HEADER_LEN;
 use session_runtime::{
     BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, Rejection, Session,
-    SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, HEADER_LEN,
+    SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
 };
 use session_tests::{
     config_with_clock, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,

@@ -13,8 +13,11 @@ fn round_trip<T: CookieSession + Clone + PartialEq + std::fmt::Debug>(data: T) -
     let (config, _clock) = config_with_clock::<T>();
     let mut session = config.load(&HeaderMap::new());
     assert_eq!(session.status(), &LoadStatus::Missing);
+    // renew(): as at login, so default data is written too (a fresh session
+    // merely set to its default sends no cookie).
+    session.renew();
     session.set(data.clone());
-    let set_cookie = store(&config, &session).expect("a changed session is written");
+    let set_cookie = store(&config, &session).expect("a renewed session is written");
     let pair = cookie_pair(&set_cookie);
     let (name, value) = pair.split_once('=').unwrap();
     assert_eq!(name, T::NAME);

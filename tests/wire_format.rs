@@ -51,7 +51,7 @@ fn worked_example_matches_the_document() {
     );
 
     assert_eq!(header[0], 0x01, "format byte");
-    assert_eq!(&header[1..5], &key.id().0, "key id");
+    assert_eq!(hex(&header[1..5]), key.id().to_string(), "key id");
     assert_eq!(&header[5..7], &[0x00, 0x01], "version");
     assert_eq!(
         &header[7..15],

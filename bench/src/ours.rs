@@ -59,8 +59,9 @@ shape!(
         user_id: u64,
         /// Per-session CSRF secret.
         csrf: [u8; 32],
-        /// One-shot message.
-        flash: Option<BoundedString<64>>,
+        /// One-shot message (not `flash`: that name is reserved for the
+        /// session handle's flash-message method, so the derive refuses it).
+        flash_message: Option<BoundedString<64>>,
     }
 );
 
@@ -139,7 +140,7 @@ impl From<&Small> for OurSmall {
         Self {
             user_id: p.user_id,
             csrf: p.csrf,
-            flash: p.flash.as_deref().map(bounded),
+            flash_message: p.flash.as_deref().map(bounded),
         }
     }
 }
@@ -149,7 +150,7 @@ impl From<&Small> for OurSmallEnc {
         Self {
             user_id: p.user_id,
             csrf: p.csrf,
-            flash: p.flash.as_deref().map(bounded),
+            flash_message: p.flash.as_deref().map(bounded),
         }
     }
 }

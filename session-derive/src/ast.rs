@@ -4,17 +4,27 @@ use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
 
 use crate::attr::reject_session_attrs;
 use crate::errors::Errors;
+use crate::serde_attrs::{self, FieldLayout};
 
 /// A session struct: non-generic, with named fields.
 pub(crate) struct SessionStruct<'a> {
     pub ident: &'a Ident,
-    pub vis: &'a Visibility,
     pub fields: Vec<SessionField<'a>>,
 }
 
 pub(crate) struct SessionField<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a Visibility,
     pub ty: &'a Type,
+    /// What the field's `#[serde(...)]` attributes do to the bytes.
+    pub layout: FieldLayout,
+}
+
+impl SessionField<'_> {
+    /// The field name without a raw-identifier prefix (`r#type` -> `type`).
+    pub fn plain_name(&self) -> String {
+        self.ident.to_string().trim_start_matches("r#").to_owned()
+    }
 }
 
 /// Checks that `input` can be a session. `None` means the shape is unusable and
@@ -74,13 +84,12 @@ pub(crate) fn session_struct<'a>(
             reject_session_attrs(&field.attrs, "fields", errors);
             SessionField {
                 ident: field.ident.as_ref().expect("named field"),
+                vis: &field.vis,
                 ty: &field.ty,
+                // Named fields: never the only field of a tuple struct.
+                layout: serde_attrs::field(&field.attrs, false, errors),
             }
         })
         .collect();
-    Some(SessionStruct {
-        ident,
-        vis: &input.vis,
-        fields,
-    })
+    Some(SessionStruct { ident, fields })
 }

@@ -205,7 +205,10 @@ fn parse_budget(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<usize>> {
     let value = lit.base10_parse::<usize>().map_err(|_| {
         syn::Error::new(
             lit.span(),
-            "`budget` must be a number of bytes from 1 to 4096",
+            format!(
+                "`budget` must be a number of bytes from 1 to {}",
+                session_cookie_rules::BROWSER_COOKIE_LIMIT
+            ),
         )
     })?;
     Ok(Spanned {

@@ -1,16 +1,18 @@
 //! Code generation for `#[derive(CookieSession)]`.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned as _;
 use syn::{Data, DeriveInput, Fields, Path};
 
+use crate::accessors::{accessors, check_accessor_names};
 use crate::ast::{session_struct, SessionStruct};
 use crate::attr::{parse_session_attrs, SameSite};
 use crate::errors::Errors;
 use crate::fallback;
-use crate::max_len::{fields_max_len, fields_schema_hash};
-use crate::valid::{check_serde_attrs, runtime_path, validate, CookieAttrs, ValidAttrs};
+use crate::max_len::{field_max_len, fields_schema_hash};
+use crate::serde_attrs::{self, FieldLayout};
+use crate::valid::{runtime_path, validate, CookieAttrs, ValidAttrs};
 
 pub(crate) fn derive_cookie_session(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
@@ -18,12 +20,8 @@ pub(crate) fn derive_cookie_session(input: &DeriveInput) -> TokenStream {
         return errors.to_compile_errors();
     };
     let attrs = parse_session_attrs(&input.attrs, &mut errors);
-    check_serde_attrs(&input.attrs, &mut errors);
-    if let Data::Struct(data) = &input.data {
-        for field in &data.fields {
-            check_serde_attrs(&field.attrs, &mut errors);
-        }
-    }
+    serde_attrs::container(&input.attrs, &mut errors);
+    check_accessor_names(&session, &mut errors);
     let krate_override = attrs.krate.clone();
     let valid = validate(attrs, input.ident.span(), &mut errors);
     match valid {
@@ -49,58 +47,63 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     let name = &valid.name;
     let version = valid.version;
     let budget = valid.budget;
-    let max_len = fields_max_len(krate, fields);
-    let schema_hash = fields_schema_hash(krate, "session", fields);
+    let layouts: Vec<FieldLayout> = session.fields.iter().map(|field| field.layout).collect();
+    let schema_hash = fields_schema_hash(krate, "session", fields, &layouts);
     let attributes = cookie_attributes(krate, &valid.cookie);
     let accessors = accessors(session);
-    let max_cookie_len_fn = if valid.encrypted {
-        quote!(max_cookie_len_encrypted)
+    let envelope = if valid.encrypted {
+        // Spanned at the struct name: without the runtime's `encrypted`
+        // feature, the `Envelope` trait's message is reported there, once.
+        let spanned_krate = respan(krate.to_token_stream(), ident.span());
+        quote_spanned! {ident.span()=> #spanned_krate::__private::Aes256GcmSiv }
     } else {
-        quote!(max_cookie_len)
+        quote!(#krate::__private::HmacSha256)
     };
-    let encrypted = if valid.encrypted {
-        quote! { const ENCRYPTED: bool = true; }
-    } else {
-        TokenStream::new()
+    let version_chain = match &valid.migrate_from {
+        Some(older) => migration(krate, older),
+        // The trait's defaults read the type's own version only.
+        None => TokenStream::new(),
     };
-    let migration = valid
-        .migrate_from
-        .as_ref()
-        .map(|older| migration(krate, older))
-        .unwrap_or_default();
     let migration_check = valid
         .migrate_from
         .as_ref()
-        .map(|older| migration_check(krate, ident, older))
+        .map(|older| migration_check(krate, session, valid, older))
         .unwrap_or_default();
-    // Every token of the compile-time checks, including the runtime path,
-    // carries the struct name's span: rustc points a failed const evaluation at
-    // the whole call, and a call made of mixed-origin spans would be reported
-    // at the derive instead.
-    let spanned_krate = respan(krate.to_token_stream(), ident.span());
-    let encryption_check = if valid.encrypted {
-        quote_spanned! {ident.span()=>
-            #[allow(unused_qualifications)]
-            const _: () = #spanned_krate::__private::require_encryption_feature(#type_name);
-        }
-    } else {
-        TokenStream::new()
+    // The constants and the budget check below name the session's size only
+    // through `FIELD_LENS`, never through `<T as CookieSession>::CONST`: a
+    // struct that lacks `Serialize`, `Deserialize` or `Default` fails
+    // `CookieSession`'s supertraits, and every such path would repeat that
+    // error (measured: three copies per missing trait before, one now). Each
+    // field type is named once, spanned at the field, so a type without a size
+    // bound is one error there.
+    let field_lens = field_lens(krate, session);
+    let payload_len = quote! { #krate::__private::sum_lens(__SESSION_FIELD_LENS) };
+    let cookie_len = quote! {
+        #krate::__private::max_cookie_len(
+            #name.len(),
+            #payload_len,
+            <#envelope as #krate::__private::Envelope>::OVERHEAD,
+        )
     };
-    let budget_check = quote_spanned! {ident.span()=>
-        #[allow(unused_qualifications)]
-        const _: () = #spanned_krate::__private::assert_cookie_fits(
-            #type_name,
-            <#ident as #spanned_krate::__private::CookieSession>::MAX_COOKIE_LEN,
-            <#ident as #spanned_krate::__private::CookieSession>::BUDGET,
-        );
-    };
+    let budget_check = respan(
+        quote! {
+            const _: () = #krate::__private::assert_cookie_fits(
+                #type_name,
+                #cookie_len,
+                #budget,
+                __SESSION_FIELD_LENS,
+            );
+        },
+        ident.span(),
+    );
     quote! {
         #accessors
         #[allow(unused_qualifications)]
         const _: () = {
+            const __SESSION_FIELD_LENS: &[(&str, usize)] = &[#(#field_lens),*];
             #[automatically_derived]
             impl #krate::__private::MaxEncodedLen for #ident {
-                const MAX_ENCODED_LEN: usize = #max_len;
+                const MAX_ENCODED_LEN: usize = #payload_len;
                 const SCHEMA_HASH: u64 = #schema_hash;
             }
             #[automatically_derived]
@@ -115,20 +118,30 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                     <#ident as #krate::__private::MaxEncodedLen>::SCHEMA_HASH,
                 );
                 const BUDGET: usize = #budget;
-                const MAX_PAYLOAD_LEN: usize = <#ident as #krate::__private::MaxEncodedLen>::MAX_ENCODED_LEN;
-                const MAX_COOKIE_LEN: usize = #krate::__private::#max_cookie_len_fn(
-                    #name.len(),
-                    <#ident as #krate::__private::CookieSession>::MAX_PAYLOAD_LEN,
-                );
+                const MAX_PAYLOAD_LEN: usize = #payload_len;
+                const MAX_COOKIE_LEN: usize = #cookie_len;
                 #attributes
-                #encrypted
-                #migration
+                type Envelope = #envelope;
+                #version_chain
             }
+            #budget_check
         };
-        #encryption_check
         #migration_check
-        #budget_check
     }
+}
+
+/// `("field", <Type as MaxEncodedLen>::MAX_ENCODED_LEN)` per stored field, in
+/// order: summed into the payload bound, and named in the over-budget message
+/// ("largest fields"). A skipped field stores nothing and is left out.
+fn field_lens<'a>(
+    krate: &'a Path,
+    session: &'a SessionStruct<'_>,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    session.fields.iter().filter_map(move |field| {
+        let name = field.plain_name();
+        let len = field_max_len(krate, field.ty, field.layout)?;
+        Some(quote!((#name, #len)))
+    })
 }
 
 /// The `migrate_from = Older` hooks: accept `Older`'s cookies (and, through
@@ -137,17 +150,19 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
 fn migration(krate: &Path, older: &syn::Type) -> TokenStream {
     let span = older.span();
     // Spanned at the `Older` tokens: a missing `CookieSession` or `From` impl is
-    // reported there, once.
+    // reported there, once (every use is the same `<Older as CookieSession>`
+    // obligation, which rustc reports once).
     let spanned_krate = respan(krate.to_token_stream(), span);
     let older_session =
         quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
-    // The whole hook is spanned at `Older`, so a missing `From<Older>` impl is
-    // one error, pointing there.
-    let decode_older = quote_spanned! {span=>
-        fn __decode_older(
+    let decode = quote_spanned! {span=>
+        fn __decode_version(
             version: u16,
             payload: &[u8],
         ) -> #spanned_krate::__private::Result<Self, #spanned_krate::__private::Rejection> {
+            if version == <Self as #spanned_krate::__private::CookieSession>::VERSION {
+                return #spanned_krate::__private::decode_own::<Self>(version, payload);
+            }
             match #older_session::__decode_version(version, payload) {
                 #spanned_krate::__private::Result::Ok(older) => #spanned_krate::__private::Result::Ok(
                     #spanned_krate::__private::convert_migrated::<#older, Self>(older),
@@ -157,10 +172,13 @@ fn migration(krate: &Path, older: &syn::Type) -> TokenStream {
         }
     };
     quote! {
-        fn __older_fingerprint(version: u16) -> #krate::__private::Option<u64> {
-            #older_session::__fingerprint_for(version)
+        fn __fingerprint_for(version: u16) -> #krate::__private::Option<u64> {
+            match #krate::__private::own_fingerprint::<Self>(version) {
+                #krate::__private::Some(fingerprint) => #krate::__private::Some(fingerprint),
+                #krate::__private::None => #older_session::__fingerprint_for(version),
+            }
         }
-        #decode_older
+        #decode
         fn __max_cookie_len_any_version() -> usize {
             #krate::__private::max(
                 <Self as #krate::__private::CookieSession>::MAX_COOKIE_LEN,
@@ -171,23 +189,31 @@ fn migration(krate: &Path, older: &syn::Type) -> TokenStream {
 }
 
 /// The free `const _` item that checks a `migrate_from` pair at compile time
-/// (an associated const would never be evaluated).
-fn migration_check(krate: &Path, ident: &syn::Ident, older: &syn::Type) -> TokenStream {
+/// (an associated const would never be evaluated). The newer session's values
+/// are written as literals, not read through `CookieSession`, so a struct that
+/// lacks a supertrait is not reported here a second time.
+fn migration_check(
+    krate: &Path,
+    session: &SessionStruct<'_>,
+    valid: &ValidAttrs,
+    older: &syn::Type,
+) -> TokenStream {
     let span = older.span();
     let spanned_krate = respan(krate.to_token_stream(), span);
-    let newer_name = ident.to_string();
+    let newer_type = session.ident.to_string();
+    let newer_name = &valid.name;
+    let newer_version = valid.version;
+    let newer_encrypted = valid.encrypted;
     let older_name = quote!(#older).to_string().replace(' ', "");
     let older_session =
         quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
-    let newer_session =
-        quote_spanned! {span=> <#ident as #spanned_krate::__private::CookieSession> };
     quote_spanned! {span=>
         #[allow(unused_qualifications)]
         const _: () = #spanned_krate::__private::assert_migration(
+            #newer_type,
             #newer_name,
-            #newer_session::NAME,
-            #newer_session::VERSION,
-            #newer_session::ENCRYPTED,
+            #newer_version,
+            #newer_encrypted,
             #older_name,
             #older_session::NAME,
             #older_session::VERSION,
@@ -221,44 +247,6 @@ fn cookie_attributes(krate: &Path, cookie: &CookieAttrs) -> TokenStream {
             http_only: #http_only,
             same_site: #krate::__private::SameSite::#same_site,
         };
-    }
-}
-
-/// `fn field(&self) -> &T` and `fn set_field(&mut self, value: T)` per field,
-/// with the struct's visibility.
-pub(crate) fn accessors(session: &SessionStruct<'_>) -> TokenStream {
-    let ident = session.ident;
-    let vis = session.vis;
-    let methods = session.fields.iter().map(|field| {
-        let getter = field.ident;
-        let plain = getter.to_string().trim_start_matches("r#").to_owned();
-        let setter = format_ident!("set_{}", plain, span = getter.span());
-        let ty = field.ty;
-        let get_doc = format!("Returns the session's `{plain}`.");
-        let set_doc = format!(
-            "Replaces the session's `{plain}`; through a `Session` handle this marks it changed."
-        );
-        quote! {
-            #[doc = #get_doc]
-            #[inline]
-            #[must_use]
-            #vis fn #getter(&self) -> &#ty {
-                &self.#getter
-            }
-            #[doc = #set_doc]
-            #[inline]
-            #vis fn #setter(&mut self, value: #ty) {
-                self.#getter = value;
-            }
-        }
-    });
-    quote! {
-        // Generated accessors are API the application may or may not use.
-        #[allow(dead_code)]
-        #[automatically_derived]
-        impl #ident {
-            #(#methods)*
-        }
     }
 }
 

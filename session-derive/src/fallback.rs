@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, Path};
 
+use crate::accessors::accessors;
 use crate::ast::SessionStruct;
-use crate::expand::accessors;
 
 /// `MaxEncodedLen` with placeholder values.
 pub(crate) fn max_encoded_len(krate: &Path, input: &DeriveInput) -> TokenStream {
@@ -47,6 +47,7 @@ pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> Token
                 const BUDGET: usize = 0;
                 const MAX_PAYLOAD_LEN: usize = 0;
                 const MAX_COOKIE_LEN: usize = 0;
+                type Envelope = #krate::__private::HmacSha256;
             }
         };
     }

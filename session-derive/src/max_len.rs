@@ -8,21 +8,53 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{Data, DeriveInput, Fields, Path};
+use syn::{Data, DeriveInput, Fields, Path, Type};
 
 use crate::attr::reject_session_attrs;
 use crate::errors::Errors;
 use crate::fallback;
-use crate::valid::{check_serde_attrs, runtime_path};
+use crate::serde_attrs::{self, FieldLayout};
+use crate::valid::runtime_path;
 
-/// `MAX_ENCODED_LEN` of a list of fields: their bounds added up.
-pub(crate) fn fields_max_len(krate: &Path, fields: &Fields) -> TokenStream {
-    let terms = fields.iter().map(|field| {
-        let ty = &field.ty;
-        quote_spanned! {ty.span()=>
-            <#ty as #krate::__private::MaxEncodedLen>::MAX_ENCODED_LEN
-        }
-    });
+/// Checks the serde attributes of `fields` and returns what they mean for the
+/// bytes, one entry per field. `is_struct` is false for enum variants, where
+/// serde honours `skip` even on a single unnamed field.
+pub(crate) fn field_layouts(
+    fields: &Fields,
+    is_struct: bool,
+    errors: &mut Errors,
+) -> Vec<FieldLayout> {
+    let newtype =
+        is_struct && matches!(fields, Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1);
+    fields
+        .iter()
+        .map(|field| serde_attrs::field(&field.attrs, newtype, errors))
+        .collect()
+}
+
+/// The bound of one field: `<Type as MaxEncodedLen>::MAX_ENCODED_LEN`, spanned
+/// at the type so a missing bound is reported there. `None` for a skipped field,
+/// whose type then needs no bound.
+pub(crate) fn field_max_len(krate: &Path, ty: &Type, layout: FieldLayout) -> Option<TokenStream> {
+    if layout.skip {
+        return None;
+    }
+    Some(quote_spanned! {ty.span()=>
+        <#ty as #krate::__private::MaxEncodedLen>::MAX_ENCODED_LEN
+    })
+}
+
+/// `MAX_ENCODED_LEN` of a list of fields: their bounds added up (a skipped
+/// field adds nothing: serde neither writes nor reads it).
+pub(crate) fn fields_max_len(
+    krate: &Path,
+    fields: &Fields,
+    layouts: &[FieldLayout],
+) -> TokenStream {
+    let terms = fields
+        .iter()
+        .zip(layouts)
+        .filter_map(|(field, layout)| field_max_len(krate, &field.ty, *layout));
     quote! {{
         let len: usize = 0;
         #( let len: usize = #krate::__private::add(len, #terms); )*
@@ -30,22 +62,37 @@ pub(crate) fn fields_max_len(krate: &Path, fields: &Fields) -> TokenStream {
     }}
 }
 
-/// `SCHEMA_HASH` of a list of fields: names (or positions) and nested hashes, in order.
-pub(crate) fn fields_schema_hash(krate: &Path, kind: &str, fields: &Fields) -> TokenStream {
-    let terms = fields.iter().enumerate().map(|(index, field)| {
-        let ty = &field.ty;
-        let name = field.ident.as_ref().map_or_else(
-            || index.to_string(),
-            |ident| ident.to_string().trim_start_matches("r#").to_owned(),
-        );
-        let nested = quote_spanned! {ty.span()=>
-            <#ty as #krate::__private::MaxEncodedLen>::SCHEMA_HASH
-        };
-        quote! {
-            let hash: u64 = #krate::__private::schema_hash_bytes(hash, #name.as_bytes());
-            let hash: u64 = #krate::__private::schema_hash_u64(hash, #nested);
-        }
-    });
+/// `SCHEMA_HASH` of a list of fields: names (or positions) and nested hashes, in
+/// order. A skipped field contributes its name and a marker of its own instead
+/// of its type's hash, so adding or removing `#[serde(skip)]` changes the hash.
+pub(crate) fn fields_schema_hash(
+    krate: &Path,
+    kind: &str,
+    fields: &Fields,
+    layouts: &[FieldLayout],
+) -> TokenStream {
+    let terms = fields
+        .iter()
+        .zip(layouts)
+        .enumerate()
+        .map(|(index, (field, layout))| {
+            let ty = &field.ty;
+            let name = field.ident.as_ref().map_or_else(
+                || index.to_string(),
+                |ident| ident.to_string().trim_start_matches("r#").to_owned(),
+            );
+            let nested = if layout.skip {
+                quote!(#krate::__private::schema_hash_leaf("serde(skip)"))
+            } else {
+                quote_spanned! {ty.span()=>
+                    <#ty as #krate::__private::MaxEncodedLen>::SCHEMA_HASH
+                }
+            };
+            quote! {
+                let hash: u64 = #krate::__private::schema_hash_bytes(hash, #name.as_bytes());
+                let hash: u64 = #krate::__private::schema_hash_u64(hash, #nested);
+            }
+        });
     let fields_kind = match fields {
         Fields::Named(_) => "named",
         Fields::Unnamed(_) => "tuple",
@@ -89,38 +136,43 @@ fn crate_override(input: &DeriveInput, errors: &mut Errors) -> Path {
 pub(crate) fn derive_max_encoded_len(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let krate = crate_override(input, &mut errors);
-    check_serde_attrs(&input.attrs, &mut errors);
+    serde_attrs::container(&input.attrs, &mut errors);
     let (max_len, schema_hash) = match &input.data {
         Data::Struct(data) => {
             for field in &data.fields {
                 reject_session_attrs(&field.attrs, "fields", &mut errors);
-                check_serde_attrs(&field.attrs, &mut errors);
             }
+            let layouts = field_layouts(&data.fields, true, &mut errors);
             (
-                fields_max_len(&krate, &data.fields),
-                fields_schema_hash(&krate, "struct", &data.fields),
+                fields_max_len(&krate, &data.fields, &layouts),
+                fields_schema_hash(&krate, "struct", &data.fields, &layouts),
             )
         }
         Data::Enum(data) => {
-            let variant_lens = data
-                .variants
-                .iter()
-                .map(|variant| fields_max_len(&krate, &variant.fields));
-            let variant_hashes = data.variants.iter().map(|variant| {
-                let name = variant.ident.to_string();
-                let fields = fields_schema_hash(&krate, "variant", &variant.fields);
-                quote! {
-                    let hash: u64 = #krate::__private::schema_hash_bytes(hash, #name.as_bytes());
-                    let hash: u64 = #krate::__private::schema_hash_u64(hash, #fields);
-                }
-            });
+            let mut variant_lens = Vec::new();
+            let mut variant_hashes = Vec::new();
             for variant in &data.variants {
                 reject_session_attrs(&variant.attrs, "variants", &mut errors);
-                check_serde_attrs(&variant.attrs, &mut errors);
+                let variant_layout = serde_attrs::variant(&variant.attrs, &mut errors);
                 for field in &variant.fields {
                     reject_session_attrs(&field.attrs, "fields", &mut errors);
-                    check_serde_attrs(&field.attrs, &mut errors);
                 }
+                let layouts = field_layouts(&variant.fields, false, &mut errors);
+                variant_lens.push(fields_max_len(&krate, &variant.fields, &layouts));
+                let name = variant.ident.to_string();
+                let fields = fields_schema_hash(&krate, "variant", &variant.fields, &layouts);
+                // `other` widens what decodes (any unknown index becomes this
+                // variant), so it is part of the shape.
+                let other = variant_layout.other.then(|| {
+                    quote! {
+                        let hash: u64 = #krate::__private::schema_hash_bytes(hash, b"serde(other)");
+                    }
+                });
+                variant_hashes.push(quote! {
+                    let hash: u64 = #krate::__private::schema_hash_bytes(hash, #name.as_bytes());
+                    #other
+                    let hash: u64 = #krate::__private::schema_hash_u64(hash, #fields);
+                });
             }
             // postcard writes the variant index as varint(u32) before the fields.
             let last_index = data.variants.len().saturating_sub(1) as u128;

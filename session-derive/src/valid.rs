@@ -1,16 +1,14 @@
 //! The cookie rules a session's attributes must follow, checked at compile time.
 
 use proc_macro2::Span;
-use syn::{Attribute, Path};
+use syn::Path;
+
+use session_cookie_rules::{
+    self as rules, CookiePrefix, BROWSER_COOKIE_LIMIT, MAX_ATTRIBUTE_VALUE_LEN, NAME_SEPARATORS,
+};
 
 use crate::attr::{SameSite, SessionAttrs, Spanned};
 use crate::errors::Errors;
-
-/// Browsers drop a cookie whose name + value exceed 4096 bytes (RFC 6265bis
-/// §5.6; Chromium `kMaxCookieNamePlusValueSize`, Firefox `kMaxBytesPerCookie`).
-const BROWSER_COOKIE_LIMIT: usize = 4096;
-/// RFC 6265bis §5.6: attribute values longer than this are ignored by browsers.
-const MAX_ATTRIBUTE_VALUE_LEN: usize = 1024;
 
 /// Attributes that passed every check.
 pub(crate) struct ValidAttrs {
@@ -81,7 +79,7 @@ pub(crate) fn validate(
             errors.push(syn::Error::new(
                 budget.span,
                 format!(
-                    "`budget` is {} bytes, but it must be from 1 to 4096: browsers silently drop cookies whose name + value exceed 4096 bytes (RFC 6265bis §5.6)",
+                    "`budget` is {} bytes, but it must be from 1 to {BROWSER_COOKIE_LIMIT}: browsers silently drop cookies whose name + value exceed {BROWSER_COOKIE_LIMIT} bytes (RFC 6265bis §5.6)",
                     budget.value
                 ),
             ));
@@ -129,7 +127,8 @@ pub(crate) fn validate(
 }
 
 /// RFC 6265 §4.1.1: `cookie-name = token`, i.e. visible ASCII except the
-/// separators `( ) < > @ , ; : \ " / [ ] ? = { }` and space.
+/// separators `( ) < > @ , ; : \ " / [ ] ? = { }` and space (the rule is
+/// `session_cookie_rules::is_cookie_name`, shared with the runtime).
 fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
     if name.value.is_empty() {
         errors.push(syn::Error::new(
@@ -138,14 +137,15 @@ fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
         ));
         return false;
     }
-    if let Some(bad) = name.value.chars().find(|&c| {
-        !c.is_ascii() || c.is_ascii_control() || c == ' ' || "()<>@,;:\\\"/[]?={}".contains(c)
-    }) {
+    if let Some(at) = rules::first_invalid_name_byte(&name.value) {
+        // `at` is where the offending character starts: every byte before it
+        // is ASCII.
+        let bad = name.value[at..].chars().next().unwrap_or_default();
         errors.push(syn::Error::new(
             name.span,
             format!(
                 "{bad:?} is not allowed in a cookie name: a name must be an RFC 6265 token (visible ASCII \
-                 except spaces and ()<>@,;:\\\"/[]?={{}})"
+                 except spaces and {NAME_SEPARATORS})"
             ),
         ));
         return false;
@@ -153,7 +153,7 @@ fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
     if name.value.len() >= BROWSER_COOKIE_LIMIT {
         errors.push(syn::Error::new(
             name.span,
-            "the cookie `name` leaves no room for a value in 4096 bytes",
+            format!("the cookie `name` leaves no room for a value in {BROWSER_COOKIE_LIMIT} bytes"),
         ));
         return false;
     }
@@ -163,19 +163,19 @@ fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
 fn check_attribute_values(attrs: &SessionAttrs, errors: &mut Errors) -> bool {
     let mut ok = true;
     if let Some(path) = &attrs.path {
-        if !path.value.starts_with('/') || !is_attribute_value(&path.value) {
+        if !rules::is_path_value(&path.value) {
             errors.push(syn::Error::new(
                 path.span,
-                "`path` must start with `/`, contain no `;` or control characters, and be at most 1024 bytes",
+                format!("`path` must start with `/`, contain no `;` or control characters, and be at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
             ));
             ok = false;
         }
     }
     if let Some(domain) = &attrs.domain {
-        if domain.value.is_empty() || !is_attribute_value(&domain.value) {
+        if !rules::is_domain_value(&domain.value) {
             errors.push(syn::Error::new(
                 domain.span,
-                "`domain` must be a host name with no `;` or control characters, at most 1024 bytes",
+                format!("`domain` must be a host name with no `;` or control characters, at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
             ));
             ok = false;
         }
@@ -183,106 +183,52 @@ fn check_attribute_values(attrs: &SessionAttrs, errors: &mut Errors) -> bool {
     ok
 }
 
-fn is_attribute_value(value: &str) -> bool {
-    value.len() <= MAX_ATTRIBUTE_VALUE_LEN
-        && value
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b';')
-}
-
 /// RFC 6265bis §4.1.3: `__Secure-` needs `Secure`; `__Host-` needs `Secure`,
-/// `Path=/` and no `Domain`. Browsers match the prefixes case-insensitively.
+/// `Path=/` and no `Domain` (`session_cookie_rules::prefix_problems`, shared
+/// with the runtime). Each broken rule is reported at the attribute that
+/// breaks it.
 fn check_prefix_rules(
     name: &Spanned<String>,
     attrs: &SessionAttrs,
     cookie: &CookieAttrs,
     errors: &mut Errors,
 ) -> bool {
-    let lower = name.value.to_ascii_lowercase();
-    let is_host = lower.starts_with("__host-");
-    let is_secure = lower.starts_with("__secure-");
-    if !is_host && !is_secure {
+    let Some(prefix) = CookiePrefix::of(&name.value) else {
         return true;
-    }
-    let prefix = if is_host { "__Host-" } else { "__Secure-" };
-    let mut ok = true;
-    if !cookie.secure {
+    };
+    let prefix = prefix.as_str();
+    let problems = rules::prefix_problems(
+        &name.value,
+        cookie.secure,
+        &cookie.path,
+        cookie.domain.is_some(),
+    );
+    if problems.not_secure {
         let span = attrs.secure.as_ref().map_or(name.span, |s| s.span);
         errors.push(syn::Error::new(
             span,
             format!("a `{prefix}` cookie must be Secure (RFC 6265bis §4.1.3); remove `secure = false` or rename the cookie"),
         ));
-        ok = false;
     }
-    if is_host {
-        if let Some(domain) = &attrs.domain {
-            errors.push(syn::Error::new(
-                domain.span,
-                "a `__Host-` cookie cannot have a Domain (RFC 6265bis §4.1.3.2); remove `domain` or use a `__Secure-` name",
-            ));
-            ok = false;
-        }
-        if cookie.path != "/" {
-            let span = attrs.path.as_ref().map_or(name.span, |p| p.span);
-            errors.push(syn::Error::new(
-                span,
-                "a `__Host-` cookie must have `Path=/` (RFC 6265bis §4.1.3.2); remove `path` or use a `__Secure-` name",
-            ));
-            ok = false;
-        }
+    if problems.has_domain {
+        let span = attrs.domain.as_ref().map_or(name.span, |d| d.span);
+        errors.push(syn::Error::new(
+            span,
+            "a `__Host-` cookie cannot have a Domain (RFC 6265bis §4.1.3.2); remove `domain` or use a `__Secure-` name",
+        ));
     }
-    if name.value.len() == prefix.len() {
+    if problems.path_not_root {
+        let span = attrs.path.as_ref().map_or(name.span, |p| p.span);
+        errors.push(syn::Error::new(
+            span,
+            "a `__Host-` cookie must have `Path=/` (RFC 6265bis §4.1.3.2); remove `path` or use a `__Secure-` name",
+        ));
+    }
+    if problems.bare_prefix {
         errors.push(syn::Error::new(
             name.span,
             format!("the cookie name needs something after `{prefix}`"),
         ));
-        ok = false;
     }
-    ok
-}
-
-/// serde attributes that change the encoded form in ways the size bound cannot
-/// follow (or that postcard cannot decode): refused at compile time rather than
-/// discovered as an oversize or undecodable cookie in production.
-const UNBOUNDABLE_SERDE_KEYS: &[&str] = &[
-    "flatten",
-    "with",
-    "serialize_with",
-    "deserialize_with",
-    "skip_serializing_if",
-    "tag",
-    "content",
-    "untagged",
-    "from",
-    "into",
-    "try_from",
-    "remote",
-];
-
-/// Reports serde attributes from [`UNBOUNDABLE_SERDE_KEYS`].
-pub(crate) fn check_serde_attrs(attrs: &[Attribute], errors: &mut Errors) {
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident("serde")) {
-        // Attributes serde itself cannot parse are serde's to report, not ours.
-        let _ = attr.parse_nested_meta(|meta| {
-            if let Some(key) = meta.path.get_ident().map(ToString::to_string) {
-                if UNBOUNDABLE_SERDE_KEYS.contains(&key.as_str()) {
-                    errors.push_spanned(
-                        &meta.path,
-                        format!(
-                            "`#[serde({key})]` changes the encoding in a way the compile-time size bound cannot \
-                             follow (or postcard cannot decode); it is not supported in a cookie session"
-                        ),
-                    );
-                }
-            }
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                content.parse::<proc_macro2::TokenStream>()?;
-            }
-            Ok(())
-        });
-    }
+    !problems.any()
 }

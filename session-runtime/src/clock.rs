@@ -14,8 +14,10 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The system's real-time clock.
 #[derive(Debug, Clone, Copy, Default)]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub struct SystemClock;
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 impl Clock for SystemClock {
     fn now_unix_ms(&self) -> u64 {
         // A clock before 1970 is a broken host; treating it as the epoch makes
@@ -86,4 +88,14 @@ impl fmt::Debug for ManualClock {
             .field(&self.now_unix_ms())
             .finish()
     }
+}
+
+/// The default clock of a configuration: the system clock, except on
+/// `wasm32-unknown-unknown`, where `SystemTime::now()` panics and the edge
+/// runtime's clock must be injected.
+pub(crate) fn system_clock() -> Option<Arc<dyn Clock>> {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    return Some(Arc::new(SystemClock));
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    return None;
 }

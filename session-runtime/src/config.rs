@@ -1,41 +1,20 @@
-//! Keys, timeouts and attributes for one session type, and the load/store
-//! operations on `http` types.
+//! The configuration of one session type: keys and their roles, timeouts,
+//! cookie attributes, the clock and the revocation check, frozen by
+//! [`SessionConfigBuilder::build`]. Loading lives in `load.rs`, storing in
+//! `store.rs`, the `http` glue in `http.rs`.
 
 use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderMap, HeaderValue, Request, Response};
-
-use crate::clock::{Clock, SystemClock};
-use crate::cookie::{cookie_values, render_attributes, AttributeError, CookieAttributes};
+use crate::clock::Clock;
+use crate::codec::expiry::Timeouts;
+use crate::codec::Codec;
+use crate::cookie::{render_attributes, AttributeError, CookieAttributes};
 use crate::key::{Key, KeyId, KeyRole};
-use crate::reject::Rejection;
-use crate::session::{LoadStatus, Origin, Session, WriteReason};
-use crate::wire::{self, Header, Protection, MAX_RAW_LEN};
+use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::CookieSession;
-
-/// Browsers keep a cookie only if `len(name) + len(value) <= 4096`
-/// (RFC 6265bis §5.6; Chromium `kMaxCookieNamePlusValueSize`, Firefox
-/// `kMaxBytesPerCookie`; measured in headless Chromium 156: 4097 is dropped).
-pub const BROWSER_COOKIE_LIMIT: usize = 4096;
-
-/// At most this many cookies of the session's name are examined per request.
-/// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders
-/// longer paths first, so a planted cookie with a longer `Path` comes first);
-/// an attacker who can plant cookies could send thousands. Each candidate first
-/// gets the cheap checks (length, canonical base64url, format, known key id),
-/// which cost no MAC; see [`MAX_VERIFIED_CANDIDATES`] for the MAC bound.
-pub const MAX_CANDIDATE_COOKIES: usize = 32;
-
-/// At most this many candidates per request get the MAC check (or AEAD
-/// decryption): the bound on cryptographic work an attacker can cause. It
-/// exceeds the 16 planted, well-formed but forged cookies that SECURITY.md
-/// promises cannot hide the genuine one (each costs one MAC; a full-size
-/// cookie's MAC is about 2.5 µs, so the worst case is about 50 µs per request).
-pub const MAX_VERIFIED_CANDIDATES: usize = 20;
 
 /// Default idle timeout: a session not re-issued for 24 hours expires.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -59,6 +38,9 @@ pub enum ConfigError {
     Attributes(AttributeError),
     /// A timeout is zero, or the refresh interval is not shorter than the idle timeout.
     Timeouts(&'static str),
+    /// No clock was given on a target without a system clock
+    /// (`wasm32-unknown-unknown`): call [`SessionConfigBuilder::clock`].
+    NoClock,
 }
 
 impl fmt::Display for ConfigError {
@@ -67,57 +49,14 @@ impl fmt::Display for ConfigError {
             ConfigError::DuplicateKeyId(id) => write!(f, "two session keys share the key id {id}"),
             ConfigError::Attributes(err) => fmt::Display::fmt(err, f),
             ConfigError::Timeouts(what) => f.write_str(what),
+            ConfigError::NoClock => f.write_str(
+                "this target has no system clock: give the session config one with `.clock(...)`",
+            ),
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
-
-/// The session could not be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The cookie would exceed the session's budget (or the browser limit). The
-    /// derive proves this impossible, so it means a hand-written `MaxEncodedLen`
-    /// or `CookieSession` impl understates the size; the cookie is not emitted,
-    /// because the browser would silently drop it and keep the old session.
-    OverBudget {
-        /// `len(name) + len(value)` the cookie would have had.
-        len: usize,
-        /// The limit it broke.
-        limit: usize,
-    },
-    /// The payload encodes longer than its compile-time bound `MAX_PAYLOAD_LEN`.
-    ExceedsBound {
-        /// The bound.
-        max_payload_len: usize,
-    },
-    /// serde refused the value (e.g. a custom `Serialize` returned an error).
-    Serialize(String),
-    /// The operating system's random generator failed to provide a nonce
-    /// (encrypted sessions only).
-    Randomness,
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::OverBudget { len, limit } => write!(
-                f,
-                "session cookie would be {len} bytes (name + value), over its limit of {limit}; not emitted"
-            ),
-            StoreError::ExceedsBound { max_payload_len } => write!(
-                f,
-                "session payload encodes beyond its compile-time bound of {max_payload_len} bytes; \
-                 a hand-written MaxEncodedLen impl understates its size"
-            ),
-            StoreError::Serialize(reason) => write!(f, "session failed to serialize: {reason}"),
-            StoreError::Randomness => f.write_str("no randomness available for the session cookie's nonce"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// Everything needed to load and store sessions of type `T`: the keys, the
 /// timeouts, the cookie attributes and the clock. Build it once at start-up and
@@ -155,13 +94,13 @@ impl std::error::Error for StoreError {}
 /// assert_eq!(again.user().as_str(), "ada");
 /// assert_eq!(again.pending_write(), None); // untouched: no Set-Cookie
 /// ```
-pub struct SessionConfig<T> {
-    inner: Arc<Inner<T>>,
+pub struct SessionConfig<T: CookieSession> {
+    pub(crate) inner: Arc<Inner<T>>,
 }
 
 /// An application check run on every authentic cookie (see
 /// [`SessionConfigBuilder::revocation_check`]).
-type RevocationCheck<T> = Box<dyn Fn(&T, &CookieMeta) -> bool + Send + Sync>;
+pub(crate) type RevocationCheck<T> = Box<dyn Fn(&T, &CookieMeta) -> bool + Send + Sync>;
 
 /// Facts about an authentic cookie, for [`SessionConfigBuilder::revocation_check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,23 +119,18 @@ pub struct CookieMeta {
     pub version: u16,
 }
 
-struct Inner<T> {
-    /// Signing key first: it signs (or encrypts); all keys verify.
-    protection: Protection,
-    /// The role of each key of `protection`, by index.
-    key_roles: Vec<KeyRole>,
-    idle_ms: u64,
-    absolute_ms: u64,
-    refresh_ms: u64,
-    skew_ms: u64,
-    attributes: CookieAttributes,
+pub(crate) struct Inner<T: CookieSession> {
+    /// Every key, signing key first, prepared for `T`'s envelope and name.
+    pub codec: Codec<T::Envelope>,
+    pub timeouts: Timeouts,
+    pub attributes: CookieAttributes,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
-    attribute_suffix: String,
-    clock: Arc<dyn Clock>,
-    revocation: Option<RevocationCheck<T>>,
+    pub attribute_suffix: String,
+    pub clock: Arc<dyn Clock>,
+    pub revocation: Option<RevocationCheck<T>>,
 }
 
-impl<T> Clone for SessionConfig<T> {
+impl<T: CookieSession> Clone for SessionConfig<T> {
     fn clone(&self) -> Self {
         SessionConfig {
             inner: Arc::clone(&self.inner),
@@ -208,7 +142,7 @@ impl<T: CookieSession> fmt::Debug for SessionConfig<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
             .field("name", &T::NAME)
-            .field("current_key", &self.inner.protection.current_key_id())
+            .field("signing_key", &self.inner.codec.signing_key_id())
             .field("encrypted", &T::ENCRYPTED)
             .field("revocation_check", &self.inner.revocation.is_some())
             .field("idle_timeout", &self.idle_timeout())
@@ -229,7 +163,8 @@ pub struct SessionConfigBuilder<T> {
     refresh: Option<Duration>,
     skew: Duration,
     attributes: CookieAttributes,
-    clock: Arc<dyn Clock>,
+    /// `None` only where no system clock exists (wasm32-unknown-unknown).
+    clock: Option<Arc<dyn Clock>>,
     revocation: Option<RevocationCheck<T>>,
     _session: PhantomData<fn() -> T>,
 }
@@ -342,7 +277,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
 
     /// Replaces the system clock (tests inject a [`ManualClock`](crate::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -408,31 +343,36 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 "refresh_after must be shorter than the idle timeout, or active sessions would expire",
             ));
         }
-        let keys: Vec<&Key> = core::iter::once(&self.current)
-            .chain(&self.previous)
-            .chain(&self.verify_only)
+        let keys: Vec<(&Key, KeyRole)> = core::iter::once((&self.current, KeyRole::Sign))
+            .chain(self.previous.iter().map(|key| (key, KeyRole::Verify)))
+            .chain(
+                self.verify_only
+                    .iter()
+                    .map(|key| (key, KeyRole::VerifyOnly)),
+            )
             .collect();
-        let key_roles: Vec<KeyRole> = core::iter::once(KeyRole::Sign)
-            .chain(self.previous.iter().map(|_| KeyRole::Verify))
-            .chain(self.verify_only.iter().map(|_| KeyRole::VerifyOnly))
-            .collect();
-        for (index, key) in keys.iter().enumerate() {
-            if keys[..index].iter().any(|earlier| earlier.id() == key.id()) {
+        for (index, (key, _)) in keys.iter().enumerate() {
+            if keys[..index]
+                .iter()
+                .any(|(earlier, _)| earlier.id() == key.id())
+            {
                 return Err(ConfigError::DuplicateKeyId(key.id()));
             }
         }
         let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let clock = self.clock.ok_or(ConfigError::NoClock)?;
         Ok(SessionConfig {
             inner: Arc::new(Inner {
-                protection: Protection::new(T::ENCRYPTED, &keys, T::NAME),
-                key_roles,
-                idle_ms: millis(self.idle),
-                absolute_ms: millis(self.absolute),
-                refresh_ms: millis(refresh),
-                skew_ms: millis(self.skew),
+                codec: Codec::new(&keys, T::NAME),
+                timeouts: Timeouts {
+                    idle_ms: millis(self.idle),
+                    absolute_ms: millis(self.absolute),
+                    refresh_ms: millis(refresh),
+                    skew_ms: millis(self.skew),
+                },
                 attribute_suffix: render_attributes(&self.attributes),
                 attributes: self.attributes,
-                clock: self.clock,
+                clock,
                 revocation: self.revocation,
             }),
         })
@@ -453,7 +393,7 @@ impl<T: CookieSession> SessionConfig<T> {
             refresh: None,
             skew: DEFAULT_MAX_CLOCK_SKEW,
             attributes: T::ATTRIBUTES,
-            clock: Arc::new(SystemClock),
+            clock: crate::clock::system_clock(),
             revocation: None,
             _session: PhantomData,
         }
@@ -466,12 +406,12 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// The idle timeout.
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.idle_ms)
+        Duration::from_millis(self.inner.timeouts.idle_ms)
     }
 
     /// The absolute timeout.
     pub fn absolute_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.absolute_ms)
+        Duration::from_millis(self.inner.timeouts.absolute_ms)
     }
 
     /// The cookie attributes in force.
@@ -485,419 +425,22 @@ impl<T: CookieSession> SessionConfig<T> {
         T::MAX_COOKIE_LEN.min(T::BUDGET).min(BROWSER_COOKIE_LIMIT)
     }
 
-    /// The largest envelope (header, payload, tag) this type can produce,
-    /// within the browser limit: the scratch space for writing a cookie.
-    fn envelope_len_limit(&self) -> usize {
-        let overhead = self.inner.protection.payload_offset() + self.inner.protection.trailer_len();
-        overhead.saturating_add(T::MAX_PAYLOAD_LEN).min(MAX_RAW_LEN)
+    /// Facts about a loaded cookie for the revocation check.
+    pub(crate) fn cookie_meta(
+        &self,
+        header: &crate::codec::Header,
+        key_role: KeyRole,
+    ) -> CookieMeta {
+        CookieMeta {
+            created_at: std::time::UNIX_EPOCH + Duration::from_millis(header.created_ms),
+            issued_at: std::time::UNIX_EPOCH + Duration::from_millis(header.issued_ms),
+            key_id: header.key_id,
+            key_role,
+            version: header.version,
+        }
     }
 
-    /// The longest value accepted on load: older versions reachable by
-    /// migration may have had larger bounds, never beyond the browser limit.
-    fn max_incoming_value_len(&self) -> usize {
-        T::__max_cookie_len_any_version()
-            .max(self.cookie_len_limit())
-            .min(BROWSER_COOKIE_LIMIT)
-            .saturating_sub(T::NAME.len())
-    }
-
-    fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.inner.clock.now_unix_ms()
     }
-
-    /// Loads the session from a request's `Cookie` headers. Never fails: a
-    /// missing or refused cookie gives a fresh default session, and
-    /// [`Session::status`] says why.
-    pub fn load(&self, headers: &HeaderMap) -> Session<T> {
-        self.load_from_cookie_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
-    }
-
-    /// [`load`](Self::load) from a whole request.
-    pub fn load_request<B>(&self, request: &Request<B>) -> Session<T> {
-        self.load(request.headers())
-    }
-
-    /// Loads from raw `Cookie` header values, for servers that do not use the
-    /// `http` crate.
-    ///
-    /// Every cookie of the session's name is a candidate (at most
-    /// [`MAX_CANDIDATE_COOKIES`], and at most [`MAX_VERIFIED_CANDIDATES`] of
-    /// them get a MAC check). Among the candidates that pass every check, the
-    /// most recently started session wins, then the most recently issued one;
-    /// ties go to the earlier cookie. So a genuine cookie that someone else
-    /// planted (cookie tossing from a sibling subdomain, which browsers send
-    /// first when its `Path` is longer) loses to the session a login started
-    /// after it, and planted junk cannot hide the genuine cookie. When no
-    /// candidate passes, the first candidate's rejection is reported.
-    pub fn load_from_cookie_headers<'a>(
-        &self,
-        headers: impl IntoIterator<Item = &'a [u8]> + 'a,
-    ) -> Session<T> {
-        let now = self.now_ms();
-        let mut macs_left = MAX_VERIFIED_CANDIDATES;
-        let mut best: Option<Session<T>> = None;
-        let mut first_rejection = None;
-        for value in cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES) {
-            match self.open_at(value, now, &mut macs_left) {
-                Ok(session) => {
-                    if best
-                        .as_ref()
-                        .is_none_or(|best| session.recency() > best.recency())
-                    {
-                        best = Some(session);
-                    }
-                }
-                Err(Some(reason)) => {
-                    first_rejection.get_or_insert(reason);
-                }
-                // Over the MAC budget: not examined, and reports nothing.
-                Err(None) => {}
-            }
-        }
-        best.unwrap_or_else(|| {
-            Session::fresh(first_rejection.map_or(LoadStatus::Missing, LoadStatus::Rejected))
-        })
-    }
-
-    /// Verifies and decodes one cookie value (what follows `name=`).
-    ///
-    /// The checks run in this order and stop at the first failure: length cap,
-    /// canonical base64url, header, key lookup, constant-time MAC, version and
-    /// schema fingerprint, timestamps, payload decoding with no trailing bytes,
-    /// revocation.
-    pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
-        let mut macs_left = 1;
-        self.open_at(value, self.now_ms(), &mut macs_left)
-            .map_err(|reason| reason.expect("one candidate is always within the MAC budget"))
-    }
-
-    /// Opens one candidate; `Err(None)` when it passed the cheap checks but
-    /// the request's MAC budget is spent.
-    fn open_at(
-        &self,
-        value: &[u8],
-        now: u64,
-        macs_left: &mut usize,
-    ) -> Result<Session<T>, Option<Rejection>> {
-        let max_value_len = self.max_incoming_value_len();
-        // base64 decoding needs room for whole 3-byte groups of the longest value.
-        let scratch_len = max_value_len.div_ceil(4) * 3;
-        wire::with_scratch(scratch_len, |buf| {
-            let parsed = self.inner.protection.parse(value, max_value_len, buf)?;
-            if *macs_left == 0 {
-                return Err(None);
-            }
-            *macs_left -= 1;
-            let opened = self.inner.protection.verify(parsed, buf)?;
-            Ok(self.accept(opened, now)?)
-        })
-    }
-
-    /// The checks after the MAC: version and fingerprint, times, payload,
-    /// revocation.
-    fn accept(&self, opened: wire::Opened<'_>, now: u64) -> Result<Session<T>, Rejection> {
-        let header = opened.header;
-        let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
-            found: header.version,
-            expected: T::VERSION,
-        })?;
-        if header.fingerprint != expected {
-            return Err(Rejection::SchemaMismatch {
-                found: header.fingerprint,
-                expected,
-            });
-        }
-        self.check_times(&header, now)?;
-        let data = T::__decode_version(header.version, opened.payload)?;
-        let key_role = self.inner.key_roles[opened.key_index];
-        if let Some(still_valid) = &self.inner.revocation {
-            let meta = CookieMeta {
-                created_at: UNIX_EPOCH + Duration::from_millis(header.created_ms),
-                issued_at: UNIX_EPOCH + Duration::from_millis(header.issued_ms),
-                key_id: header.key_id,
-                key_role,
-                version: header.version,
-            };
-            if !still_valid(&data, &meta) {
-                return Err(Rejection::Revoked);
-            }
-        }
-        let status = if header.version != T::VERSION {
-            LoadStatus::Migrated {
-                from: header.version,
-            }
-        } else if key_role == KeyRole::Verify {
-            LoadStatus::ValidPreviousKey
-        } else {
-            // The signing key, or a verify-only key: never re-keyed, so two
-            // replicas that sign with different keys do not re-key each
-            // other's cookies back and forth.
-            LoadStatus::Valid
-        };
-        let refresh = now.saturating_sub(header.issued_ms) >= self.inner.refresh_ms;
-        let origin = Origin {
-            header,
-            seal: opened.seal,
-            payload_len: opened.payload.len(),
-            key_index: opened.key_index,
-        };
-        Ok(Session::loaded(data, status, origin, refresh))
-    }
-
-    fn check_times(&self, header: &Header, now: u64) -> Result<(), Rejection> {
-        let inner = &self.inner;
-        if header.issued_ms > now.saturating_add(inner.skew_ms) {
-            return Err(Rejection::IssuedInFuture {
-                ahead: Duration::from_millis(header.issued_ms - now),
-            });
-        }
-        if header.created_ms > header.issued_ms {
-            return Err(Rejection::InconsistentTimestamps);
-        }
-        let age = now.saturating_sub(header.created_ms);
-        if age > inner.absolute_ms {
-            return Err(Rejection::AbsoluteExpired {
-                age: Duration::from_millis(age),
-            });
-        }
-        let idle = now.saturating_sub(header.issued_ms);
-        if idle > inner.idle_ms {
-            return Err(Rejection::IdleExpired {
-                idle: Duration::from_millis(idle),
-            });
-        }
-        Ok(())
-    }
-
-    /// The `Set-Cookie` value for this session, or `None` when nothing needs
-    /// sending (untouched, or touched but encoding to the same cookie).
-    pub fn set_cookie(&self, session: &Session<T>) -> Result<Option<HeaderValue>, StoreError> {
-        let Some(reason) = session.pending_write() else {
-            return Ok(None);
-        };
-        if reason == WriteReason::Cleared {
-            return Ok(Some(self.removal_header()));
-        }
-        let now = self.now_ms();
-        let origin = session.origin.filter(|_| !session.starts_over());
-        let created_ms = match (origin, session.origin) {
-            (Some(kept), _) => kept.header.created_ms,
-            // A renewed or restarted session gets a strictly later start than
-            // the cookie it replaces, so the new cookie differs from the old
-            // one even within the same millisecond (fixation defence).
-            (None, Some(replaced)) => now.max(replaced.header.created_ms + 1),
-            (None, None) => now,
-        };
-        let issued_ms = now.max(created_ms);
-        wire::with_scratch(self.envelope_len_limit(), |raw| {
-            self.write_in(session, reason, origin, created_ms, issued_ms, now, raw)
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn write_in(
-        &self,
-        session: &Session<T>,
-        reason: WriteReason,
-        origin: Option<Origin>,
-        created_ms: u64,
-        issued_ms: u64,
-        now: u64,
-        raw: &mut [u8],
-    ) -> Result<Option<HeaderValue>, StoreError> {
-        let protection = &self.inner.protection;
-        let payload_len = serialize_payload(protection, &**session, raw)?;
-        let rewrite_is_optional = reason == WriteReason::Changed
-            && !session.refresh
-            && *session.status() == LoadStatus::Valid;
-        if rewrite_is_optional {
-            // A payload of another length has certainly changed: only an
-            // equal-length one needs the MAC comparison, made with the key that
-            // verified the cookie (a verify-only key's cookie stays as it is) (which costs a second
-            // HMAC, measured +290 to +850 ns per write).
-            if let Some(origin) = origin.filter(|origin| origin.payload_len == payload_len) {
-                // Same key, same header: an equal seal means the payload bytes
-                // are equal, so the browser's cookie is already right.
-                let offset = protection.payload_offset();
-                let payload = &raw[offset..offset + payload_len];
-                if protection.seals_equal(
-                    origin.key_index,
-                    &origin.header.to_bytes(),
-                    &origin.seal,
-                    payload,
-                ) {
-                    return Ok(None);
-                }
-            }
-        }
-        let value_len = self.seal(raw, payload_len, created_ms, issued_ms)?;
-        self.render_set_cookie(&raw[..value_len], created_ms, now)
-            .map(Some)
-    }
-
-    /// Appends the session's `Set-Cookie` to `headers` when one is due (other
-    /// `Set-Cookie` headers are kept) and says why it was written.
-    pub fn store(
-        &self,
-        session: &Session<T>,
-        headers: &mut HeaderMap,
-    ) -> Result<Option<WriteReason>, StoreError> {
-        match self.set_cookie(session)? {
-            Some(value) => {
-                headers.append(SET_COOKIE, value);
-                Ok(session.pending_write())
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// [`store`](Self::store) into a whole response.
-    pub fn store_response<B>(
-        &self,
-        session: &Session<T>,
-        response: &mut Response<B>,
-    ) -> Result<Option<WriteReason>, StoreError> {
-        self.store(session, response.headers_mut())
-    }
-
-    /// A fresh cookie value (what follows `name=`) for `data`, issued now.
-    pub fn encode(&self, data: &T) -> Result<String, StoreError> {
-        let now = self.now_ms();
-        wire::with_scratch(self.envelope_len_limit(), |raw| {
-            let payload_len = serialize_payload(&self.inner.protection, data, raw)?;
-            let value_len = self.seal(raw, payload_len, now, now)?;
-            let value = &raw[..value_len];
-            let mut out = String::with_capacity(wire::base64url_len(value.len()));
-            wire::encode_into(value, &mut out);
-            self.check_budget(out.len())?;
-            Ok(out)
-        })
-    }
-
-    /// Seals the payload already in place (see [`serialize_payload`]) under a
-    /// fresh header; returns the envelope length.
-    fn seal(
-        &self,
-        raw: &mut [u8],
-        payload_len: usize,
-        created_ms: u64,
-        now: u64,
-    ) -> Result<usize, StoreError> {
-        let protection = &self.inner.protection;
-        let header = Header {
-            format: protection.format(),
-            key_id: protection.current_key_id(),
-            version: T::VERSION,
-            fingerprint: T::SCHEMA_FINGERPRINT,
-            created_ms,
-            issued_ms: now,
-        }
-        .to_bytes();
-        protection
-            .seal(raw, payload_len, &header)
-            .map_err(|_| StoreError::Randomness)
-    }
-
-    fn check_budget(&self, value_len: usize) -> Result<(), StoreError> {
-        let len = T::NAME.len() + value_len;
-        let limit = self.cookie_len_limit();
-        if len > limit {
-            return Err(StoreError::OverBudget { len, limit });
-        }
-        Ok(())
-    }
-
-    fn render_set_cookie(
-        &self,
-        raw: &[u8],
-        created_ms: u64,
-        now: u64,
-    ) -> Result<HeaderValue, StoreError> {
-        let value_len = wire::base64url_len(raw.len());
-        self.check_budget(value_len)?;
-        let suffix = &self.inner.attribute_suffix;
-        let max_age = self.max_age_secs(created_ms, now);
-        const MAX_AGE: &str = "; Max-Age=";
-        // Exact capacity: `HeaderValue::try_from(String)` keeps the buffer only
-        // when nothing is spare, else it reallocates (measured: 2 allocations
-        // per write instead of 1).
-        let len =
-            T::NAME.len() + 1 + value_len + MAX_AGE.len() + decimal_len(max_age) + suffix.len();
-        let mut out = String::with_capacity(len);
-        out.push_str(T::NAME);
-        out.push('=');
-        wire::encode_into(raw, &mut out);
-        out.push_str(MAX_AGE);
-        push_decimal(&mut out, max_age);
-        out.push_str(suffix);
-        debug_assert_eq!(out.len(), len);
-        HeaderValue::try_from(out).map_err(|err| StoreError::Serialize(err.to_string()))
-    }
-
-    /// `Max-Age` is only a hint (the limits are enforced from the signed
-    /// timestamps): the browser may forget the cookie when it could no longer
-    /// verify, i.e. at the earlier of the idle and absolute deadlines.
-    fn max_age_secs(&self, created_ms: u64, now: u64) -> u64 {
-        let absolute_left = (created_ms.saturating_add(self.inner.absolute_ms)).saturating_sub(now);
-        self.inner.idle_ms.min(absolute_left) / 1000
-    }
-
-    /// The `Set-Cookie` that deletes the session cookie in the browser (empty
-    /// value, `Max-Age=0`, an `Expires` in the past, same `Path`/`Domain`).
-    pub fn removal_header(&self) -> HeaderValue {
-        let mut out = String::with_capacity(T::NAME.len() + 80 + self.inner.attribute_suffix.len());
-        out.push_str(T::NAME);
-        out.push_str("=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
-        out.push_str(&self.inner.attribute_suffix);
-        HeaderValue::try_from(out).expect("name and attributes were validated at build time")
-    }
-}
-
-/// Serializes `data` where the protection expects the payload, never beyond
-/// the type's bound; returns the payload length.
-fn serialize_payload<T: CookieSession>(
-    protection: &Protection,
-    data: &T,
-    raw: &mut [u8],
-) -> Result<usize, StoreError> {
-    let offset = protection.payload_offset();
-    let room = T::MAX_PAYLOAD_LEN.min(raw.len() - offset - protection.trailer_len());
-    match postcard::to_slice(data, &mut raw[offset..offset + room]) {
-        Ok(written) => Ok(written.len()),
-        Err(postcard::Error::SerializeBufferFull) => Err(StoreError::ExceedsBound {
-            max_payload_len: T::MAX_PAYLOAD_LEN,
-        }),
-        Err(err) => Err(StoreError::Serialize(err.to_string())),
-    }
-}
-
-/// Deserializes an authenticated payload; trailing bytes are an error, so a
-/// payload has exactly one meaning.
-pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
-    payload: &[u8],
-) -> Result<T, Rejection> {
-    match postcard::take_from_bytes::<T>(payload) {
-        Ok((data, [])) => Ok(data),
-        Ok((_, rest)) => Err(Rejection::Payload {
-            reason: format!("{} trailing bytes", rest.len()),
-        }),
-        Err(err) => Err(Rejection::Payload {
-            reason: err.to_string(),
-        }),
-    }
-}
-
-/// Number of decimal digits of `value`.
-fn decimal_len(mut value: u64) -> usize {
-    let mut digits = 1;
-    while value >= 10 {
-        value /= 10;
-        digits += 1;
-    }
-    digits
-}
-
-fn push_decimal(out: &mut String, value: u64) {
-    use fmt::Write as _;
-    let _ = write!(out, "{value}");
 }

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use session_cookie_rules::{self as rules, CookiePrefix};
+
 /// The `SameSite` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SameSite {
@@ -63,24 +65,24 @@ impl CookieAttributes {
     /// calls it for you.
     pub fn validate_for(&self, name: &str) -> Result<(), AttributeError> {
         validate_name(name)?;
-        if !self.path.starts_with('/') || !is_attribute_value(&self.path) {
+        if !rules::is_path_value(&self.path) {
             return Err(AttributeError::InvalidPath);
         }
         if let Some(domain) = &self.domain {
-            if domain.is_empty() || !is_attribute_value(domain) {
+            if !rules::is_domain_value(domain) {
                 return Err(AttributeError::InvalidDomain);
             }
         }
         if self.same_site == SameSite::None && !self.secure {
             return Err(AttributeError::SameSiteNoneNeedsSecure);
         }
-        match cookie_prefix(name) {
-            Some(CookiePrefix::Host)
-                if !self.secure || self.domain.is_some() || self.path != "/" =>
-            {
-                Err(AttributeError::HostPrefix)
-            }
-            Some(CookiePrefix::Secure) if !self.secure => Err(AttributeError::SecurePrefix),
+        let problems = rules::prefix_problems(name, self.secure, &self.path, self.domain.is_some());
+        if problems.bare_prefix {
+            return Err(AttributeError::InvalidName);
+        }
+        match CookiePrefix::of(name) {
+            Some(CookiePrefix::Host) if problems.any() => Err(AttributeError::HostPrefix),
+            Some(CookiePrefix::Secure) if problems.any() => Err(AttributeError::SecurePrefix),
             _ => Ok(()),
         }
     }
@@ -96,7 +98,8 @@ impl Default for CookieAttributes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AttributeError {
-    /// The name is empty or has characters outside the RFC 6265 `token` set.
+    /// The name is empty, has characters outside the RFC 6265 `token` set, or
+    /// is a `__Host-`/`__Secure-` prefix with nothing after it.
     InvalidName,
     /// `Path` does not start with `/`, has `;` or control characters, or is over
     /// 1024 bytes (RFC 6265bis §5.6: longer attribute values are ignored).
@@ -115,7 +118,7 @@ impl fmt::Display for AttributeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AttributeError::InvalidName => {
-                "cookie name must be a non-empty RFC 6265 token (no spaces, controls or ()<>@,;:\\\"/[]?={})"
+                "cookie name must be a non-empty RFC 6265 token (no spaces, controls or ()<>@,;:\\\"/[]?={}), and more than a `__Host-`/`__Secure-` prefix"
             }
             AttributeError::InvalidPath => {
                 "cookie Path must start with `/`, have no `;` or control characters, and be at most 1024 bytes"
@@ -138,48 +141,14 @@ impl fmt::Display for AttributeError {
 
 impl std::error::Error for AttributeError {}
 
-/// RFC 6265bis §5.6: user agents ignore attribute values longer than this.
-const MAX_ATTRIBUTE_VALUE_LEN: usize = 1024;
-
-fn is_attribute_value(value: &str) -> bool {
-    value.len() <= MAX_ATTRIBUTE_VALUE_LEN
-        && value
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b';')
-}
-
 /// RFC 6265 §4.1.1 `cookie-name = token` (RFC 2616 §2.2): visible ASCII except
-/// separators.
+/// separators; the rule itself lives in `session-cookie-rules`, shared with
+/// the derive.
 pub(crate) fn validate_name(name: &str) -> Result<(), AttributeError> {
-    let valid = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| (0x21..0x7f).contains(&b) && !b"()<>@,;:\\\"/[]?={}".contains(&b));
-    if valid {
+    if rules::is_cookie_name(name) {
         Ok(())
     } else {
         Err(AttributeError::InvalidName)
-    }
-}
-
-enum CookiePrefix {
-    Host,
-    Secure,
-}
-
-/// RFC 6265bis matches the prefixes case-insensitively (§5.7, step 22/23), so
-/// `__host-x` gets the same rules as `__Host-x`.
-fn cookie_prefix(name: &str) -> Option<CookiePrefix> {
-    let starts = |prefix: &str| {
-        name.len() >= prefix.len()
-            && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-    };
-    if starts("__Host-") {
-        Some(CookiePrefix::Host)
-    } else if starts("__Secure-") {
-        Some(CookiePrefix::Secure)
-    } else {
-        None
     }
 }
 
@@ -346,6 +315,10 @@ mod tests {
             Err(AttributeError::InvalidName)
         );
         assert_eq!(attrs.validate_for(""), Err(AttributeError::InvalidName));
+        assert_eq!(
+            CookieAttributes::SECURE_DEFAULTS.validate_for("__Host-"),
+            Err(AttributeError::InvalidName)
+        );
     }
 
     #[test]

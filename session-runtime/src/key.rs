@@ -22,12 +22,21 @@ const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
 
 /// Identifies which [`Key`] signed a cookie. Derived from the secret by HKDF, so
 /// it reveals nothing about the secret and needs no bookkeeping from the user.
+/// Opaque: compare it, hash it, or print it (lowercase hex) for logs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub [u8; KeyId::LEN]);
+pub struct KeyId([u8; KEY_ID_LEN]);
+
+/// Bytes of key id in each cookie header.
+pub(crate) const KEY_ID_LEN: usize = 4;
 
 impl KeyId {
-    /// Bytes of key id in each cookie header.
-    pub const LEN: usize = 4;
+    pub(crate) const fn from_bytes(bytes: [u8; KEY_ID_LEN]) -> KeyId {
+        KeyId(bytes)
+    }
+
+    pub(crate) const fn to_bytes(self) -> [u8; KEY_ID_LEN] {
+        self.0
+    }
 }
 
 impl fmt::Debug for KeyId {
@@ -102,7 +111,7 @@ impl Key {
         }
         let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut mac_key = [0u8; 32];
-        let mut id = [0u8; KeyId::LEN];
+        let mut id = [0u8; KEY_ID_LEN];
         // Both lengths are far below HKDF-SHA256's 255 * 32 byte limit.
         hkdf.expand(INFO_MAC, &mut mac_key)
             .and_then(|()| hkdf.expand(INFO_KEY_ID, &mut id))

@@ -943,7 +943,7 @@ mod tests {
         let meta = |created: u64| CookieMeta {
             created_at: at(created),
             issued_at: at(created),
-            key_id: crate::KeyId([0; crate::KeyId::LEN]),
+            key_id: crate::Key::from_secret(&[1; 32]).unwrap().id(),
             key_role: crate::KeyRole::Sign,
             version: 1,
         };

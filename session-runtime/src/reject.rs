@@ -81,9 +81,57 @@ pub enum Rejection {
     /// Authentic, but the payload does not decode as the session type (this
     /// points at a bug or a hand-written serializer, never at an attacker).
     Payload {
-        /// postcard's description of the problem.
-        reason: String,
+        /// What went wrong.
+        reason: PayloadError,
     },
+}
+
+/// Why an authentic payload did not decode as the session type. No heap
+/// allocation: a refused cookie costs no `String` (and the codec builds for
+/// targets where allocation is scarce).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The session decoded but bytes were left over (each payload has exactly
+    /// one meaning).
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+    /// The bytes are not a postcard encoding of the session type.
+    Malformed {
+        /// postcard's reason, e.g. `"unexpected end of payload"`.
+        what: &'static str,
+    },
+}
+
+impl PayloadError {
+    pub(crate) fn from_postcard(err: &postcard::Error) -> PayloadError {
+        use postcard::Error as E;
+        let what = match err {
+            E::DeserializeUnexpectedEnd => "unexpected end of payload",
+            E::DeserializeBadVarint => "bad varint",
+            E::DeserializeBadBool => "bad bool",
+            E::DeserializeBadChar => "bad char",
+            E::DeserializeBadUtf8 => "bad UTF-8",
+            E::DeserializeBadOption => "bad Option tag",
+            E::DeserializeBadEnum => "bad enum discriminant",
+            E::DeserializeBadEncoding => "bad encoding",
+            // Our bounded types report over-long lengths through serde's custom errors.
+            E::SerdeDeCustom => "a value was refused by its type (e.g. over its bound)",
+            _ => "malformed payload",
+        };
+        PayloadError::Malformed { what }
+    }
+}
+
+impl fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PayloadError::TrailingBytes { count } => write!(f, "{count} trailing bytes"),
+            PayloadError::Malformed { what } => f.write_str(what),
+        }
+    }
 }
 
 impl Rejection {

@@ -4,8 +4,8 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::codec::{Header, Seal};
 use crate::reject::Rejection;
-use crate::wire::{Header, Seal};
 
 /// How the request's cookie was found.
 #[derive(Debug, Clone, PartialEq, Eq)]

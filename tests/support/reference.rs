@@ -11,9 +11,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
+use session_runtime::wire::{HEADER_LEN, TAG_LEN};
 use session_runtime::{
     CookieSession, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW,
-    HEADER_LEN, TAG_LEN,
 };
 
 /// HKDF-SHA256 salt of every subkey.

@@ -1,5 +1,6 @@
-//! Every compile error DESIGN.md promises, pinned as trybuild snapshots in
-//! `tests/ui/*.rs` + `.stderr`.
+//! Every compile error the derive promises (README.md,
+//! docs/serde-attributes.md), pinned as trybuild snapshots in `tests/ui/*.rs` +
+//! `.stderr`.
 //!
 //! The `.stderr` files are tied to the toolchain pinned in `rust-toolchain.toml`;
 //! regenerate with `TRYBUILD=overwrite cargo test -p session-ui-tests` after a

@@ -1,0 +1,175 @@
+//! The pure codec: cookie value ⇄ authenticated header and payload bytes.
+//!
+//! Nothing here knows about `http` types, requests or configuration builders,
+//! so it builds for `wasm32-unknown-unknown` (docs/architecture.md). A request
+//! goes through it top-down: [`Codec::parse`] (cheap checks) →
+//! [`Codec::verify`] (MAC or AEAD) → [`Timeouts::check`] → [`payload`];
+//! a response through [`payload::serialize`] → [`Codec::seal`] →
+//! [`scratch::encode_into`].
+
+pub(crate) mod envelope;
+pub(crate) mod expiry;
+pub(crate) mod header;
+pub(crate) mod hmac_sha256;
+pub(crate) mod payload;
+pub(crate) mod scratch;
+
+#[cfg(feature = "encrypted")]
+pub(crate) mod aes_gcm_siv;
+
+use crate::key::{Key, KeyId, KeyRole};
+use crate::reject::Rejection;
+
+pub use envelope::{base64url_len, max_cookie_len, Envelope};
+pub(crate) use envelope::{RandomnessUnavailable, Seal};
+pub(crate) use header::{Header, HEADER_LEN};
+
+/// One configured key, prepared for one session type's envelope and name.
+struct PreparedKey<E> {
+    id: KeyId,
+    role: KeyRole,
+    envelope: E,
+}
+
+/// Every key of one configuration, signing key first.
+pub(crate) struct Codec<E> {
+    keys: Vec<PreparedKey<E>>,
+}
+
+/// A candidate that passed [`Codec::parse`]: its header is known, its MAC is
+/// not yet checked.
+#[derive(Clone, Copy)]
+pub(crate) struct Parsed {
+    pub header: Header,
+    header_bytes: [u8; HEADER_LEN],
+    raw_len: usize,
+    key_index: usize,
+}
+
+/// A cookie that authenticated (and, when encrypted, decrypted).
+pub(crate) struct Opened<'buf> {
+    pub header: Header,
+    pub payload: &'buf [u8],
+    pub seal: Seal,
+    /// Index of the key that verified it (0 = the signing key).
+    pub key_index: usize,
+    pub key_role: KeyRole,
+}
+
+impl<E: Envelope> Codec<E> {
+    /// Prepares `keys` (the signing key first) for cookies named `cookie_name`.
+    pub fn new(keys: &[(&Key, KeyRole)], cookie_name: &str) -> Codec<E> {
+        Codec {
+            keys: keys
+                .iter()
+                .map(|&(key, role)| PreparedKey {
+                    id: key.id(),
+                    role,
+                    envelope: E::prepare(key, cookie_name),
+                })
+                .collect(),
+        }
+    }
+
+    /// The id of the key that signs or encrypts.
+    pub fn signing_key_id(&self) -> KeyId {
+        self.keys[0].id
+    }
+
+    /// The cheap checks before any MAC, in the documented order: length cap,
+    /// canonical base64url (decoded into `buf`), minimum length, format byte,
+    /// key lookup. A candidate that fails here costs no MAC, which is what lets
+    /// the loader examine many planted cookies cheaply.
+    pub fn parse(
+        &self,
+        value: &[u8],
+        max_value_len: usize,
+        buf: &mut [u8],
+    ) -> Result<Parsed, Rejection> {
+        if value.len() > max_value_len {
+            return Err(Rejection::TooLong {
+                len: value.len(),
+                max: max_value_len,
+            });
+        }
+        let raw_len = scratch::decode_canonical(value, buf).ok_or(Rejection::NotBase64)?;
+        if raw_len < E::OVERHEAD {
+            return Err(Rejection::Truncated { len: raw_len });
+        }
+        let header_bytes: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().expect("length checked");
+        let header = Header::from_bytes(&header_bytes);
+        if header.format != E::FORMAT {
+            return Err(Rejection::UnknownFormat {
+                format: header.format,
+            });
+        }
+        let key_index = self
+            .keys
+            .iter()
+            .position(|key| key.id == header.key_id)
+            .ok_or(Rejection::UnknownKey {
+                key_id: header.key_id,
+            })?;
+        Ok(Parsed {
+            header,
+            header_bytes,
+            raw_len,
+            key_index,
+        })
+    }
+
+    /// The constant-time MAC check (or AEAD decryption) of a parsed candidate
+    /// whose decoded bytes are in `buf`. Nothing is deserialized here.
+    pub fn verify<'buf>(
+        &self,
+        parsed: Parsed,
+        buf: &'buf mut [u8],
+    ) -> Result<Opened<'buf>, Rejection> {
+        let key = &self.keys[parsed.key_index];
+        let body = &mut buf[HEADER_LEN..parsed.raw_len];
+        let (payload, seal) = key
+            .envelope
+            .open(&parsed.header_bytes, body)
+            .ok_or(Rejection::BadSignature)?;
+        Ok(Opened {
+            header: parsed.header,
+            payload,
+            seal,
+            key_index: parsed.key_index,
+            key_role: key.role,
+        })
+    }
+
+    /// Where the payload starts in the raw envelope.
+    pub const fn payload_offset() -> usize {
+        HEADER_LEN + E::NONCE_LEN
+    }
+
+    /// Writes `header` and seals the payload already at
+    /// `raw[payload_offset()..][..payload_len]` with the signing key; returns
+    /// the envelope length.
+    pub fn seal(
+        &self,
+        raw: &mut [u8],
+        payload_len: usize,
+        header: &Header,
+    ) -> Result<usize, RandomnessUnavailable> {
+        raw[..HEADER_LEN].copy_from_slice(&header.to_bytes());
+        self.keys[0].envelope.seal(raw, payload_len)
+    }
+
+    /// Whether `payload` equals the payload sealed in the cookie that had
+    /// `header` and `seal` under the key at `key_index` (then re-sending is
+    /// pointless). Constant-time, like the MAC check.
+    pub fn seals_equal(
+        &self,
+        key_index: usize,
+        header: &Header,
+        seal: &Seal,
+        payload: &[u8],
+    ) -> bool {
+        self.keys[key_index]
+            .envelope
+            .seals_equal(&header.to_bytes(), seal, payload)
+    }
+}

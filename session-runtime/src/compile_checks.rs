@@ -1,0 +1,259 @@
+//! The `const fn`s behind the derive's compile-time checks: a check that fails
+//! panics during constant evaluation, and rustc shows the panic message as the
+//! compile error, at the span of the generated `const _: () = check(...);`
+//! item. Reached only through `__private`; the messages are pinned by the ui
+//! tests in `tests/ui`.
+
+use session_cookie_rules::BROWSER_COOKIE_LIMIT;
+
+/// Fails compilation unless `older` can migrate into `newer`: same cookie
+/// name, same protection, strictly older version.
+#[allow(clippy::too_many_arguments)]
+pub const fn assert_migration(
+    newer: &str,
+    newer_name: &str,
+    newer_version: u16,
+    newer_encrypted: bool,
+    older: &str,
+    older_name: &str,
+    older_version: u16,
+    older_encrypted: bool,
+) {
+    let mut message = ConstMessage::new();
+    message.push_str("`migrate_from`: `");
+    message.push_str(older);
+    if older_version >= newer_version {
+        message.push_str("` has version ");
+        message.push_number(older_version as usize);
+        message.push_str(", which is not older than version ");
+        message.push_number(newer_version as usize);
+        message.push_str(" of `");
+        message.push_str(newer);
+        message.push_str("`; each session version must be unique and increase");
+        panic!("{}", message.as_str());
+    }
+    if !bytes_equal(newer_name.as_bytes(), older_name.as_bytes()) {
+        message.push_str("` uses the cookie name `");
+        message.push_str(older_name);
+        message.push_str("` but `");
+        message.push_str(newer);
+        message.push_str("` uses `");
+        message.push_str(newer_name);
+        message
+            .push_str("`; the MAC binds a cookie to its name, so a migration needs the same name");
+        panic!("{}", message.as_str());
+    }
+    if newer_encrypted != older_encrypted {
+        message.push_str("` and `");
+        message.push_str(newer);
+        message.push_str(
+            "` differ in `encrypted`; a migration cannot change how cookies are protected",
+        );
+        panic!("{}", message.as_str());
+    }
+}
+
+const fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The payload bound of a session: its stored fields' bounds added up
+/// (saturating, so a monstrous bound reports `usize::MAX` in the budget error
+/// instead of an overflow inside generated code).
+pub const fn sum_lens(fields: &[(&str, usize)]) -> usize {
+    let mut total: usize = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        total = total.saturating_add(fields[i].1);
+        i += 1;
+    }
+    total
+}
+
+/// How many fields the over-budget message names.
+const LARGEST_SHOWN: usize = 3;
+
+/// Fails compilation (when evaluated in a `const _: () = ...;` item) if the
+/// session's largest cookie exceeds its budget, with both numbers and the
+/// fields that contribute most (`fields` holds each stored field's name and
+/// largest encoding).
+pub const fn assert_cookie_fits(
+    type_name: &str,
+    max_cookie_len: usize,
+    budget: usize,
+    fields: &[(&str, usize)],
+) {
+    if max_cookie_len <= budget {
+        return;
+    }
+    let mut message = ConstMessage::new();
+    message.push_str("session `");
+    message.push_str(type_name);
+    message.push_str("` can reach ");
+    message.push_number(max_cookie_len);
+    message.push_str(" bytes as a cookie, budget ");
+    message.push_number(budget);
+    message.push_str(" (browsers drop a cookie whose name + value exceed ");
+    message.push_number(BROWSER_COOKIE_LIMIT);
+    message.push_str(" bytes)");
+    push_largest_fields(&mut message, fields);
+    message.push_str(
+        "; lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
+    );
+    panic!("{}", message.as_str());
+}
+
+/// `; largest fields (encoded, before base64): a ≤ 3002 B, b ≤ 25 B`: up to
+/// [`LARGEST_SHOWN`] fields, largest first (ties in declaration order), leaving
+/// out fields that encode to nothing.
+const fn push_largest_fields(message: &mut ConstMessage, fields: &[(&str, usize)]) {
+    let mut shown = [usize::MAX; LARGEST_SHOWN];
+    let mut count = 0;
+    while count < LARGEST_SHOWN {
+        // The largest field not shown yet; the first of equals wins.
+        let mut best = usize::MAX;
+        let mut i = 0;
+        while i < fields.len() {
+            let already = {
+                let mut j = 0;
+                let mut found = false;
+                while j < count {
+                    found |= shown[j] == i;
+                    j += 1;
+                }
+                found
+            };
+            if !already && fields[i].1 > 0 && (best == usize::MAX || fields[i].1 > fields[best].1) {
+                best = i;
+            }
+            i += 1;
+        }
+        if best == usize::MAX {
+            break;
+        }
+        message.push_str(if count == 0 {
+            "; largest fields (encoded, before base64): "
+        } else {
+            ", "
+        });
+        message.push_str(fields[best].0);
+        message.push_str(" ≤ ");
+        message.push_number(fields[best].1);
+        message.push_str(" B");
+        shown[count] = best;
+        count += 1;
+    }
+}
+
+/// A fixed buffer to render a compile-time panic message (const fns cannot
+/// use `format!`). Text that does not fit is cut at a character boundary.
+struct ConstMessage {
+    bytes: [u8; 1024],
+    len: usize,
+}
+
+impl ConstMessage {
+    const fn new() -> Self {
+        ConstMessage {
+            bytes: [0; 1024],
+            len: 0,
+        }
+    }
+
+    const fn push_str(&mut self, text: &str) {
+        let text = text.as_bytes();
+        let room = self.bytes.len() - self.len;
+        let mut end = if text.len() < room { text.len() } else { room };
+        // Never split a multi-byte character: back up over continuation bytes.
+        while end > 0 && end < text.len() && text[end] & 0xC0 == 0x80 {
+            end -= 1;
+        }
+        let mut i = 0;
+        while i < end {
+            self.bytes[self.len] = text[i];
+            self.len += 1;
+            i += 1;
+        }
+    }
+
+    const fn push_number(&mut self, mut value: usize) {
+        let mut digits = [0u8; 20];
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (value % 10) as u8;
+            count += 1;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        while count > 0 && self.len < self.bytes.len() {
+            count -= 1;
+            self.bytes[self.len] = digits[count];
+            self.len += 1;
+        }
+    }
+
+    const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
+            Ok(text) => text,
+            // Unreachable: `push_str` cuts at character boundaries and digits
+            // are ASCII. A message is still better than a second panic.
+            Err(_) => "a session failed a compile-time check",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_saturate() {
+        assert_eq!(sum_lens(&[("a", 3), ("b", 4)]), 7);
+        assert_eq!(sum_lens(&[]), 0);
+        assert_eq!(sum_lens(&[("a", usize::MAX), ("b", 4)]), usize::MAX);
+    }
+
+    fn largest(fields: &[(&str, usize)]) -> String {
+        let mut message = ConstMessage::new();
+        push_largest_fields(&mut message, fields);
+        message.as_str().to_owned()
+    }
+
+    #[test]
+    fn names_up_to_three_largest_fields_in_order() {
+        assert_eq!(
+            largest(&[("a", 11), ("b", 3002), ("c", 0), ("d", 25), ("e", 25)]),
+            "; largest fields (encoded, before base64): b ≤ 3002 B, d ≤ 25 B, e ≤ 25 B"
+        );
+        assert_eq!(
+            largest(&[("only", 9)]),
+            "; largest fields (encoded, before base64): only ≤ 9 B"
+        );
+        assert_eq!(largest(&[("zero", 0)]), "");
+        assert_eq!(largest(&[]), "");
+    }
+
+    #[test]
+    fn truncates_at_a_character_boundary() {
+        let mut message = ConstMessage::new();
+        message.push_str(&"x".repeat(1023));
+        message.push_str("≤");
+        assert_eq!(message.as_str().len(), 1023);
+        message.push_str("y");
+        assert_eq!(message.as_str().len(), 1024);
+        message.push_number(7);
+        assert_eq!(message.as_str().len(), 1024);
+    }
+}

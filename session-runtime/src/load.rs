@@ -1,0 +1,159 @@
+//! Loading: raw `Cookie` header values → the best authentic candidate →
+//! [`Session`]. No `http` types here (see `http.rs`), so servers without the
+//! `http` crate and edge runtimes use the same path.
+
+use crate::codec::scratch::with_scratch;
+use crate::codec::{Codec, Opened};
+use crate::cookie::cookie_values;
+use crate::key::KeyRole;
+use crate::limits::BROWSER_COOKIE_LIMIT;
+use crate::reject::Rejection;
+use crate::session::{LoadStatus, Origin, Session};
+use crate::{CookieSession, SessionConfig};
+
+/// At most this many cookies of the session's name are examined per request.
+/// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders
+/// longer paths first, so a planted cookie with a longer `Path` comes first);
+/// an attacker who can plant cookies could send thousands. Each candidate first
+/// gets the cheap checks (length, canonical base64url, format, known key id),
+/// which cost no MAC; see [`MAX_VERIFIED_CANDIDATES`] for the MAC bound.
+pub const MAX_CANDIDATE_COOKIES: usize = 32;
+
+/// At most this many candidates per request get the MAC check (or AEAD
+/// decryption): the bound on cryptographic work an attacker can cause. It
+/// exceeds the 16 planted, well-formed but forged cookies that SECURITY.md
+/// promises cannot hide the genuine one (each costs one MAC; a full-size
+/// cookie's MAC is about 2.5 µs, so the worst case is about 50 µs per request).
+pub const MAX_VERIFIED_CANDIDATES: usize = 20;
+
+impl<T: CookieSession> SessionConfig<T> {
+    /// Loads from raw `Cookie` header values, for servers that do not use the
+    /// `http` crate.
+    ///
+    /// Every cookie of the session's name is a candidate (at most
+    /// [`MAX_CANDIDATE_COOKIES`], and at most [`MAX_VERIFIED_CANDIDATES`] of
+    /// them get a MAC check). Among the candidates that pass every check, the
+    /// most recently started session wins, then the most recently issued one;
+    /// ties go to the earlier cookie. So a genuine cookie that someone else
+    /// planted (cookie tossing from a sibling subdomain, which browsers send
+    /// first when its `Path` is longer) loses to the session a login started
+    /// after it, and planted junk cannot hide the genuine cookie. When no
+    /// candidate passes, the first candidate's rejection is reported.
+    pub fn load_from_cookie_headers<'a>(
+        &self,
+        headers: impl IntoIterator<Item = &'a [u8]> + 'a,
+    ) -> Session<T> {
+        let now = self.now_ms();
+        let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        let mut best: Option<Session<T>> = None;
+        let mut first_rejection = None;
+        for value in cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES) {
+            match self.open_at(value, now, &mut macs_left) {
+                Ok(session) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|best| session.recency() > best.recency())
+                    {
+                        best = Some(session);
+                    }
+                }
+                Err(Some(reason)) => {
+                    first_rejection.get_or_insert(reason);
+                }
+                // Over the MAC budget: not examined, and reports nothing.
+                Err(None) => {}
+            }
+        }
+        best.unwrap_or_else(|| {
+            Session::fresh(first_rejection.map_or(LoadStatus::Missing, LoadStatus::Rejected))
+        })
+    }
+
+    /// Verifies and decodes one cookie value (what follows `name=`).
+    ///
+    /// The checks run in this order and stop at the first failure: length cap,
+    /// canonical base64url, header, key lookup, constant-time MAC, version and
+    /// schema fingerprint, timestamps, payload decoding with no trailing bytes,
+    /// revocation.
+    pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
+        let mut macs_left = 1;
+        self.open_at(value, self.now_ms(), &mut macs_left)
+            .map_err(|reason| reason.expect("one candidate is always within the MAC budget"))
+    }
+
+    /// The longest value accepted on load: older versions reachable by
+    /// migration may have had larger bounds, never beyond the browser limit.
+    fn max_incoming_value_len(&self) -> usize {
+        T::__max_cookie_len_any_version()
+            .max(self.cookie_len_limit())
+            .min(BROWSER_COOKIE_LIMIT)
+            .saturating_sub(T::NAME.len())
+    }
+
+    /// Opens one candidate; `Err(None)` when it passed the cheap checks but
+    /// the request's MAC budget is spent.
+    fn open_at(
+        &self,
+        value: &[u8],
+        now: u64,
+        macs_left: &mut usize,
+    ) -> Result<Session<T>, Option<Rejection>> {
+        let max_value_len = self.max_incoming_value_len();
+        // base64 decoding needs room for whole 3-byte groups of the longest value.
+        let scratch_len = max_value_len.div_ceil(4) * 3;
+        let codec: &Codec<T::Envelope> = &self.inner.codec;
+        with_scratch(scratch_len, |buf| {
+            let parsed = codec.parse(value, max_value_len, buf)?;
+            if *macs_left == 0 {
+                return Err(None);
+            }
+            *macs_left -= 1;
+            let opened = codec.verify(parsed, buf)?;
+            Ok(self.accept(opened, now)?)
+        })
+    }
+
+    /// The checks after the MAC: version and fingerprint, times, payload,
+    /// revocation.
+    fn accept(&self, opened: Opened<'_>, now: u64) -> Result<Session<T>, Rejection> {
+        let header = opened.header;
+        let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
+            found: header.version,
+            expected: T::VERSION,
+        })?;
+        if header.fingerprint != expected {
+            return Err(Rejection::SchemaMismatch {
+                found: header.fingerprint,
+                expected,
+            });
+        }
+        let timeouts = &self.inner.timeouts;
+        timeouts.check(&header, now)?;
+        let data = T::__decode_version(header.version, opened.payload)?;
+        if let Some(still_valid) = &self.inner.revocation {
+            if !still_valid(&data, &self.cookie_meta(&header, opened.key_role)) {
+                return Err(Rejection::Revoked);
+            }
+        }
+        let status = if header.version != T::VERSION {
+            LoadStatus::Migrated {
+                from: header.version,
+            }
+        } else if opened.key_role == KeyRole::Verify {
+            LoadStatus::ValidPreviousKey
+        } else {
+            // The signing key, or a verify-only key: never re-keyed, so two
+            // replicas that sign with different keys do not re-key each
+            // other's cookies back and forth.
+            LoadStatus::Valid
+        };
+        let refresh = timeouts.needs_refresh(header.issued_ms, now);
+        let origin = Origin {
+            header,
+            seal: opened.seal,
+            payload_len: opened.payload.len(),
+            key_index: opened.key_index,
+        };
+        Ok(Session::loaded(data, status, origin, refresh))
+    }
+}

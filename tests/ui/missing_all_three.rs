@@ -1,0 +1,9 @@
+use session_runtime::CookieSession;
+
+#[derive(CookieSession)]
+#[session(name = "__Host-app", version = 1)]
+pub struct AppSession {
+    user_id: Option<u64>,
+}
+
+fn main() {}

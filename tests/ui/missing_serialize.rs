@@ -1,0 +1,10 @@
+use serde::Deserialize;
+use session_runtime::CookieSession;
+
+#[derive(CookieSession, Deserialize, Default)]
+#[session(name = "__Host-app", version = 1)]
+pub struct AppSession {
+    user_id: Option<u64>,
+}
+
+fn main() {}
