@@ -11,11 +11,16 @@
 //!   every restart then logs everybody out.
 //! - `SESSION_PREVIOUS_SECRET` (optional): the secret you are rotating away
 //!   from; its cookies are still accepted and re-issued with the new one.
+//! - `SESSION_KEYS` / `SESSION_KEYS_FILE` (keys with roles, take precedence
+//!   over the two above) and `SESSION_REDIS_URL` ("log out everywhere"): see
+//!   `ops_env.rs` and docs/operations.md.
 //! - `PORT`: default 3000. The server listens on 127.0.0.1 only.
 //!
 //! The `__Host-` cookies carry `Secure`: browsers accept them over plain http
 //! only from `localhost` (a secure context), so open the printed
 //! `http://localhost:PORT/` URL.
+
+mod ops_env;
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -256,29 +261,31 @@ pub fn keys_from_env() -> Result<(Key, Option<Key>), Box<dyn Error>> {
 
 /// One configuration per session type, built once at start-up and shared.
 fn configs(
-    current: Key,
-    previous: Option<Key>,
+    keys: &session_runtime::KeyRing,
+    revocations: Option<&session_runtime::RedisRevocations>,
 ) -> Result<(SessionConfig<AppSession>, SessionConfig<Prefs>), Box<dyn Error>> {
-    let mut app = SessionConfig::<AppSession>::builder(current.clone())
+    let mut app = keys
+        .config_builder::<AppSession>()
         .idle_timeout(std::time::Duration::from_secs(30 * 60));
-    let mut prefs = SessionConfig::<Prefs>::builder(current);
-    if let Some(previous) = previous {
-        app = app.previous_key(previous.clone());
-        prefs = prefs.previous_key(previous);
+    if let Some(revocations) = revocations {
+        app = app.revocation_check(ops_env::revocation_check(revocations));
     }
+    let prefs = keys.config_builder::<Prefs>();
     Ok((app.build()?, prefs.build()?))
 }
 
+/// `pub` so that tests/fleet.rs can run this very `main` as a replica process.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+pub async fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 = match std::env::var("PORT") {
         Ok(port) => port
             .parse()
             .map_err(|_| format!("PORT={port} is not a port number"))?,
         Err(_) => 3000,
     };
-    let (current, previous) = keys_from_env()?;
-    let (app_config, prefs_config) = configs(current, previous)?;
+    let keys = ops_env::keyring_from_env()?;
+    let revocations = ops_env::revocations_from_env()?;
+    let (app_config, prefs_config) = configs(&keys, revocations.as_ref())?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     let port = listener.local_addr()?.port();
@@ -289,7 +296,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         AppSession::MAX_COOKIE_LEN,
         AppSession::BUDGET
     );
-    axum::serve(listener, router(app_config, prefs_config))
+    let ops = ops_env::routes(app_config.clone(), revocations);
+    axum::serve(listener, router(app_config, prefs_config).merge(ops))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

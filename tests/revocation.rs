@@ -108,3 +108,59 @@ fn renew_on_login_changes_the_cookie_even_for_equal_data() {
     let planted_session = config.decode(planted.as_bytes()).unwrap();
     assert!(renewed.created_at() > planted_session.created_at());
 }
+
+#[tokio::test]
+async fn an_async_check_is_awaited_by_load_async() {
+    let clock = ManualClock::new(T0_MS);
+    // Stands in for a database: user id -> cut-off, behind an await point.
+    let cutoffs: Arc<RwLock<HashMap<u64, SystemTime>>> = Arc::default();
+    let config = {
+        let cutoffs = Arc::clone(&cutoffs);
+        SessionConfig::<AppSession>::builder(key(1))
+            .clock(clock.clone())
+            .revocation_check_async(move |session, cookie| {
+                let user = *session.user_id();
+                let started = cookie.created_at;
+                let cutoffs = Arc::clone(&cutoffs);
+                async move {
+                    tokio::task::yield_now().await;
+                    let cutoff = user.and_then(|user| cutoffs.read().unwrap().get(&user).copied());
+                    cutoff.is_none_or(|cutoff| started >= cutoff)
+                }
+            })
+            .build()
+            .unwrap()
+    };
+    let value = issue(
+        &config,
+        AppSession {
+            user_id: Some(7),
+            ..AppSession::default()
+        },
+    );
+    let request = request_with_cookie("__Host-app", &value);
+    assert_eq!(
+        config.load_async(&request).await.status(),
+        &LoadStatus::Valid
+    );
+
+    clock.advance(Duration::from_secs(5));
+    cutoffs.write().unwrap().insert(7, at(T0_MS + 1000));
+    let revoked = config.load_async(&request).await;
+    assert_eq!(revoked.rejection(), Some(&Rejection::Revoked));
+    assert!(revoked.is_new());
+    // The synchronous load cannot await the check (documented): it does not run it.
+    assert_eq!(config.load(&request).status(), &LoadStatus::Valid);
+    // Another user's session is untouched.
+    let other = issue(
+        &config,
+        AppSession {
+            user_id: Some(8),
+            ..AppSession::default()
+        },
+    );
+    let other = config
+        .load_from_cookie_headers_async([format!("__Host-app={other}").as_bytes()])
+        .await;
+    assert_eq!(other.status(), &LoadStatus::Valid);
+}

@@ -19,7 +19,7 @@ use crate::CookieSession;
 
 /// Default idle timeout: a session not re-issued for 24 hours expires.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-/// Default absolute timeout: 7 days after login (or [`Session::renew`]), the
+/// Default absolute timeout: 7 days after login (or [`Session::renew`](crate::Session::renew)), the
 /// session ends however active it is.
 pub const DEFAULT_ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Longest default interval before an unchanged session is re-issued to keep its
@@ -104,13 +104,21 @@ pub struct SessionConfig<T: CookieSession> {
 
 /// An application check run on every authentic cookie (see
 /// [`SessionConfigBuilder::revocation_check`]).
+/// An application check that awaits (see
+/// [`SessionConfigBuilder::revocation_check_async`]).
+pub(crate) type AsyncRevocationCheck<T> = Box<
+    dyn Fn(&T, &CookieMeta) -> core::pin::Pin<Box<dyn core::future::Future<Output = bool> + Send>>
+        + Send
+        + Sync,
+>;
+
 pub(crate) type RevocationCheck<T> = Box<dyn Fn(&T, &CookieMeta) -> bool + Send + Sync>;
 
 /// Facts about an authentic cookie, for [`SessionConfigBuilder::revocation_check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CookieMeta {
-    /// When the session started (first issue or last [`Session::renew`]).
+    /// When the session started (first issue or last [`Session::renew`](crate::Session::renew)).
     pub created_at: SystemTime,
     /// When this cookie was written.
     pub issued_at: SystemTime,
@@ -135,6 +143,7 @@ pub(crate) struct Inner<T: CookieSession> {
     pub attribute_suffix: String,
     pub clock: Arc<dyn Clock>,
     pub revocation: Option<RevocationCheck<T>>,
+    pub async_revocation: Option<AsyncRevocationCheck<T>>,
 }
 
 impl<T: CookieSession> Clone for SessionConfig<T> {
@@ -152,6 +161,10 @@ impl<T: CookieSession> fmt::Debug for SessionConfig<T> {
             .field("signing_key", &self.inner.codec.signing_key_id())
             .field("encrypted", &T::ENCRYPTED)
             .field("revocation_check", &self.inner.revocation.is_some())
+            .field(
+                "revocation_check_async",
+                &self.inner.async_revocation.is_some(),
+            )
             .field("idle_timeout", &self.idle_timeout())
             .field("absolute_timeout", &self.absolute_timeout())
             .field("attributes", &self.inner.attributes)
@@ -176,6 +189,7 @@ pub struct SessionConfigBuilder<T> {
     /// `None` only where no system clock exists (wasm32-unknown-unknown).
     clock: Option<Arc<dyn Clock>>,
     revocation: Option<RevocationCheck<T>>,
+    async_revocation: Option<AsyncRevocationCheck<T>>,
     _session: PhantomData<fn() -> T>,
 }
 
@@ -195,7 +209,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     }
 
     /// Adds a key with the [`KeyRole::VerifyOnly`] role: cookies signed with
-    /// it are accepted as [`LoadStatus::Valid`] and are never re-issued
+    /// it are accepted as [`LoadStatus::Valid`](crate::LoadStatus::Valid) and are never re-issued
     /// because of their key, and it never signs. This is the first phase of a
     /// rolling key rotation: once every replica accepts the new key, replicas
     /// can switch to signing with it one by one without the others rejecting
@@ -320,14 +334,20 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     }
 
     /// Runs `still_valid` on every authentic, unexpired cookie after it is
-    /// decoded; returning `false` refuses it with [`Rejection::Revoked`] (a fresh
-    /// session). Use it for "log out everywhere": keep a per-user epoch or
-    /// generation on the server and compare it with the session's start.
+    /// decoded; returning `false` refuses it with
+    /// [`Rejection::Revoked`](crate::Rejection::Revoked) (a fresh session).
+    /// Use it for "log out everywhere": keep a per-user cut-off on the server
+    /// and compare it with the session's start. Cookies carry the start in
+    /// whole seconds, so keep cut-offs in whole seconds too (a session that
+    /// started in the cut-off's second, such as the one the logging-out request
+    /// itself renews, stays valid). With Redis, `RedisRevocations` (feature
+    /// `redis`) does this for a whole fleet; for a check that must await a
+    /// database, see [`revocation_check_async`](Self::revocation_check_async).
     ///
     /// ```
     /// use std::collections::HashMap;
     /// use std::sync::{Arc, RwLock};
-    /// use std::time::SystemTime;
+    /// use std::time::{SystemTime, UNIX_EPOCH};
     /// use serde::{Deserialize, Serialize};
     /// use session_runtime::{CookieSession, Key, SessionConfig};
     ///
@@ -337,8 +357,9 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     ///     user_id: Option<u64>,
     /// }
     ///
-    /// // user id -> "sessions started before this instant are revoked"
-    /// let logged_out_at: Arc<RwLock<HashMap<u64, SystemTime>>> = Default::default();
+    /// let unix_secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    /// // user id -> "sessions started before this second are revoked"
+    /// let logged_out_at: Arc<RwLock<HashMap<u64, u64>>> = Default::default();
     /// let revocations = Arc::clone(&logged_out_at);
     /// let config = SessionConfig::<AppSession>::builder(Key::from_secret(&[9; 32]).unwrap())
     ///     .revocation_check(move |session, cookie| match session.user_id() {
@@ -346,13 +367,13 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     ///             .read()
     ///             .unwrap()
     ///             .get(user)
-    ///             .is_none_or(|cutoff| cookie.created_at > *cutoff),
+    ///             .is_none_or(|cutoff| unix_secs(cookie.created_at) >= *cutoff),
     ///         None => true,
     ///     })
     ///     .build()
     ///     .unwrap();
     /// // "Log out everywhere" for user 42:
-    /// logged_out_at.write().unwrap().insert(42, SystemTime::now());
+    /// logged_out_at.write().unwrap().insert(42, unix_secs(SystemTime::now()));
     /// # let _ = config;
     /// ```
     pub fn revocation_check(
@@ -360,6 +381,61 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         still_valid: impl Fn(&T, &CookieMeta) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.revocation = Some(Box::new(still_valid));
+        self
+    }
+
+    /// A revocation check that awaits, for apps that keep per-user cut-offs
+    /// in their own database. The closure reads what it needs from the
+    /// session and the cookie, and returns a future (owning its data) that
+    /// resolves to `false` for a revoked session. It runs after the
+    /// synchronous checks, on the session that won, in
+    /// [`load_async`](SessionConfig::load_async), which the tower/axum and
+    /// actix-web adapters call. The synchronous [`load`](SessionConfig::load)
+    /// cannot await it: with an async check configured, load with
+    /// `load_async`.
+    ///
+    /// ```
+    /// use std::time::{SystemTime, UNIX_EPOCH};
+    /// use http::HeaderMap;
+    /// use session_runtime::{CookieSession, Key, SessionConfig};
+    ///
+    /// #[derive(CookieSession, serde::Serialize, serde::Deserialize, Default)]
+    /// #[session(name = "__Host-app", version = 1)]
+    /// struct AppSession { user_id: Option<u64> }
+    ///
+    /// // Stands in for a database query: "sessions of `user` started before
+    /// // this Unix second are revoked".
+    /// async fn cutoff_of(user: u64) -> Option<u64> { (user == 13).then_some(u64::MAX) }
+    ///
+    /// let config = SessionConfig::<AppSession>::builder(Key::from_secret(&[9; 32]).unwrap())
+    ///     .revocation_check_async(|session, cookie| {
+    ///         let user = *session.user_id();
+    ///         let started = cookie.created_at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    ///         async move {
+    ///             match user {
+    ///                 Some(user) => cutoff_of(user).await.is_none_or(|cutoff| started >= cutoff),
+    ///                 None => true,
+    ///             }
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # runtime.block_on(async {
+    /// let session = config.load_async(&HeaderMap::new()).await;
+    /// assert!(session.is_new());
+    /// # });
+    /// ```
+    pub fn revocation_check_async<F>(
+        mut self,
+        still_valid: impl Fn(&T, &CookieMeta) -> F + Send + Sync + 'static,
+    ) -> Self
+    where
+        F: core::future::Future<Output = bool> + Send + 'static,
+    {
+        self.async_revocation = Some(Box::new(move |session, meta| {
+            Box::pin(still_valid(session, meta))
+        }));
         self
     }
 
@@ -429,6 +505,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 attributes: self.attributes,
                 clock,
                 revocation: self.revocation,
+                async_revocation: self.async_revocation,
             }),
         })
     }
@@ -453,6 +530,7 @@ impl<T: CookieSession> SessionConfig<T> {
             attributes: T::ATTRIBUTES,
             clock: crate::clock::system_clock(),
             revocation: None,
+            async_revocation: None,
             _session: PhantomData,
         }
     }

@@ -17,6 +17,13 @@ impl<T: CookieSession> SessionConfig<T> {
         self.load_from_cookie_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
     }
 
+    /// [`load`](Self::load), then the asynchronous revocation check if one is
+    /// configured (see [`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)).
+    pub async fn load_async(&self, headers: &HeaderMap) -> Session<T> {
+        let session = self.load(headers);
+        self.check_revocation_async(session).await
+    }
+
     /// [`load`](Self::load) from a whole request.
     pub fn load_request<B>(&self, request: &Request<B>) -> Session<T> {
         self.load(request.headers())

@@ -54,7 +54,12 @@ mod config;
 mod cookie;
 #[cfg(feature = "http")]
 mod http;
+// Keys from configuration (docs/operations.md).
+mod keyring;
 mod load;
+// "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
+#[cfg(feature = "redis")]
+mod redis_revocation;
 mod session;
 mod store;
 
@@ -80,9 +85,16 @@ pub use config::{
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
 pub use key::{Key, KeyError, KeyId, KeyRole};
+pub use keyring::{EntryPosition, KeyRing, KeyringError};
 pub use lifetime::Lifetime;
 pub use limits::BROWSER_COOKIE_LIMIT;
 pub use load::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+#[cfg(feature = "redis")]
+pub use redis_revocation::{
+    RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
+    DEFAULT_REVOCATION_IO_TIMEOUT, DEFAULT_REVOCATION_KEEPALIVE,
+    DEFAULT_REVOCATION_MAX_RECONNECT_DELAY, MAX_REVOCATION_SUBJECT_LEN,
+};
 pub use reject::{PayloadError, Rejection};
 pub use session::{LoadStatus, Session, WriteReason};
 pub use session_type::CookieSession;

@@ -70,6 +70,33 @@ impl<T: CookieSession> SessionConfig<T> {
         })
     }
 
+    /// [`load_from_cookie_headers`](Self::load_from_cookie_headers), then the
+    /// asynchronous revocation check, if one is configured
+    /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
+    /// on the session that won: a revoked one becomes a fresh session with
+    /// [`Rejection::Revoked`].
+    pub async fn load_from_cookie_headers_async<'a>(
+        &self,
+        headers: impl IntoIterator<Item = &'a [u8]> + 'a,
+    ) -> Session<T> {
+        let session = self.load_from_cookie_headers(headers);
+        self.check_revocation_async(session).await
+    }
+
+    /// Runs the asynchronous revocation check on a loaded session.
+    pub(crate) async fn check_revocation_async(&self, session: Session<T>) -> Session<T> {
+        let (Some(still_valid), Some(origin)) = (&self.inner.async_revocation, session.origin)
+        else {
+            return session;
+        };
+        let meta = self.cookie_meta(&origin.header, origin.key_role);
+        if still_valid(&session, &meta).await {
+            session
+        } else {
+            Session::fresh(LoadStatus::Rejected(Rejection::Revoked))
+        }
+    }
+
     /// Verifies and decodes one cookie value (what follows `name=`).
     ///
     /// The checks run in this order and stop at the first failure: length cap,
@@ -157,6 +184,7 @@ impl<T: CookieSession> SessionConfig<T> {
             seal: opened.seal,
             payload_len: opened.payload.len(),
             key_index: opened.key_index,
+            key_role: opened.key_role,
             lifetime,
         };
         Ok(Session::loaded(data, status, origin, refresh))

@@ -5,6 +5,7 @@ use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{Header, Seal};
+use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
 use crate::reject::Rejection;
 
@@ -58,6 +59,8 @@ pub(crate) struct Origin {
     pub payload_len: usize,
     /// Which configured key verified it (the "unchanged" check re-MACs with it).
     pub key_index: usize,
+    /// That key's role, for the revocation check.
+    pub key_role: KeyRole,
     /// The lifetime the cookie carried.
     pub lifetime: Lifetime,
 }

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 // v1 layout until the v2 reference lands (helper branch `proof`).
-const HEADER_LEN: usize = 27;
-const TAG_LEN: usize = 32;
+pub const HEADER_LEN: usize = 27;
+pub const TAG_LEN: usize = 32;
 use session_runtime::{
     CookieSession, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW,
 };

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs nginx and redis-server from Debian's packages for the operations tests
+# (tests/fleet.rs, tests/redis_revocation.rs). CI calls this before `cargo test`; a
+# developer may run it by hand. It is idempotent: when both binaries already exist it
+# does nothing.
+#
+# The tests start their own instances (ephemeral loopback ports, files in a temporary
+# directory, no persistence) and kill them at the end, so no system service is wanted:
+# a temporary policy-rc.d (the Debian mechanism for this) keeps the packages'
+# post-install scripts from starting nginx or redis-server.
+#
+# Overrides (the tests honour the same variables):
+#   NGINX         path of the nginx binary         (default /usr/sbin/nginx)
+#   REDIS_SERVER  path of the redis-server binary  (default /usr/bin/redis-server)
+set -euo pipefail
+
+NGINX="${NGINX:-/usr/sbin/nginx}"
+REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
+
+if [[ -x "$NGINX" && -x "$REDIS_SERVER" ]]; then
+  echo "install-services: $NGINX and $REDIS_SERVER already present, skipping apt"
+else
+  if [[ "$(id -u)" -eq 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-services: need root (or sudo) to apt-get install nginx and redis-server" >&2
+    exit 1
+  fi
+  echo "install-services: installing nginx and redis-server with apt"
+  "${SUDO[@]}" apt-get update -q
+  # policy-rc.d exit 101 keeps the packages' post-install scripts from starting
+  # the system services on hosts that have an init system; removed afterwards.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+    "${SUDO[@]}" chmod +x "$policy"
+    created_policy=1
+  fi
+  status=0
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends nginx redis-server || status=$?
+  if [[ "$created_policy" -eq 1 ]]; then
+    "${SUDO[@]}" rm -f "$policy"
+  fi
+  if [[ "$status" -ne 0 ]]; then
+    exit "$status"
+  fi
+fi
+
+# Versions for the CI log; a version print never fails the job by itself.
+"$NGINX" -v 2>&1 || true
+"$REDIS_SERVER" --version || true
