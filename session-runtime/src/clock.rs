@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Wall-clock time in milliseconds since the Unix epoch.
 pub trait Clock: Send + Sync + 'static {
@@ -22,8 +22,8 @@ impl Clock for SystemClock {
     fn now_unix_ms(&self) -> u64 {
         // A clock before 1970 is a broken host; treating it as the epoch makes
         // every cookie look issued in the future, which fails closed.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| {
                 u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
             })

@@ -211,29 +211,12 @@ impl<'a> Iterator for Pairs<'a> {
     }
 }
 
-/// Index of the first `needle` in `haystack`, eight bytes at a time (SWAR):
-/// a cookie value is long and separators are sparse, and the byte-by-byte
-/// scan was the largest cost of `load` after SHA-256 and base64 (perf, medium
-/// session).
+/// Index of the first `needle` in `haystack`. A cookie value is long and
+/// separators are sparse: the byte-by-byte scan was the largest cost of `load`
+/// after SHA-256 and base64 (perf, medium session). `memchr` (SIMD) replaced
+/// a hand-written eight-bytes-at-a-time loop; BENCHMARKS.md has the figures.
 fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES * u64::from(needle);
-    let mut chunks = haystack.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8")) ^ pattern;
-        // Non-zero exactly when some byte of `word` is zero, i.e. equals `needle`.
-        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
-            return chunk.iter().position(|&b| b == needle).map(|i| offset + i);
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == needle)
-        .map(|i| offset + i)
+    memchr::memchr(needle, haystack)
 }
 
 fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
