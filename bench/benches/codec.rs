@@ -85,6 +85,14 @@ fn encode_ours<T: CookieSession>(
         b.iter(|| black_box(ours).set_cookie_fresh().expect("cookie due"))
     });
     if with_variants {
+        // The floor's artifact exactly: Set-Cookie text, not an http HeaderValue.
+        group.bench_function(format!("{label}-string"), |b| {
+            b.iter(|| {
+                black_box(ours)
+                    .set_cookie_string_fresh()
+                    .expect("cookie due")
+            })
+        });
         group.bench_function(format!("{label}-changed"), |b| {
             b.iter(|| black_box(ours).set_cookie_changed().expect("cookie due"))
         });
@@ -100,6 +108,10 @@ fn decode_ours<T: CookieSession>(
     ours: &Ours<T>,
 ) {
     group.bench_function(label, |b| b.iter(|| black_box(ours).load()));
+    // The floor's input exactly: the Cookie header's text, no HeaderMap lookup.
+    group.bench_function(format!("{label}-raw"), |b| {
+        b.iter(|| black_box(ours).load_raw())
+    });
 }
 
 fn bench_shape<T, S, E>(c: &mut Criterion, peers: &Peers, shape: &str, session: &T)

@@ -231,6 +231,19 @@ impl<T: CookieSession> Ours<T> {
         self.config.load(&self.request)
     }
 
+    /// `config.set_cookie_string` on a new session: the `Set-Cookie` text, the
+    /// same artifact the floor produces (no `HeaderValue`).
+    pub fn set_cookie_string_fresh(&self) -> Option<String> {
+        self.config.set_cookie_string(&self.fresh).expect("store")
+    }
+
+    /// `config.load_from_cookie_headers` from the raw `Cookie` header value,
+    /// the same input the floor takes (no `HeaderMap` lookup).
+    pub fn load_raw(&self) -> Session<T> {
+        let header = self.request.get(COOKIE).expect("cookie header").as_bytes();
+        self.config.load_from_cookie_headers([header])
+    }
+
     /// The `name=value` pair of a new cookie: what a browser stores and counts.
     pub fn cookie_pair_len(&self) -> usize {
         let header = self.set_cookie_fresh().expect("cookie due");

@@ -138,6 +138,9 @@ pub(crate) struct Inner<T: CookieSession> {
     pub lifetimes: [Option<Timeouts>; 3],
     /// The lifetime of sessions that did not choose one.
     pub default_lifetime: Lifetime,
+    /// The payload of `T::default()`, encoded once: a fresh session holding
+    /// only this sends no cookie (compared per write without re-encoding).
+    pub default_payload: Vec<u8>,
     pub attributes: CookieAttributes,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     pub attribute_suffix: String,
@@ -501,6 +504,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
                 lifetimes,
                 default_lifetime: self.default_lifetime,
+                default_payload: postcard::to_allocvec(&T::default()).unwrap_or_default(),
                 attribute_suffix: render_attributes(&self.attributes),
                 attributes: self.attributes,
                 clock,

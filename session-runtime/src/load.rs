@@ -46,11 +46,18 @@ impl<T: CookieSession> SessionConfig<T> {
     ) -> Session<T> {
         let now = self.now_ms();
         let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        let mut candidates = cookie_values(headers.into_iter(), T::NAME)
+            .take(MAX_CANDIDATE_COOKIES)
+            .peekable();
         let mut best: Option<Session<T>> = None;
         let mut first_rejection = None;
-        for value in cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES) {
+        while let Some(value) = candidates.next() {
             match self.open_at(value, now, &mut macs_left) {
                 Ok(session) => {
+                    if best.is_none() && candidates.peek().is_none() {
+                        // The usual request: one cookie of this name.
+                        return session;
+                    }
                     if best
                         .as_ref()
                         .is_none_or(|best| session.recency() > best.recency())

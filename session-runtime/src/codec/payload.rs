@@ -35,15 +35,3 @@ pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Res
         }),
     }
 }
-
-/// Whether `payload` is the encoding of `T::default()`. The payload is the
-/// application's own data, not a secret, so a plain comparison is fine.
-pub(crate) fn is_default<T: serde::Serialize + Default>(payload: &[u8]) -> bool {
-    super::scratch::with_scratch(payload.len() + 1, |scratch| {
-        // One spare byte: a longer default encoding does not fit, so is unequal.
-        let Some(room) = scratch.get_mut(..payload.len() + 1) else {
-            return false;
-        };
-        matches!(postcard::to_slice(&T::default(), room), Ok(default) if &*default == payload)
-    })
-}
