@@ -23,9 +23,12 @@ OPS = ["encode", "decode"]
 CODECS = [
     "floor",
     "ours",
+    "ours-string",
+    "ours-raw",
     "ours-changed",
     "ours-value",
     "ours-encrypted",
+    "ours-encrypted-raw",
     "actix-session-signed",
     "actix-session-private",
     "axum-extra-signed",
@@ -199,7 +202,9 @@ def chart(medians, sizes, node, out):
             if r["variant"] == "cookie-session-sha256" and r["op"] in OPS:
                 medians[(r["op"], r["shape"], "node-cookie-session")] = r["median_ns"]
 
-    shown = [c for c in CODECS if c not in ("ours-value",)] + ["node-cookie-session"]
+    shown = [
+        c for c in CODECS if c not in ("ours-value", "ours-string", "ours-raw", "ours-encrypted-raw")
+    ] + ["node-cookie-session"]
     colors = {
         "floor": "#7f7f7f",
         "ours": "#1f77b4",
