@@ -46,9 +46,13 @@ mod reject;
 mod session;
 mod size;
 mod wire;
-// Web adapters (features `tower`, `axum`, `actix`): docs/frameworks.md.
-#[cfg(any(feature = "tower", feature = "actix"))]
+// Web adapters (features `tower`, `axum`, `actix`, each enabling the internal
+// `web` feature): docs/frameworks.md.
+#[cfg(feature = "web")]
 mod adapters;
+#[cfg(feature = "web")]
+mod csrf;
+mod flash;
 
 #[cfg(feature = "actix")]
 pub use adapters::actix;
@@ -56,8 +60,10 @@ pub use adapters::actix;
 pub use adapters::axum;
 #[cfg(feature = "tower")]
 pub use adapters::tower;
-#[cfg(any(feature = "tower", feature = "actix"))]
-pub use adapters::{RequestSession, SessionSlot, SessionUnavailable, UnavailableKind};
+#[cfg(feature = "web")]
+pub use adapters::{
+    FinishError, FinishErrorKind, RequestSession, SessionSlot, SessionUnavailable, UnavailableKind,
+};
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
@@ -66,6 +72,9 @@ pub use config::{
     MAX_CANDIDATE_COOKIES,
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
+#[cfg(feature = "web")]
+pub use csrf::{CsrfRandomnessError, CsrfToken};
+pub use flash::Flash;
 pub use key::{Key, KeyError, KeyId};
 pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};
