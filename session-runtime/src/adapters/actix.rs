@@ -178,6 +178,12 @@ where
                 }
                 // Already logged. No cookie, and the request fails instead of
                 // pretending the session was saved.
+                Err(err) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+                    // Already a 500 (e.g. the extractor's own, whose body says
+                    // what to fix): keep it, without a cookie.
+                    let _ = err;
+                    Ok(response.map_into_left_body())
+                }
                 Err(err) => {
                     let failure = HttpResponse::InternalServerError()
                         .content_type("text/plain; charset=utf-8")

@@ -125,6 +125,12 @@ pub enum FinishErrorKind {
     /// Two handles changed the session at once; neither could see the other's
     /// changes, so storing either would lose the other.
     ConflictingWriters,
+    /// A handle that had read the session changed it after another handle
+    /// published changes it never saw (it may have decided on stale data).
+    StaleWriter,
+    /// A handle was refused because another held unpublished changes (the
+    /// handler failed; the other handle's changes are not stored either).
+    RefusedHandle,
     /// A handle was still changing the session when the response was produced
     /// (kept past the handler, e.g. moved into a spawned task).
     StillWriting,
@@ -150,6 +156,32 @@ impl FinishError {
                  session at once in one request; neither saw the other's changes, so nothing \
                  was stored. Publish or drop the first (`RequestSession::publish(&mut session)`) \
                  before changing the second.",
+                T::NAME
+            ),
+        }
+    }
+
+    pub(crate) fn stale_writer<T: CookieSession>() -> Self {
+        let ty = short_type_name::<T>();
+        FinishError {
+            kind: FinishErrorKind::StaleWriter,
+            message: format!(
+                "session-runtime: a RequestSession<{ty}> (cookie `{}`) that had read the \
+                 session changed it after another handle published changes it never saw; \
+                 nothing was stored. Call `RequestSession::refresh(&mut session)` before \
+                 reading and changing it (e.g. in a guard, after the handler ran).",
+                T::NAME
+            ),
+        }
+    }
+
+    pub(crate) fn refused_handle<T: CookieSession>() -> Self {
+        let ty = short_type_name::<T>();
+        FinishError {
+            kind: FinishErrorKind::RefusedHandle,
+            message: format!(
+                "session-runtime: a RequestSession<{ty}> (cookie `{}`) was refused while another \
+                 handle held unpublished changes; nothing was stored",
                 T::NAME
             ),
         }

@@ -22,6 +22,7 @@
 
 use core::fmt;
 use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::{HeaderMap, HeaderValue};
@@ -168,7 +169,14 @@ impl<T: CookieSession> SessionSlot<T> {
                 snapshot
             }
             Phase::Published(snapshot) => Arc::clone(snapshot),
-            Phase::Writing => return Err(SessionUnavailable::already_taken::<T>()),
+            Phase::Writing => {
+                // The request fails: storing the other handle's changes while
+                // this handler errors out would be a half-done request.
+                state
+                    .failure
+                    .get_or_insert_with(FinishError::refused_handle::<T>);
+                return Err(SessionUnavailable::already_taken::<T>());
+            }
             Phase::Finished => return Err(SessionUnavailable::finished::<T>()),
         };
         let id = state.next_id;
@@ -177,6 +185,7 @@ impl<T: CookieSession> SessionSlot<T> {
             snapshot,
             id,
             writing: false,
+            has_read: AtomicBool::new(false),
             slot: Arc::clone(&self.shared),
         })
     }
@@ -270,6 +279,9 @@ pub struct RequestSession<T: CookieSession> {
     id: u64,
     /// Set by the first mutable access; the snapshot is then this handle's own.
     writing: bool,
+    /// Whether the snapshot was read: a handle that read a snapshot that has
+    /// since been replaced may have decided on stale data, so it cannot write.
+    has_read: AtomicBool,
     slot: Arc<Shared<T>>,
 }
 
@@ -312,19 +324,45 @@ impl<T: CookieSession> RequestSession<T> {
         }
     }
 
+    /// Moves a handle without unpublished changes to the latest published
+    /// state, e.g. in a guard after the handler ran: reads then show the
+    /// handler's changes, and a later change builds on them. Does nothing
+    /// for a handle that is changing the session (it already has the latest
+    /// state plus its own changes).
+    ///
+    /// An associated function (`RequestSession::refresh(&mut session)`), so it
+    /// never shadows an accessor of your struct.
+    pub fn refresh(this: &mut Self) {
+        if this.writing {
+            return;
+        }
+        let state = this.slot.lock();
+        if let Phase::Published(latest) = &state.phase {
+            this.snapshot = Arc::clone(latest);
+            *this.has_read.get_mut() = false;
+        }
+    }
+
     /// Makes this handle the request's writer, with a snapshot only it holds.
     fn start_writing(&mut self) {
         self.writing = true;
         let mut state = self.slot.lock();
         let registered = match (&state.phase, state.writer) {
-            (Phase::Published(latest), None) => {
-                // Nothing changed here yet, so adopting the latest state loses nothing.
-                if !Arc::ptr_eq(latest, &self.snapshot) {
-                    self.snapshot = Arc::clone(latest);
-                }
+            (Phase::Published(latest), None)
+                if Arc::ptr_eq(latest, &self.snapshot) || !*self.has_read.get_mut() =>
+            {
+                // Nothing was changed or read here since the snapshot, so
+                // adopting the latest state loses nothing.
+                self.snapshot = Arc::clone(latest);
                 state.phase = Phase::Writing;
                 state.writer = Some(self.id);
                 true
+            }
+            (Phase::Published(_), None) => {
+                state
+                    .failure
+                    .get_or_insert_with(FinishError::stale_writer::<T>);
+                false
             }
             (Phase::Finished, _) => false, // reported when published or dropped
             (_, _) => {
@@ -350,6 +388,8 @@ impl<T: CookieSession> Deref for RequestSession<T> {
     type Target = Session<T>;
 
     fn deref(&self) -> &Session<T> {
+        // A relaxed flag: only this handle reads it, under `&mut self`.
+        self.has_read.store(true, Ordering::Relaxed);
         &self.snapshot
     }
 }

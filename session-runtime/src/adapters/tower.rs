@@ -219,7 +219,13 @@ where
         let mut response = ready!(this.inner.poll(cx))?;
         if let Some(slot) = this.slot.take() {
             if let Err(err) = slot.finish_into(response.headers_mut()) {
-                response = finish_failure(err);
+                if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+                    // Already a 500 (e.g. the extractor's own, whose body says
+                    // what to fix): keep it, without a cookie.
+                    response.extensions_mut().insert(err);
+                } else {
+                    response = finish_failure(err);
+                }
             }
         }
         Poll::Ready(Ok(response))
