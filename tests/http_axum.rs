@@ -25,7 +25,7 @@ use session_runtime::{CookieSession, FinishError, FinishErrorKind, Key, ManualCl
 use session_tests::{key, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
-use client::{send, tamper, value_of, Client};
+use client::{send, send_with_header, tamper, value_of, Client};
 
 const APP: &str = AppSession::NAME;
 const PREFS: &str = Prefs::NAME;
@@ -163,8 +163,18 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_line(&browser.get("/").await.body, "counter: 1");
 
-    // The header works as well as the form field, and the form body still
-    // reaches the handler's own `Form` extractor after the check.
+    // The `X-CSRF-Token` header works as well as the form field...
+    let cookie = browser.cookie_header();
+    for (value, status) in [(token.as_str(), StatusCode::SEE_OTHER), ("AAAA", StatusCode::FORBIDDEN)] {
+        let header = Some(("x-csrf-token", value));
+        let reply =
+            send_with_header(addr, http::Method::POST, "/counter", cookie.as_deref(), None, header)
+                .await;
+        assert_eq!(reply.status, status, "{value}");
+    }
+    assert_line(&browser.get("/").await.body, "counter: 2");
+    // ...and the form body still reaches the handler's own `Form` extractor
+    // after the check.
     let reply = browser.post_raw("/cart", &format!("item=pear&csrf_token={token}")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_line(&browser.get("/").await.body, "cart: [pear] (1/8)");

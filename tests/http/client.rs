@@ -60,6 +60,18 @@ pub async fn send(
     cookie: Option<&str>,
     form: Option<&str>,
 ) -> Reply {
+    send_with_header(addr, method, path, cookie, form, None).await
+}
+
+/// [`send`] with one extra request header.
+pub async fn send_with_header(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    header: Option<(&str, &str)>,
+) -> Reply {
     let work = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -74,6 +86,9 @@ pub async fn send(
             .header(HOST, format!("localhost:{}", addr.port()));
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
+        }
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
         let body = match form {
             Some(form) => {
