@@ -171,6 +171,9 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
             send_with_header(addr, http::Method::POST, "/counter", cookie.as_deref(), None, header)
                 .await;
         assert_eq!(reply.status, status, "{value}");
+        for set_cookie in reply.set_cookies() {
+            browser.apply(&set_cookie);
+        }
     }
     assert_line(&browser.get("/").await.body, "counter: 2");
     // ...and the form body still reaches the handler's own `Form` extractor
