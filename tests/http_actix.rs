@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Service as _, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServerHandle, Service as _, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{LOCATION, SET_COOKIE};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, FromRequest as _, HttpResponse};
@@ -392,8 +392,14 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
     let reply = browser.get("/reads").await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(reply.set_cookies().is_empty());
-    assert_eq!(browser.get("/wrapped").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(browser.post("/login", "").await.set_cookies_for(name).len(), 1);
+    assert_eq!(
+        browser.get("/wrapped").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser.post("/login", "").await.set_cookies_for(name).len(),
+        1
+    );
 
     // Guard reads (holding its handle), handler writes: stored once.
     for (visit, path) in [(1, "/reads"), (2, "/wrapped")] {
@@ -408,7 +414,10 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
     let reply = browser.get("/writes").await;
     assert_eq!(reply.body, "guard 1 handler 3 after 0");
     assert_eq!(reply.set_cookies().len(), 1, "{:?}", reply.set_cookies());
-    assert_eq!(browser.get("/reads").await.body, "guard 1 handler 4 after 3");
+    assert_eq!(
+        browser.get("/reads").await.body,
+        "guard 1 handler 4 after 3"
+    );
 
     // Unpublished changes while the handler asks: refused, nothing stored.
     let before = browser.cookie(name).expect("cookie").to_owned();
@@ -460,7 +469,11 @@ async fn csrf_middleware_refuses_unsafe_requests_without_the_token() {
         .route("/save", web::delete().to(save)));
     let mut browser = Client::new(server.addr);
     let first = browser.get("/").await;
-    assert_eq!(first.set_cookies_for(Forms::NAME).len(), 1, "a token on the first view");
+    assert_eq!(
+        first.set_cookies_for(Forms::NAME).len(),
+        1,
+        "a token on the first view"
+    );
     let token = browser.csrf().expect("the page shows the token").to_owned();
     assert!(browser.get("/").await.set_cookies().is_empty(), "made once");
 
@@ -473,11 +486,16 @@ async fn csrf_middleware_refuses_unsafe_requests_without_the_token() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
     // The form field: the body still reaches the handler's `web::Form`.
-    let reply = browser.post_raw("/save", &format!("text=hello&csrf_token={token}")).await;
+    let reply = browser
+        .post_raw("/save", &format!("text=hello&csrf_token={token}"))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_line(&browser.get("/").await.body, "saved: hello");
 
     // An oversized form is refused before the handler.
     let big = format!("text={}&csrf_token={token}", "x".repeat(70 * 1024));
-    assert_eq!(browser.post_raw("/save", &big).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        browser.post_raw("/save", &big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }

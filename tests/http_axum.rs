@@ -21,7 +21,9 @@ use http::header::SET_COOKIE;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use session_runtime::axum::{RequestSession, SessionLayer, SessionStoreFailed};
-use session_runtime::{CookieSession, FinishError, FinishErrorKind, Key, ManualClock, SessionConfig};
+use session_runtime::{
+    CookieSession, FinishError, FinishErrorKind, Key, ManualClock, SessionConfig,
+};
 use session_tests::{key, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
@@ -80,7 +82,12 @@ async fn login_counter_cart_logout_flow() {
     assert_line(&home.body, "user: (not logged in)");
     // The CSRF layer gives the visitor a token on the first page view, and
     // the page's forms carry it.
-    assert_eq!(home.set_cookies_for(APP).len(), 1, "{:?}", home.set_cookies());
+    assert_eq!(
+        home.set_cookies_for(APP).len(),
+        1,
+        "{:?}",
+        home.set_cookies()
+    );
     assert_eq!(browser.csrf().map(str::len), Some(43));
 
     let login = browser.post("/login", "name=Ada+%3CL%3E").await;
@@ -136,7 +143,11 @@ async fn login_counter_cart_logout_flow() {
     assert_line(&home.body, "user: (not logged in)");
     assert_line(&home.body, "counter: 0");
     assert_line(&home.body, "cart: [] (0/8)");
-    assert_ne!(browser.csrf(), Some(old_token.as_str()), "a new session, a new token");
+    assert_ne!(
+        browser.csrf(),
+        Some(old_token.as_str()),
+        "a new session, a new token"
+    );
 }
 
 #[tokio::test]
@@ -152,24 +163,45 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
     let mut other = Client::with_csrf(addr);
     other.get("/").await;
     let foreign = other.csrf().expect("token").to_owned();
-    for form in ["", "csrf_token=", "csrf_token=AAAA", &format!("csrf_token={foreign}")] {
+    for form in [
+        "",
+        "csrf_token=",
+        "csrf_token=AAAA",
+        &format!("csrf_token={foreign}"),
+    ] {
         let reply = browser.post_raw("/counter", form).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{form:?}");
         assert!(reply.set_cookies().is_empty());
     }
     // A cross-site request carries the cookie but cannot know the token.
     let cookie = browser.cookie_header();
-    let reply = send(addr, http::Method::POST, "/logout", cookie.as_deref(), Some("")).await;
+    let reply = send(
+        addr,
+        http::Method::POST,
+        "/logout",
+        cookie.as_deref(),
+        Some(""),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_line(&browser.get("/").await.body, "counter: 1");
 
     // The `X-CSRF-Token` header works as well as the form field...
     let cookie = browser.cookie_header();
-    for (value, status) in [(token.as_str(), StatusCode::SEE_OTHER), ("AAAA", StatusCode::FORBIDDEN)] {
+    for (value, status) in [
+        (token.as_str(), StatusCode::SEE_OTHER),
+        ("AAAA", StatusCode::FORBIDDEN),
+    ] {
         let header = Some(("x-csrf-token", value));
-        let reply =
-            send_with_header(addr, http::Method::POST, "/counter", cookie.as_deref(), None, header)
-                .await;
+        let reply = send_with_header(
+            addr,
+            http::Method::POST,
+            "/counter",
+            cookie.as_deref(),
+            None,
+            header,
+        )
+        .await;
         assert_eq!(reply.status, status, "{value}");
         for set_cookie in reply.set_cookies() {
             browser.apply(&set_cookie);
@@ -178,7 +210,9 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
     assert_line(&browser.get("/").await.body, "counter: 2");
     // ...and the form body still reaches the handler's own `Form` extractor
     // after the check.
-    let reply = browser.post_raw("/cart", &format!("item=pear&csrf_token={token}")).await;
+    let reply = browser
+        .post_raw("/cart", &format!("item=pear&csrf_token={token}"))
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_line(&browser.get("/").await.body, "cart: [pear] (1/8)");
 }
@@ -245,7 +279,14 @@ async fn tampered_or_garbage_cookie_gives_a_fresh_session_and_the_app_sees_why()
     // The CSRF token lived in the refused cookie: a post riding on it fails.
     let token = browser.csrf().expect("token").to_owned();
     let form = format!("csrf_token={token}");
-    let reply = send(addr, http::Method::POST, "/counter", Some(&forged), Some(&form)).await;
+    let reply = send(
+        addr,
+        http::Method::POST,
+        "/counter",
+        Some(&forged),
+        Some(&form),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(reply.set_cookies().is_empty());
 }
@@ -439,7 +480,11 @@ async fn guard_reads(session: RequestSession<Guarded>, request: Request, next: N
 }
 
 /// A guard that writes before (published) and after the handler.
-async fn guard_writes(mut session: RequestSession<Guarded>, request: Request, next: Next) -> Response {
+async fn guard_writes(
+    mut session: RequestSession<Guarded>,
+    request: Request,
+    next: Next,
+) -> Response {
     if session.user().is_none() {
         return Redirect::to("/login").into_response();
     }
@@ -511,7 +556,10 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.headers["location"], "/login");
     assert!(reply.set_cookies().is_empty());
-    assert_eq!(browser.post("/login", "").await.set_cookies_for(name).len(), 1);
+    assert_eq!(
+        browser.post("/login", "").await.set_cookies_for(name).len(),
+        1
+    );
 
     // Guard reads (holding its handle), handler writes: stored once.
     for visit in 1..=2 {
@@ -535,7 +583,10 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
     let before = browser.cookie(name).expect("cookie").to_owned();
     let reply = browser.get("/holds").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_line(&reply.body, "RequestSession<Guarded> (cookie `__Host-guarded`) is already in use");
+    assert_line(
+        &reply.body,
+        "RequestSession<Guarded> (cookie `__Host-guarded`) is already in use",
+    );
     assert_line(&reply.body, "RequestSession::publish(&mut session);");
     assert!(reply.set_cookies().is_empty());
     assert_eq!(browser.cookie(name), Some(before.as_str()));
@@ -544,7 +595,10 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
     let reply = browser.get("/stale").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.set_cookies().is_empty());
-    assert_eq!(browser.get("/reads").await.body, "guard 1 handler 5 after 3");
+    assert_eq!(
+        browser.get("/reads").await.body,
+        "guard 1 handler 5 after 3"
+    );
 }
 
 async fn reads_twice(
@@ -631,7 +685,12 @@ async fn several_handles_in_one_request_never_lose_an_update_silently() {
     let failures = failures.lock().unwrap();
     assert_eq!(failures.len(), 2);
     assert_eq!(*failures[0].kind(), FinishErrorKind::ConflictingWriters);
-    assert!(failures[0].message().contains("changed the session at once"), "{failures:?}");
+    assert!(
+        failures[0]
+            .message()
+            .contains("changed the session at once"),
+        "{failures:?}"
+    );
     assert_eq!(*failures[1].kind(), FinishErrorKind::StaleWriter);
 }
 

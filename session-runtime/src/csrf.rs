@@ -188,6 +188,50 @@ pub(crate) fn token_in_form(body: &[u8]) -> Option<&str> {
     })
 }
 
+/// Why the CSRF check stopped a request; each adapter renders it.
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) enum Refusal {
+    /// No session to check against (already logged).
+    Session(crate::SessionUnavailable),
+    /// No token could be made (already logged): 500.
+    Randomness,
+    /// Missing or wrong token: 403.
+    Forbidden,
+    /// The form body is over the limit: 413.
+    TooLarge,
+}
+
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+impl Refusal {
+    pub(crate) const FORBIDDEN_BODY: &'static str =
+        "CSRF token missing or invalid: reload the page and try again";
+    pub(crate) const TOO_LARGE_BODY: &'static str = "form body too large to check its CSRF token";
+
+    /// The token the session holds, made on the first safe request that has
+    /// none; `session` is dropped (its change published) on return.
+    pub(crate) fn current_token<T: crate::CookieSession>(
+        session: Result<crate::RequestSession<T>, crate::SessionUnavailable>,
+        field: TokenField<T>,
+        method: &str,
+    ) -> Result<CsrfToken, Refusal> {
+        let mut session = session.map_err(Refusal::Session)?;
+        let token = (field.get)(&session);
+        if !token.is_unset() || method_needs_token(method) {
+            return Ok(token);
+        }
+        match CsrfToken::generate() {
+            Ok(token) => {
+                (field.set)(session.get_mut(), token);
+                Ok(token)
+            }
+            Err(err) => {
+                tracing::error!("session-runtime: {err}");
+                Err(Refusal::Randomness)
+            }
+        }
+    }
+}
+
 /// How the adapters read and write the token field of a session `T`.
 #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 pub(crate) struct TokenField<T> {

@@ -322,7 +322,10 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
 
     // (5) A form on another origin posts to the app: no token, so 403
     // (Chromium does not even send the SameSite=Lax cookie cross-site).
-    navigate(&browser, &format!("http://127.0.0.1:{}/", server.attacker.port()));
+    navigate(
+        &browser,
+        &format!("http://127.0.0.1:{}/", server.attacker.port()),
+    );
     click(&browser, "#attack button");
     assert_page(&browser, "CSRF token missing or invalid");
     assert!(server.last("/counter").set_cookies.is_empty());
@@ -338,7 +341,7 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
     assert_page(&browser, "user: (not logged in)");
     assert_page(&browser, "counter: 0");
     assert_page(&browser, "theme: dark"); // the other session type survives
-    // The old session is gone: the cookie now holds a new one with the flash.
+                                          // The old session is gone: the cookie now holds a new one with the flash.
     let replaced = pair_set(&server.last("/logout"), AppSession::NAME);
     assert_ne!(replaced, format!("{}={logged_in}", AppSession::NAME));
     assert!(sent(&server.last("/"), &replaced));

@@ -11,7 +11,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 
 use super::{extract, SessionSlot};
-use crate::csrf::{is_form, method_needs_token, token_in_form, TokenField};
+use crate::csrf::{is_form, method_needs_token, token_in_form, Refusal, TokenField};
 use crate::{CookieSession, CsrfToken};
 
 /// The largest form body [`CsrfMiddleware`] reads by default to find the token.
@@ -156,9 +156,11 @@ where
             let refuse = |request: ServiceRequest, response: HttpResponse| {
                 Ok(request.into_response(response).map_into_right_body())
             };
-            let expected = match current_token(&request, field) {
+            let session = extract(request.extensions().get::<SessionSlot<T>>());
+            let method = request.method().as_str();
+            let expected = match Refusal::current_token(session, field, method) {
                 Ok(token) => token,
-                Err(response) => return refuse(request, response),
+                Err(refusal) => return refuse(request, respond(refusal)),
             };
             if !method_needs_token(request.method().as_str()) {
                 return Ok(service.call(request).await?.map_into_left_body());
@@ -174,11 +176,7 @@ where
                 let bytes = match payload.to_bytes_limited(form_limit).await {
                     Ok(Ok(bytes)) => bytes,
                     Ok(Err(err)) => return Err(err),
-                    Err(_) => {
-                        let response = HttpResponse::PayloadTooLarge()
-                            .body("form body too large to check its CSRF token");
-                        return refuse(request, response);
-                    }
+                    Err(_) => return refuse(request, respond(Refusal::TooLarge)),
                 };
                 let ok = token_in_form(&bytes).is_some_and(|text| expected.matches(text));
                 // Hand the body back for the handler's own extractors.
@@ -190,36 +188,20 @@ where
             if submitted_ok {
                 Ok(service.call(request).await?.map_into_left_body())
             } else {
-                let response = HttpResponse::Forbidden()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("CSRF token missing or invalid: reload the page and try again");
-                refuse(request, response)
+                refuse(request, respond(Refusal::Forbidden))
             }
         })
     }
 }
 
-/// The session's token, made on the first safe request that has none. The
-/// handle is dropped (its change published) before the handler runs.
-fn current_token<T: CookieSession>(
-    request: &ServiceRequest,
-    field: TokenField<T>,
-) -> Result<CsrfToken, HttpResponse> {
-    let extensions = request.extensions();
-    let mut session =
-        extract(extensions.get::<SessionSlot<T>>()).map_err(|err| err.error_response())?;
-    let token = (field.get)(&session);
-    if !token.is_unset() || method_needs_token(request.method().as_str()) {
-        return Ok(token);
-    }
-    match CsrfToken::generate() {
-        Ok(token) => {
-            (field.set)(session.get_mut(), token);
-            Ok(token)
-        }
-        Err(err) => {
-            tracing::error!("session-runtime: {err}");
-            Err(HttpResponse::InternalServerError().finish())
-        }
+fn respond(refusal: Refusal) -> HttpResponse {
+    let text = |mut builder: actix_web::HttpResponseBuilder, body: &'static str| {
+        builder.content_type("text/plain; charset=utf-8").body(body)
+    };
+    match refusal {
+        Refusal::Session(err) => err.error_response(),
+        Refusal::Randomness => HttpResponse::InternalServerError().finish(),
+        Refusal::Forbidden => text(HttpResponse::Forbidden(), Refusal::FORBIDDEN_BODY),
+        Refusal::TooLarge => text(HttpResponse::PayloadTooLarge(), Refusal::TOO_LARGE_BODY),
     }
 }

@@ -14,7 +14,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{extract, SessionSlot};
-use crate::csrf::{is_form, method_needs_token, token_in_form, TokenField};
+use crate::csrf::{is_form, method_needs_token, token_in_form, Refusal, TokenField};
 use crate::{CookieSession, CsrfToken};
 
 /// The largest form body [`CsrfLayer`] reads by default to find the token.
@@ -164,9 +164,11 @@ where
         let field = self.field;
         let form_limit = self.form_limit;
         Box::pin(async move {
-            let expected = match current_token(&request, field) {
+            let session = extract(request.extensions().get::<SessionSlot<T>>());
+            let method = request.method().as_str();
+            let expected = match Refusal::current_token(session, field, method) {
                 Ok(token) => token,
-                Err(response) => return Ok(response),
+                Err(refusal) => return Ok(respond(refusal)),
             };
             if !method_needs_token(request.method().as_str()) {
                 return inner.call(request).await;
@@ -174,33 +176,9 @@ where
             let (request, verdict) = check(request, expected, form_limit).await;
             match verdict {
                 Ok(()) => inner.call(request).await,
-                Err(response) => Ok(response),
+                Err(refusal) => Ok(respond(refusal)),
             }
         })
-    }
-}
-
-/// The session's token, made on the first safe request that has none. The
-/// handle is dropped (its change published) before the handler runs.
-fn current_token<T: CookieSession + Send + Sync>(
-    request: &Request<Body>,
-    field: TokenField<T>,
-) -> Result<CsrfToken, Response> {
-    let mut session = extract(request.extensions().get::<SessionSlot<T>>())
-        .map_err(IntoResponse::into_response)?;
-    let token = (field.get)(&session);
-    if !token.is_unset() || method_needs_token(request.method().as_str()) {
-        return Ok(token);
-    }
-    match CsrfToken::generate() {
-        Ok(token) => {
-            (field.set)(session.get_mut(), token);
-            Ok(token)
-        }
-        Err(err) => {
-            tracing::error!("session-runtime: {err}");
-            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
-        }
     }
 }
 
@@ -209,7 +187,7 @@ async fn check(
     request: Request<Body>,
     expected: CsrfToken,
     form_limit: usize,
-) -> (Request<Body>, Result<(), Response>) {
+) -> (Request<Body>, Result<(), Refusal>) {
     if let Some(header) = request.headers().get(CsrfToken::HEADER) {
         let ok = header.to_str().is_ok_and(|text| expected.matches(text));
         return (request, verdict(ok));
@@ -227,26 +205,28 @@ async fn check(
         Err(_) => {
             // Over the limit, or the client broke off: either way no token.
             let request = Request::from_parts(parts, Body::empty());
-            let response = (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "form body too large to check its CSRF token",
-            )
-                .into_response();
-            return (request, Err(response));
+            return (request, Err(Refusal::TooLarge));
         }
     };
     let ok = token_in_form(&bytes).is_some_and(|text| expected.matches(text));
     (Request::from_parts(parts, Body::from(bytes)), verdict(ok))
 }
 
-fn verdict(ok: bool) -> Result<(), Response> {
+fn verdict(ok: bool) -> Result<(), Refusal> {
     if ok {
         Ok(())
     } else {
-        Err((
-            StatusCode::FORBIDDEN,
-            "CSRF token missing or invalid: reload the page and try again",
-        )
-            .into_response())
+        Err(Refusal::Forbidden)
+    }
+}
+
+fn respond(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Session(err) => err.into_response(),
+        Refusal::Randomness => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Refusal::Forbidden => (StatusCode::FORBIDDEN, Refusal::FORBIDDEN_BODY).into_response(),
+        Refusal::TooLarge => {
+            (StatusCode::PAYLOAD_TOO_LARGE, Refusal::TOO_LARGE_BODY).into_response()
+        }
     }
 }
