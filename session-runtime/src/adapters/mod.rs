@@ -62,3 +62,69 @@ pub(crate) fn short_type_name<T>() -> &'static str {
         None => full,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    use super::*;
+
+    #[derive(crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug)]
+    #[session(name = "__Host-logged", version = 1, crate = "crate")]
+    struct Logged {
+        n: u8,
+    }
+
+    /// Keeps the level and message of every event.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<(Level, String)>>>);
+
+    struct Message<'a>(&'a mut String);
+
+    impl Visit for Message<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
+            if field.name() == "message" {
+                *self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut message = String::new();
+            event.record(&mut Message(&mut message));
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, message));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn a_missing_layer_is_logged_on_the_server_too() {
+        let capture = Capture::default();
+        let err = tracing::subscriber::with_default(capture.clone(), || {
+            extract::<Logged>(None).map(|_| ()).unwrap_err()
+        });
+        assert_eq!(err.kind(), UnavailableKind::MissingLayer);
+        let events = capture.0.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, Level::ERROR);
+        assert_eq!(events[0].1, err.to_string());
+        assert!(events[0]
+            .1
+            .contains("no session layer for Logged wraps this route"));
+    }
+}

@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::{HeaderMap, HeaderValue};
 
+#[cfg(test)]
+use super::error::FinishErrorKind;
 use super::error::{FinishError, SessionUnavailable};
 use crate::{CookieSession, Session, SessionConfig, WriteReason};
 
@@ -476,4 +478,127 @@ fn copy_or_fresh<T: CookieSession>(
         }
     }
     copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, LoadStatus};
+
+    #[derive(
+        crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug, PartialEq,
+    )]
+    #[session(name = "__Host-unit", version = 1, crate = "crate")]
+    struct Unit {
+        n: u32,
+    }
+
+    fn config() -> SessionConfig<Unit> {
+        SessionConfig::new(Key::from_secret(&[5; 32]).unwrap()).unwrap()
+    }
+
+    /// A session loaded from a valid cookie holding `n`.
+    fn loaded(config: &SessionConfig<Unit>, n: u32) -> Session<Unit> {
+        let mut fresh = config.load(&HeaderMap::new());
+        fresh.set_n(n);
+        let cookie = config.set_cookie(&fresh).unwrap().unwrap();
+        let pair = cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let session = config.load_from_cookie_headers([pair.as_bytes()]);
+        assert_eq!(*session.status(), LoadStatus::Valid);
+        session
+    }
+
+    #[test]
+    fn copies_keep_data_status_and_every_pending_write() {
+        let config = config();
+        type Edit = fn(&mut Session<Unit>);
+        let edits: [(&str, Edit); 6] = [
+            ("untouched", |_| {}),
+            ("changed", |s| s.set_n(9)),
+            ("renewed", |s| s.renew()),
+            ("changed and renewed", |s| {
+                s.set_n(9);
+                s.renew();
+            }),
+            ("cleared", |s| s.clear()),
+            ("cleared then changed", |s| {
+                s.clear();
+                s.set_n(9);
+            }),
+        ];
+        for (what, edit) in edits {
+            for mut original in [loaded(&config, 3), config.load(&HeaderMap::new())] {
+                edit(&mut original);
+                let copy = copy_or_fresh(&original, None);
+                assert_eq!(copy.n, original.n, "{what}");
+                assert_eq!(copy.status(), original.status(), "{what}");
+                assert_eq!(copy.pending_write(), original.pending_write(), "{what}");
+                assert_eq!(copy.starts_over(), original.starts_over(), "{what}");
+                assert_eq!(copy.created_at(), original.created_at(), "{what}");
+                let (a, b) = (config.set_cookie(&original), config.set_cookie(&copy));
+                assert_eq!(
+                    a.is_ok_and(|a| a.is_some()),
+                    b.is_ok_and(|b| b.is_some()),
+                    "{what}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn readers_share_one_writer_publishes_and_stale_writes_are_refused() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let guard = slot.take().unwrap();
+        let mut handler = slot.take().unwrap();
+        assert!(
+            Arc::ptr_eq(&guard.snapshot, &handler.snapshot),
+            "readers share"
+        );
+        handler.set_n(1); // copies: the guard still shares the snapshot
+        assert_eq!((guard.n, handler.n), (0, 1));
+        assert_eq!(
+            slot.take().unwrap_err().kind(),
+            crate::UnavailableKind::AlreadyTaken
+        );
+        drop(handler);
+        let mut guard = guard;
+        let seen = guard.n; // 0: read before the handler published 1
+        guard.set_n(seen + 5);
+        drop(guard);
+        let mut headers = HeaderMap::new();
+        let err = slot.finish_into(&mut headers).unwrap_err();
+        // The refused take is the first problem recorded.
+        assert_eq!(*err.kind(), FinishErrorKind::RefusedHandle);
+        assert!(headers.is_empty());
+    }
+
+    #[test]
+    fn refresh_then_write_builds_on_the_published_state() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let mut guard = slot.take().unwrap();
+        let _ = guard.n; // the guard reads
+        {
+            let mut handler = slot.take().unwrap();
+            handler.set_n(1);
+        }
+        RequestSession::refresh(&mut guard);
+        let next = guard.n + 1;
+        guard.set_n(next);
+        drop(guard);
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            slot.finish_into(&mut headers),
+            Ok(Some(WriteReason::Changed))
+        );
+        assert_eq!(slot.finish().map(|s| s.n), None, "finished once");
+        let pair = headers[http::header::SET_COOKIE].to_str().unwrap();
+        let pair = pair.split(';').next().unwrap();
+        assert_eq!(config().load_from_cookie_headers([pair.as_bytes()]).n, 2);
+    }
 }
