@@ -199,12 +199,16 @@ impl<T: CookieSession> SessionSlot<T> {
     }
 
     /// Ends the request: returns the session to store, or `None` when it was
-    /// never used (nothing to send) or a handle is still changing it (kept
-    /// past the response; [`finish_into`](Self::finish_into) reports that as
-    /// an error).
+    /// never used (nothing to send), a handle is still changing it (kept past
+    /// the response), or the handles conflicted. Prefer
+    /// [`finish_into`](Self::finish_into), which reports the last two as errors.
     pub fn finish(&self) -> Option<Session<T>> {
         let mut state = self.shared.lock();
-        match core::mem::replace(&mut state.phase, Phase::Finished) {
+        let phase = core::mem::replace(&mut state.phase, Phase::Finished);
+        if state.failure.is_some() {
+            return None;
+        }
+        match phase {
             Phase::Published(snapshot) => Some(
                 Arc::try_unwrap(snapshot).unwrap_or_else(|shared| copy_or_fresh(&shared, None)),
             ),
