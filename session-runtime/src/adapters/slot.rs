@@ -583,6 +583,23 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_alive_at_the_response_fails_the_request() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let mut kept = slot.take().unwrap();
+        kept.set_n(1);
+        let mut headers = HeaderMap::new();
+        let err = slot.finish_into(&mut headers).unwrap_err();
+        assert_eq!(*err.kind(), FinishErrorKind::StillWriting);
+        assert!(headers.is_empty());
+        kept.set_n(2); // logged as lost when dropped; nowhere to store it
+        drop(kept);
+        assert_eq!(
+            slot.take().unwrap_err().kind(),
+            crate::UnavailableKind::Finished
+        );
+    }
+
+    #[test]
     fn refresh_then_write_builds_on_the_published_state() {
         let slot = SessionSlot::new(config(), Vec::new());
         let mut guard = slot.take().unwrap();
