@@ -1,6 +1,8 @@
 //! A small axum 0.8 app with typed cookie sessions: log in, count, fill a
 //! cart, switch the theme, log out. The session is a plain struct stored in a
-//! signed cookie; nothing is kept on the server.
+//! signed cookie; nothing is kept on the server. Every form carries a CSRF
+//! token (checked by `CsrfLayer`), and login and logout leave a one-shot
+//! flash message for the next page.
 //!
 //! Run: `cargo run -p session-examples --example axum_app`, then open the URL
 //! it prints.
@@ -30,15 +32,14 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use session_runtime::tower::SessionLayer;
+use session_runtime::axum::{CsrfLayer, CsrfToken, Flash, RequestSession, SessionLayer};
 use session_runtime::{
-    BoundedString, BoundedVec, CookieSession, Key, LoadStatus, MaxEncodedLen, RequestSession,
-    SessionConfig,
+    BoundedString, BoundedVec, CookieSession, Key, LoadStatus, MaxEncodedLen, SessionConfig,
 };
 
 /// What the app remembers about a visitor, in the `__Host-app` cookie.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-#[session(name = "__Host-app", version = 1)]
+#[session(name = "__Host-app", version = 2)]
 pub struct AppSession {
     /// Who logged in (at most 32 bytes of UTF-8).
     pub user: Option<BoundedString<32>>,
@@ -47,6 +48,10 @@ pub struct AppSession {
     /// Products in the cart, at most 8: the bound is what lets the compiler
     /// prove the cookie fits in the browser's 4096 bytes.
     pub cart: BoundedVec<Product, 8>,
+    /// The CSRF token every form carries (made on the first page view).
+    pub csrf: CsrfToken,
+    /// A message for the next page only ("Welcome, ada!").
+    pub flash: Flash<BoundedString<64>>,
 }
 
 /// A product in the cart: an enum stores as one byte.
@@ -89,8 +94,11 @@ pub struct Prefs {
 }
 
 /// The app: every route below `.layer(...)` can take `RequestSession<AppSession>`
-/// and `RequestSession<Prefs>` arguments. `/health` never touches a session,
-/// so it never costs a MAC check or a `Set-Cookie`.
+/// and `RequestSession<Prefs>` arguments. The CSRF layer refuses every `POST`
+/// without the session's token (403), and gives each visitor a token on the
+/// first page view; it runs inside the `AppSession` layer, which stores it.
+/// `/health` never touches a session, so it never costs a MAC check or a
+/// `Set-Cookie`.
 pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Router {
     Router::new()
         .route("/", get(home))
@@ -99,12 +107,32 @@ pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Ro
         .route("/cart", post(add_to_cart))
         .route("/theme", post(toggle_theme))
         .route("/logout", post(logout))
+        .layer(CsrfLayer::<AppSession>::new(
+            |session| *session.csrf(),
+            |session, token| session.set_csrf(token),
+        ))
+        // Outside the CSRF layer, which loads the session on every request:
+        // a health check never costs a MAC check or a `Set-Cookie`.
         .route("/health", get(|| async { "ok" }))
         .layer(SessionLayer::new(app))
         .layer(SessionLayer::new(prefs))
 }
 
-async fn home(session: RequestSession<AppSession>, prefs: RequestSession<Prefs>) -> Html<String> {
+async fn home(
+    mut session: RequestSession<AppSession>,
+    prefs: RequestSession<Prefs>,
+) -> Html<String> {
+    // Shown once: taking it removes it from the session (only when there is
+    // one, so a plain page view stays read-only and sends no cookie).
+    let flash = if session.flash().is_set() {
+        session.get_mut().flash.take()
+    } else {
+        None
+    };
+    let flash = match flash {
+        Some(message) => format!(r#"<p id="flash">{}</p>"#, escape(&message)),
+        None => String::new(),
+    };
     let cookie = match session.status() {
         LoadStatus::Missing => "none yet".to_owned(),
         LoadStatus::Valid => "valid".to_owned(),
@@ -138,20 +166,22 @@ async fn home(session: RequestSession<AppSession>, prefs: RequestSession<Prefs>)
 form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 <body>
 <h1>Typed cookie sessions</h1>
+{flash}
 <p id="status">cookie: {cookie}</p>
 <p id="user">user: {user}</p>
 <p id="counter">counter: {counter}</p>
 <p id="cart">cart: [{cart}] ({len}/{cap})</p>
 <p id="theme">theme: {theme}</p>
-<form id="login" method="post" action="/login"><input name="name" value="ada" maxlength="32"> <button>log in</button></form>
-<form id="count" method="post" action="/counter"><button>count</button></form>
-<form id="cart-add" method="post" action="/cart"><select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
-<form id="theme-toggle" method="post" action="/theme"><button>toggle theme</button></form>
-<form id="logout" method="post" action="/logout"><button>log out</button></form>
+<form id="login" method="post" action="/login">{csrf}<input name="name" value="ada" maxlength="32"> <button>log in</button></form>
+<form id="count" method="post" action="/counter">{csrf}<button>count</button></form>
+<form id="cart-add" method="post" action="/cart">{csrf}<select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
+<form id="theme-toggle" method="post" action="/theme">{csrf}<button>toggle theme</button></form>
+<form id="logout" method="post" action="/logout">{csrf}<button>log out</button></form>
 <p><small>The whole session lives in the signed <code>{name}</code> cookie; the compiler proved it never exceeds {max} bytes (browsers drop cookies over 4096).</small></p>
 </body></html>
 "#,
         counter = session.counter(),
+        csrf = session.csrf().hidden_input(),
         cart = cart.join(", "),
         len = cart.len(),
         cap = 8,
@@ -173,6 +203,9 @@ async fn login(mut session: RequestSession<AppSession>, Form(form): Form<LoginFo
     let name = form.name.trim();
     let name = if name.is_empty() { "anonymous" } else { name };
     session.set_user(Some(BoundedString::truncating(name)));
+    // At most 64 bytes: a long name is cut off at a character boundary.
+    let welcome = BoundedString::truncating(&format!("Welcome, {name}!"));
+    session.get_mut().flash.set(welcome);
     Redirect::to("/")
 }
 
@@ -212,6 +245,12 @@ async fn logout(mut session: RequestSession<AppSession>) -> Redirect {
     // idle timeout: cookie sessions cannot be revoked on the server (see
     // docs/frameworks.md, "Logout").
     session.clear();
+    // Set after `clear()`: the cookie now holds a fresh session whose only
+    // content is this message (a new CSRF token comes with the next page).
+    session
+        .get_mut()
+        .flash
+        .set(BoundedString::truncating("You are logged out."));
     Redirect::to("/")
 }
 

@@ -58,7 +58,7 @@ const REPLICAS: usize = 3;
 const USERS: usize = 16;
 /// Pause between one user's requests (keeps the 2-core machine responsive).
 const THINK_TIME: Duration = Duration::from_millis(8);
-const REVOCATION_ROUNDS: usize = 20;
+const REVOCATION_ROUNDS: usize = 12;
 /// Whole-test budget: the orchestrator fails beyond it.
 const BUDGET: Duration = Duration::from_secs(120);
 
@@ -215,6 +215,8 @@ struct Stats {
     logins: AtomicU64,
     logouts: AtomicU64,
     counter_posts: AtomicU64,
+    /// Pages loaded after a form's redirect (they consume flash messages).
+    redirect_pages: AtomicU64,
     /// Up to a few descriptions of lost sessions and failed requests.
     problems: Mutex<Vec<String>>,
 }
@@ -253,7 +255,7 @@ fn app_cookie(reply: &Reply) -> Option<String> {
 async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
     let name = format!("user{index}");
     let stats = &shared.stats;
-    let mut client = Client::new(nginx);
+    let mut client = Client::with_csrf(nginx);
     let mut counter = 0u32;
     let mut logged_in = false;
     // Whether the cookie in the jar came from a read-only re-issue.
@@ -272,17 +274,22 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
             } else {
                 logged_in = true;
                 counter = 0;
+                follow_redirect(&mut client, stats).await;
                 reissued = false;
             }
         } else if step.is_multiple_of(40) {
             let reply = client.post("/logout", "").await;
             stats.requests.fetch_add(1, Ordering::Relaxed);
             stats.logouts.fetch_add(1, Ordering::Relaxed);
-            if reply.status != StatusCode::SEE_OTHER || client.cookie(APP).is_some() {
+            if reply.status != StatusCode::SEE_OTHER {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 stats.problem(format!("{name}: logout answered {}", reply.status));
             }
             logged_in = false;
+            // The logged-out page: its flash message and the fresh session's
+            // CSRF token, which the next login form carries.
+            follow_redirect(&mut client, stats).await;
+            reissued = false;
         } else if step.is_multiple_of(3) {
             let reply = client.post("/counter", "").await;
             stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -294,6 +301,7 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
                 counter += 1;
                 reissued = false;
             }
+            follow_redirect(&mut client, stats).await;
         } else {
             let sent = client.cookie(APP).map(str::to_owned);
             let reply = client.get("/").await;
@@ -312,7 +320,7 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
                     shared.phase.load(Ordering::Relaxed)
                 ));
                 // Start over as a new visitor.
-                client = Client::new(nginx);
+                client = Client::with_csrf(nginx);
                 logged_in = false;
             } else if let Some(set_cookie) = app_cookie(&reply) {
                 let phase = shared.phase.load(Ordering::Relaxed).min(3);
@@ -328,6 +336,19 @@ async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
         }
         shared.seen_epoch[index].store(epoch, Ordering::SeqCst);
         tokio::time::sleep(THINK_TIME).await;
+    }
+}
+
+/// The page a browser loads after a form's redirect. It shows (and so
+/// consumes) a flash message, which re-issues the cookie: a write the app
+/// made, so it is not counted with the read-only requests.
+async fn follow_redirect(client: &mut Client, stats: &Stats) {
+    let reply = client.get("/").await;
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    stats.redirect_pages.fetch_add(1, Ordering::Relaxed);
+    if reply.status != StatusCode::OK {
+        stats.failed.fetch_add(1, Ordering::Relaxed);
+        stats.problem(format!("page after a redirect answered {}", reply.status));
     }
 }
 
@@ -417,12 +438,13 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     let per_phase: Vec<u64> = stats.read_only_set_cookie.iter().map(load).collect();
     println!("fleet: {REPLICAS} replicas behind nginx (round-robin), redis-server, {USERS} users");
     println!(
-        "fleet: requests {requests} through nginx ({} read-only, {} counter posts, {} logins, {} logouts) \
+        "fleet: requests {requests} through nginx ({} read-only, {} counter posts, {} logins, {} logouts, {} pages after a redirect) \
          + {} direct to replicas; {} replica restarts; {:.1} s",
         load(&stats.read_only),
         load(&stats.counter_posts),
         load(&stats.logins),
         load(&stats.logouts),
+        load(&stats.redirect_pages),
         report.direct_requests,
         fleet.restarts,
         started.elapsed().as_secs_f64()
@@ -512,18 +534,40 @@ async fn page(addr: SocketAddr, cookie: &str) -> Reply {
     .await
 }
 
-/// Logs `user` in through nginx; the cookie value.
+/// Logs `user` in through nginx (with the form's CSRF token, as a browser
+/// does); the cookie value.
 async fn login(nginx: SocketAddr, user: &str) -> String {
-    let reply = send(
-        nginx,
-        Method::POST,
-        "/login",
-        None,
-        Some(&format!("name={user}")),
-    )
-    .await;
+    let mut browser = Client::with_csrf(nginx);
+    let reply = browser.post("/login", &format!("name={user}")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "login");
     client::value_of(&app_cookie(&reply).expect("login sets the cookie")).to_owned()
+}
+
+/// `POST path` as the holder of session cookie `cookie`: loads `/` for the
+/// session's CSRF token first, as the page's form would carry it.
+async fn post_as(addr: SocketAddr, cookie: &str, path: &str) -> Reply {
+    let page = send(
+        addr,
+        Method::GET,
+        "/",
+        Some(&format!("{APP}={cookie}")),
+        None,
+    )
+    .await;
+    let token = client::csrf_in_page(&page.body).expect("the page shows a CSRF token");
+    // The page may have re-issued the cookie (e.g. to drop a shown flash message).
+    let cookie = app_cookie(&page).map_or_else(
+        || cookie.to_owned(),
+        |set_cookie| client::value_of(&set_cookie).to_owned(),
+    );
+    send(
+        addr,
+        Method::POST,
+        path,
+        Some(&format!("{APP}={cookie}")),
+        Some(&format!("csrf_token={token}")),
+    )
+    .await
 }
 
 /// One "log out everywhere": `victim` logs in on two devices; device A asks
@@ -548,25 +592,20 @@ fn revocation_round(
                 "a login after the previous cut-off is valid on replica {i}"
             );
         }
-        // Session starts travel in whole seconds and so do cut-offs: a
-        // session that started in the same second as the cut-off survives it
-        // (docs/operations.md). Revoke from the next second on.
+        // Session starts travel in whole seconds and so do cut-offs, and a
+        // login that replaces a session started in the same second is
+        // stamped with the next one: a session started (or renewed) within
+        // the second or two before a cut-off can survive it
+        // (docs/operations.md). Revoke two second boundaries later.
         let since_epoch = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("clock after 1970");
         tokio::time::sleep(Duration::from_millis(
-            1000 - u64::from(since_epoch.subsec_millis()) + 5,
+            2000 - u64::from(since_epoch.subsec_millis()) + 5,
         ))
         .await;
         let start = Instant::now();
-        let reply = send(
-            nginx,
-            Method::POST,
-            "/logout-everywhere",
-            Some(&format!("{APP}={device_a}")),
-            None,
-        )
-        .await;
+        let reply = post_as(nginx, &device_a, "/logout-everywhere").await;
         assert_eq!(
             reply.status,
             StatusCode::OK,
@@ -574,16 +613,18 @@ fn revocation_round(
             reply.body
         );
         let mut refused = [false; REPLICAS];
+        let mut last_page = String::new();
         while !refused.iter().all(|r| *r) {
             assert!(
                 start.elapsed() < Duration::from_secs(5),
-                "revocation not seen everywhere within 5 s"
+                "revocation not seen everywhere within 5 s; last page: {last_page}"
             );
             for (i, done) in refused.iter_mut().enumerate() {
                 if !*done {
                     let reply = page(fleet.addr(i), &device_b).await;
                     direct += 1;
                     *done = reply.body.contains("refused (revoked)");
+                    last_page = reply.body;
                 }
             }
         }

@@ -12,13 +12,17 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
-use actix_web::http::header::SET_COOKIE;
-use actix_web::{web, App, HttpResponse};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServerHandle, Service as _, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{LOCATION, SET_COOKIE};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, FromRequest as _, HttpResponse};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use session_runtime::actix::SessionMiddleware;
-use session_runtime::{CookieSession, Key, ManualClock, RequestSession, SessionConfig};
+use session_runtime::actix::{CsrfMiddleware, SessionMiddleware};
+use session_runtime::{
+    BoundedString, CookieSession, CsrfToken, Key, ManualClock, RequestSession, SessionConfig,
+};
 use session_tests::{key, T0_MS};
 
 use actix_app::ActixSession;
@@ -265,4 +269,233 @@ async fn a_missing_middleware_is_a_clear_error() {
     );
     let reply = send(server.addr, http::Method::GET, "/optional", None, None).await;
     assert_eq!(reply.body, "without session");
+}
+
+/// The session behind the guard-middleware tests.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-guarded", version = 1)]
+struct Guarded {
+    user: Option<u64>,
+    guard_visits: u32,
+    handler_visits: u32,
+    /// Written by a guard after the handler ran.
+    after: u32,
+}
+
+async fn guarded_login(mut session: RequestSession<Guarded>) -> HttpResponse {
+    session.renew();
+    session.set_user(Some(7));
+    HttpResponse::Ok().body("logged in")
+}
+
+async fn guarded_page(mut session: RequestSession<Guarded>) -> HttpResponse {
+    let visits = session.handler_visits() + 1;
+    session.set_handler_visits(visits);
+    HttpResponse::Ok().body(format!(
+        "guard {} handler {visits} after {}",
+        session.guard_visits(),
+        session.after()
+    ))
+}
+
+fn to_login(request: ServiceRequest) -> ServiceResponse<BoxBody> {
+    request.into_response(
+        HttpResponse::SeeOther()
+            .insert_header((LOCATION, "/login"))
+            .finish(),
+    )
+}
+
+/// The common guard (`middleware::from_fn`): reads, holds the handle while
+/// the handler runs.
+async fn guard_reads(
+    session: RequestSession<Guarded>,
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if session.user().is_none() {
+        return Ok(to_login(request));
+    }
+    Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+/// A guard that writes before (published) and after the handler.
+async fn guard_writes(
+    mut session: RequestSession<Guarded>,
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if session.user().is_none() {
+        return Ok(to_login(request));
+    }
+    let visits = session.guard_visits() + 1;
+    session.set_guard_visits(visits);
+    RequestSession::publish(&mut session);
+    let response = next.call(request).await?;
+    RequestSession::refresh(&mut session);
+    let handler_visits = *session.handler_visits();
+    session.set_after(handler_visits);
+    Ok(response.map_into_boxed_body())
+}
+
+/// A guard that keeps unpublished changes while calling the handler.
+async fn guard_holds_changes(
+    mut session: RequestSession<Guarded>,
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    session.set_guard_visits(99);
+    Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+#[tokio::test]
+async fn a_guard_middleware_and_its_handler_share_the_session() {
+    let config = SessionConfig::<Guarded>::new(key(1)).expect("valid config");
+    let server = serve!(move || App::new()
+        .wrap(SessionMiddleware::new(config.clone()))
+        .route("/login", web::post().to(guarded_login))
+        .service(
+            web::scope("/reads")
+                .wrap(from_fn(guard_reads))
+                .route("", web::get().to(guarded_page))
+        )
+        .service(
+            web::scope("/writes")
+                .wrap(from_fn(guard_writes))
+                .route("", web::get().to(guarded_page))
+        )
+        .service(
+            web::scope("/holds")
+                .wrap(from_fn(guard_holds_changes))
+                .route("", web::get().to(guarded_page))
+        )
+        // `wrap_fn`: the same guard written as a closure.
+        .service(
+            web::scope("/wrapped")
+                .wrap_fn(|request, service| {
+                    let session = RequestSession::<Guarded>::extract(request.request());
+                    let call = service.call(request);
+                    async move {
+                        let session = session.await?;
+                        if session.user().is_none() {
+                            return Err(actix_web::error::ErrorUnauthorized("log in first"));
+                        }
+                        call.await // the handler runs while `session` is held
+                    }
+                })
+                .route("", web::get().to(guarded_page))
+        ));
+    let mut browser = Client::new(server.addr);
+    let name = Guarded::NAME;
+
+    // Not logged in: the guard redirects, the handler never runs, no cookie.
+    let reply = browser.get("/reads").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        browser.get("/wrapped").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser.post("/login", "").await.set_cookies_for(name).len(),
+        1
+    );
+
+    // Guard reads (holding its handle), handler writes: stored once.
+    for (visit, path) in [(1, "/reads"), (2, "/wrapped")] {
+        let reply = browser.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body, format!("guard 0 handler {visit} after 0"));
+        assert_eq!(reply.set_cookies().len(), 1, "{:?}", reply.set_cookies());
+    }
+
+    // Guard writes and publishes, handler writes, guard writes again after
+    // the handler: all three changes, one Set-Cookie.
+    let reply = browser.get("/writes").await;
+    assert_eq!(reply.body, "guard 1 handler 3 after 0");
+    assert_eq!(reply.set_cookies().len(), 1, "{:?}", reply.set_cookies());
+    assert_eq!(
+        browser.get("/reads").await.body,
+        "guard 1 handler 4 after 3"
+    );
+
+    // Unpublished changes while the handler asks: refused, nothing stored.
+    let before = browser.cookie(name).expect("cookie").to_owned();
+    let reply = browser.get("/holds").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_line(&reply.body, "is already in use");
+    assert_line(&reply.body, "RequestSession::publish(&mut session);");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(browser.cookie(name), Some(before.as_str()));
+}
+
+/// A session with a CSRF token kept as the README's `[u8; 32]`.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-forms", version = 1)]
+struct Forms {
+    csrf: [u8; 32],
+    saved: BoundedString<16>,
+}
+
+async fn form_page(session: RequestSession<Forms>) -> HttpResponse {
+    HttpResponse::Ok().body(format!(
+        r#"saved: {} <form method="post" action="/save">{}</form>"#,
+        session.saved(),
+        CsrfToken::from(*session.csrf()).hidden_input()
+    ))
+}
+
+#[derive(Deserialize)]
+struct SaveForm {
+    text: String,
+}
+
+async fn save(mut session: RequestSession<Forms>, form: web::Form<SaveForm>) -> HttpResponse {
+    session.set_saved(BoundedString::truncating(&form.text));
+    HttpResponse::Ok().body("saved")
+}
+
+#[tokio::test]
+async fn csrf_middleware_refuses_unsafe_requests_without_the_token() {
+    let config = SessionConfig::<Forms>::new(key(1)).expect("valid config");
+    let server = serve!(move || App::new()
+        .wrap(CsrfMiddleware::<Forms>::new(
+            |s| CsrfToken::from(*s.csrf()),
+            |s, token| s.set_csrf(token.into()),
+        ))
+        .wrap(SessionMiddleware::new(config.clone()))
+        .route("/", web::get().to(form_page))
+        .route("/save", web::post().to(save))
+        .route("/save", web::delete().to(save)));
+    let mut browser = Client::new(server.addr);
+    let first = browser.get("/").await;
+    assert_eq!(
+        first.set_cookies_for(Forms::NAME).len(),
+        1,
+        "a token on the first view"
+    );
+    let token = browser.csrf().expect("the page shows the token").to_owned();
+    assert!(browser.get("/").await.set_cookies().is_empty(), "made once");
+
+    for form in ["text=a", "text=a&csrf_token=", "text=a&csrf_token=AAAA"] {
+        let reply = browser.post_raw("/save", form).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{form:?}");
+        assert_line(&reply.body, "CSRF token missing or invalid");
+    }
+    let reply = send(server.addr, http::Method::DELETE, "/save", None, None).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // The form field: the body still reaches the handler's `web::Form`.
+    let reply = browser
+        .post_raw("/save", &format!("text=hello&csrf_token={token}"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_line(&browser.get("/").await.body, "saved: hello");
+
+    // An oversized form is refused before the handler.
+    let big = format!("text={}&csrf_token={token}", "x".repeat(70 * 1024));
+    assert_eq!(
+        browser.post_raw("/save", &big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }

@@ -12,17 +12,22 @@ mod client;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use axum::response::{AppendHeaders, IntoResponse};
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http::header::SET_COOKIE;
 use http::StatusCode;
-use session_runtime::tower::{SessionLayer, SessionStoreFailed};
-use session_runtime::{CookieSession, Key, ManualClock, RequestSession, SessionConfig};
+use serde::{Deserialize, Serialize};
+use session_runtime::axum::{RequestSession, SessionLayer, SessionStoreFailed};
+use session_runtime::{
+    CookieSession, FinishError, FinishErrorKind, Key, ManualClock, SessionConfig,
+};
 use session_tests::{key, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
-use client::{send, tamper, value_of, Client};
+use client::{send, send_with_header, tamper, value_of, Client};
 
 const APP: &str = AppSession::NAME;
 const PREFS: &str = Prefs::NAME;
@@ -69,17 +74,21 @@ fn assert_line(body: &str, line: &str) {
 #[tokio::test]
 async fn login_counter_cart_logout_flow() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::new(example(&clock, &[key(1)]).await);
+    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
 
     let home = browser.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_line(&home.body, "cookie: none yet");
     assert_line(&home.body, "user: (not logged in)");
+    // The CSRF layer gives the visitor a token on the first page view, and
+    // the page's forms carry it.
     assert_eq!(
-        home.set_cookies(),
-        Vec::<String>::new(),
-        "untouched: no cookie"
+        home.set_cookies_for(APP).len(),
+        1,
+        "{:?}",
+        home.set_cookies()
     );
+    assert_eq!(browser.csrf().map(str::len), Some(43));
 
     let login = browser.post("/login", "name=Ada+%3CL%3E").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
@@ -95,6 +104,11 @@ async fn login_counter_cart_logout_flow() {
     assert_line(&home.body, "cookie: valid");
     assert_line(&home.body, "user: Ada &lt;L&gt;"); // typed, and escaped by the app
     assert_line(&home.body, "counter: 0");
+    // The flash message is shown once: taking it changes the session.
+    assert_line(&home.body, r#"<p id="flash">Welcome, Ada &lt;L&gt;!</p>"#);
+    assert_eq!(home.set_cookies_for(APP).len(), 1);
+    let home = browser.get("/").await;
+    assert!(!home.body.contains("id=\"flash\""), "{}", home.body);
     assert!(home.set_cookies().is_empty(), "read-only: no cookie");
 
     for _ in 0..2 {
@@ -116,24 +130,99 @@ async fn login_counter_cart_logout_flow() {
     assert_eq!(again.set_cookies_for(APP).len(), 1);
     assert_ne!(browser.cookie(APP), Some(before.as_str()));
 
+    // Logout clears the session and leaves a flash: the cookie now holds a
+    // new session with only the message (and, after the next page, a new token).
+    let before = browser.cookie(APP).expect("logged in").to_owned();
+    let old_token = browser.csrf().expect("token").to_owned();
     let logout = browser.post("/logout", "").await;
     let set = logout.set_cookies();
     assert_eq!(set.len(), 1, "{set:?}");
-    assert!(
-        set[0].starts_with("__Host-app=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
-        "{set:?}"
-    );
-    assert_eq!(browser.cookie(APP), None, "the expiring cookie deletes it");
+    assert_ne!(value_of(&set[0]), before);
     let home = browser.get("/").await;
+    assert_line(&home.body, r#"<p id="flash">You are logged out.</p>"#);
     assert_line(&home.body, "user: (not logged in)");
     assert_line(&home.body, "counter: 0");
+    assert_line(&home.body, "cart: [] (0/8)");
+    assert_ne!(
+        browser.csrf(),
+        Some(old_token.as_str()),
+        "a new session, a new token"
+    );
+}
+
+#[tokio::test]
+async fn csrf_posts_without_the_sessions_token_are_refused() {
+    let clock = ManualClock::new(T0_MS);
+    let addr = example(&clock, &[key(1)]).await;
+    let mut browser = Client::with_csrf(addr);
+    browser.post("/counter", "").await;
+    let token = browser.csrf().expect("token").to_owned();
+    assert_line(&browser.get("/").await.body, "counter: 1");
+
+    // No token, a wrong token, another visitor's token: 403, nothing changes.
+    let mut other = Client::with_csrf(addr);
+    other.get("/").await;
+    let foreign = other.csrf().expect("token").to_owned();
+    for form in [
+        "",
+        "csrf_token=",
+        "csrf_token=AAAA",
+        &format!("csrf_token={foreign}"),
+    ] {
+        let reply = browser.post_raw("/counter", form).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{form:?}");
+        assert!(reply.set_cookies().is_empty());
+    }
+    // A cross-site request carries the cookie but cannot know the token.
+    let cookie = browser.cookie_header();
+    let reply = send(
+        addr,
+        http::Method::POST,
+        "/logout",
+        cookie.as_deref(),
+        Some(""),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_line(&browser.get("/").await.body, "counter: 1");
+
+    // The `X-CSRF-Token` header works as well as the form field...
+    let cookie = browser.cookie_header();
+    for (value, status) in [
+        (token.as_str(), StatusCode::SEE_OTHER),
+        ("AAAA", StatusCode::FORBIDDEN),
+    ] {
+        let header = Some(("x-csrf-token", value));
+        let reply = send_with_header(
+            addr,
+            http::Method::POST,
+            "/counter",
+            cookie.as_deref(),
+            None,
+            header,
+        )
+        .await;
+        assert_eq!(reply.status, status, "{value}");
+        for set_cookie in reply.set_cookies() {
+            browser.apply(&set_cookie);
+        }
+    }
+    assert_line(&browser.get("/").await.body, "counter: 2");
+    // ...and the form body still reaches the handler's own `Form` extractor
+    // after the check.
+    let reply = browser
+        .post_raw("/cart", &format!("item=pear&csrf_token={token}"))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_line(&browser.get("/").await.body, "cart: [pear] (1/8)");
 }
 
 #[tokio::test]
 async fn untouched_routes_send_no_set_cookie_and_session_types_are_independent() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::new(example(&clock, &[key(1)]).await);
+    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
     browser.post("/login", "name=ada").await;
+    browser.get("/").await; // shows (and removes) the welcome flash
     let app_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
     for path in ["/health", "/"] {
@@ -167,7 +256,7 @@ async fn untouched_routes_send_no_set_cookie_and_session_types_are_independent()
 async fn tampered_or_garbage_cookie_gives_a_fresh_session_and_the_app_sees_why() {
     let clock = ManualClock::new(T0_MS);
     let addr = example(&clock, &[key(1)]).await;
-    let mut browser = Client::new(addr);
+    let mut browser = Client::with_csrf(addr);
     browser.post("/login", "name=ada").await;
     let value = browser.cookie(APP).expect("logged in").to_owned();
 
@@ -176,39 +265,38 @@ async fn tampered_or_garbage_cookie_gives_a_fresh_session_and_the_app_sees_why()
     assert_eq!(reply.status, StatusCode::OK);
     assert_line(&reply.body, "cookie: refused (bad_signature)");
     assert_line(&reply.body, "user: (not logged in)");
-    assert!(
-        reply.set_cookies().is_empty(),
-        "a fresh untouched session sends nothing"
-    );
+    // The fresh session only gets a CSRF token of its own.
+    let set = reply.set_cookies_for(APP);
+    assert_eq!(set.len(), 1, "{set:?}");
+    let mut fresh = Client::new(addr);
+    fresh.apply(&set[0]);
+    assert_line(&fresh.get("/").await.body, "user: (not logged in)");
 
     let garbage = format!("{APP}=%%not-base64%%");
     let reply = send(addr, http::Method::GET, "/", Some(&garbage), None).await;
     assert_line(&reply.body, "cookie: refused (not_base64)");
 
-    // A mutation on top of a refused cookie starts a fresh session.
+    // The CSRF token lived in the refused cookie: a post riding on it fails.
+    let token = browser.csrf().expect("token").to_owned();
+    let form = format!("csrf_token={token}");
     let reply = send(
         addr,
         http::Method::POST,
         "/counter",
         Some(&forged),
-        Some(""),
+        Some(&form),
     )
     .await;
-    let set = reply.set_cookies_for(APP);
-    assert_eq!(set.len(), 1);
-    let mut fresh = Client::new(addr);
-    fresh.apply(&set[0]);
-    let home = fresh.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "counter: 1");
-    assert_line(&home.body, "user: (not logged in)");
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.set_cookies().is_empty());
 }
 
 #[tokio::test]
 async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::new(example(&clock, &[key(1)]).await);
+    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
     browser.post("/login", "name=ada").await;
+    browser.get("/").await; // shows (and removes) the welcome flash
     let old_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
     // Deploy with a new key, the old one kept for verification.
@@ -238,8 +326,9 @@ async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
 #[tokio::test]
 async fn idle_refresh_and_expiry_follow_the_injected_clock() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::new(example(&clock, &[key(1)]).await);
+    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
     browser.post("/login", "name=ada").await;
+    browser.get("/").await; // shows (and removes) the welcome flash
 
     // Past the refresh interval (1 h): a route that uses the session re-issues
     // it to keep the idle timeout rolling; a route that does not stays quiet.
@@ -262,7 +351,7 @@ async fn idle_refresh_and_expiry_follow_the_injected_clock() {
 #[tokio::test]
 async fn concurrent_requests_last_response_wins() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::new(example(&clock, &[key(1)]).await);
+    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
     browser.post("/login", "name=ada").await;
     // Two tabs send the same cookie before either response arrives: each
     // response carries the whole session, so the second overwrites the first.
@@ -318,13 +407,6 @@ async fn needs_app_session(session: RequestSession<AppSession>) -> String {
     format!("counter {}", session.counter())
 }
 
-async fn extracts_twice(
-    _first: RequestSession<AppSession>,
-    _second: RequestSession<AppSession>,
-) -> &'static str {
-    "unreachable"
-}
-
 async fn optional_session(session: Option<RequestSession<AppSession>>) -> &'static str {
     match session {
         Some(_) => "with session",
@@ -354,30 +436,262 @@ async fn a_missing_layer_is_a_clear_error_not_a_silent_loss() {
     );
     assert_line(
         &reply.body,
-        ".layer(session_runtime::tower::SessionLayer::new(config))",
+        ".layer(session_runtime::axum::SessionLayer::new(config))",
     );
     let reply = send(addr, http::Method::GET, "/optional", None, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, "without session");
 }
 
+/// The session behind the guard-middleware tests.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-guarded", version = 1)]
+struct Guarded {
+    user: Option<u64>,
+    guard_visits: u32,
+    handler_visits: u32,
+    /// Written by a guard after the handler ran.
+    after: u32,
+}
+
+async fn guarded_login(mut session: RequestSession<Guarded>) -> &'static str {
+    session.renew();
+    session.set_user(Some(7));
+    "logged in"
+}
+
+/// The handler behind every guard: it extracts the session the guard holds.
+async fn guarded_page(mut session: RequestSession<Guarded>) -> String {
+    let visits = session.handler_visits() + 1;
+    session.set_handler_visits(visits);
+    format!(
+        "guard {} handler {visits} after {}",
+        session.guard_visits(),
+        session.after()
+    )
+}
+
+/// The common guard: reads, holds the handle while the handler runs.
+async fn guard_reads(session: RequestSession<Guarded>, request: Request, next: Next) -> Response {
+    if session.user().is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    next.run(request).await
+}
+
+/// A guard that writes before (published) and after the handler.
+async fn guard_writes(
+    mut session: RequestSession<Guarded>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if session.user().is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let visits = session.guard_visits() + 1;
+    session.set_guard_visits(visits);
+    RequestSession::publish(&mut session);
+    let response = next.run(request).await;
+    // The handle still shows the state before the handler; move it to the
+    // latest state before reading and changing it again.
+    RequestSession::refresh(&mut session);
+    let handler_visits = *session.handler_visits();
+    session.set_after(handler_visits);
+    response
+}
+
+/// A guard that changes the session after the handler from what it read before.
+async fn guard_writes_stale(
+    mut session: RequestSession<Guarded>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let seen = *session.handler_visits();
+    let response = next.run(request).await;
+    session.set_after(seen); // `seen` may be stale: refused, not stored
+    response
+}
+
+/// A guard that writes and keeps its changes while calling the handler.
+async fn guard_holds_changes(
+    mut session: RequestSession<Guarded>,
+    request: Request,
+    next: Next,
+) -> Response {
+    session.set_guard_visits(99);
+    next.run(request).await
+}
+
+fn guarded_router(config: SessionConfig<Guarded>) -> Router {
+    Router::new()
+        .route("/reads", get(guarded_page))
+        .route_layer(axum::middleware::from_fn(guard_reads))
+        .merge(
+            Router::new()
+                .route("/writes", get(guarded_page))
+                .route_layer(axum::middleware::from_fn(guard_writes)),
+        )
+        .merge(
+            Router::new()
+                .route("/stale", get(guarded_page))
+                .route_layer(axum::middleware::from_fn(guard_writes_stale)),
+        )
+        .merge(
+            Router::new()
+                .route("/holds", get(guarded_page))
+                .route_layer(axum::middleware::from_fn(guard_holds_changes)),
+        )
+        .route("/login", post(guarded_login))
+        .layer(SessionLayer::new(config))
+}
+
 #[tokio::test]
-async fn two_live_handles_of_one_session_type_are_refused() {
-    let clock = ManualClock::new(T0_MS);
-    let (app, _) = configs(&clock, &[key(1)]);
-    let router = Router::new()
-        .route("/twice", get(extracts_twice))
-        .route("/optional", get(optional_session))
-        .layer(SessionLayer::new(app));
-    let addr = serve(router).await;
-    let reply = send(addr, http::Method::GET, "/twice", None, None).await;
+async fn a_guard_middleware_and_its_handler_share_the_session() {
+    let config = SessionConfig::<Guarded>::new(key(1)).expect("valid config");
+    let mut browser = Client::new(serve(guarded_router(config)).await);
+    let name = Guarded::NAME;
+
+    // Not logged in: the guard redirects, the handler never runs, no cookie.
+    let reply = browser.get("/reads").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers["location"], "/login");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        browser.post("/login", "").await.set_cookies_for(name).len(),
+        1
+    );
+
+    // Guard reads (holding its handle), handler writes: stored once.
+    for visit in 1..=2 {
+        let reply = browser.get("/reads").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body, format!("guard 0 handler {visit} after 0"));
+        assert_eq!(reply.set_cookies().len(), 1, "{:?}", reply.set_cookies());
+    }
+
+    // Guard writes and publishes, handler writes, guard writes again after
+    // the handler: all three changes, one Set-Cookie.
+    let reply = browser.get("/writes").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, "guard 1 handler 3 after 0");
+    assert_eq!(reply.set_cookies().len(), 1, "{:?}", reply.set_cookies());
+    let reply = browser.get("/reads").await;
+    assert_eq!(reply.body, "guard 1 handler 4 after 3");
+
+    // A guard that keeps unpublished changes while the handler asks for the
+    // session: refused with a message naming the fix, nothing stored.
+    let before = browser.cookie(name).expect("cookie").to_owned();
+    let reply = browser.get("/holds").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_line(
         &reply.body,
-        "RequestSession<AppSession> (cookie `__Host-app`) is already in use",
+        "RequestSession<Guarded> (cookie `__Host-guarded`) is already in use",
     );
-    let reply = send(addr, http::Method::GET, "/optional", None, None).await;
-    assert_eq!(reply.body, "with session");
+    assert_line(&reply.body, "RequestSession::publish(&mut session);");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(browser.cookie(name), Some(before.as_str()));
+
+    // A guard that writes, after the handler, what it read before: refused.
+    let reply = browser.get("/stale").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        browser.get("/reads").await.body,
+        "guard 1 handler 5 after 3"
+    );
+}
+
+async fn reads_twice(
+    first: RequestSession<AppSession>,
+    second: RequestSession<AppSession>,
+) -> String {
+    format!("{} {}", first.counter(), second.counter())
+}
+
+async fn writes_in_turn(
+    mut first: RequestSession<AppSession>,
+    mut second: RequestSession<AppSession>,
+) -> &'static str {
+    first.set_counter(1);
+    RequestSession::publish(&mut first);
+    RequestSession::refresh(&mut second); // now it shows `first`'s change
+    let next = second.counter() + 1;
+    second.set_counter(next);
+    "in turn"
+}
+
+async fn writes_from_a_stale_read(
+    mut first: RequestSession<AppSession>,
+    mut second: RequestSession<AppSession>,
+) -> &'static str {
+    let seen = *second.counter();
+    first.set_counter(10);
+    RequestSession::publish(&mut first);
+    second.set_counter(seen + 1); // would overwrite 10 with 3
+    "stale"
+}
+
+async fn writes_at_once(
+    mut first: RequestSession<AppSession>,
+    mut second: RequestSession<AppSession>,
+) -> &'static str {
+    first.set_counter(1);
+    second.set_counter(2); // `first` still holds unpublished changes
+    "at once"
+}
+
+async fn counter(session: RequestSession<AppSession>) -> String {
+    session.counter().to_string()
+}
+
+#[tokio::test]
+async fn several_handles_in_one_request_never_lose_an_update_silently() {
+    let clock = ManualClock::new(T0_MS);
+    let (app, _) = configs(&clock, &[key(1)]);
+    let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = failures.clone();
+    let router = Router::new()
+        .route("/twice", get(reads_twice))
+        .route("/turn", post(writes_in_turn))
+        .route("/once", post(writes_at_once))
+        .route("/stale", post(writes_from_a_stale_read))
+        .route("/counter", get(counter))
+        .layer(SessionLayer::new(app))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            let seen = seen.clone();
+            async move {
+                if let Some(failed) = response.extensions().get::<FinishError>() {
+                    seen.lock().unwrap().push(failed.clone());
+                }
+                response
+            }
+        }));
+    let mut browser = Client::new(serve(router).await);
+    let reply = browser.get("/twice").await;
+    assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, "0 0"));
+    assert!(reply.set_cookies().is_empty());
+
+    let reply = browser.post("/turn", "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.set_cookies().len(), 1);
+    assert_eq!(browser.get("/counter").await.body, "2");
+
+    for path in ["/once", "/stale"] {
+        let reply = browser.post(path, "").await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(reply.set_cookies().is_empty(), "{path}: nothing is stored");
+        assert_eq!(browser.get("/counter").await.body, "2");
+    }
+    let failures = failures.lock().unwrap();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(*failures[0].kind(), FinishErrorKind::ConflictingWriters);
+    assert!(
+        failures[0]
+            .message()
+            .contains("changed the session at once"),
+        "{failures:?}"
+    );
+    assert_eq!(*failures[1].kind(), FinishErrorKind::StaleWriter);
 }
 
 async fn overfill(mut liar: RequestSession<Liar>) -> impl IntoResponse {

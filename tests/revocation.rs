@@ -164,3 +164,39 @@ async fn an_async_check_is_awaited_by_load_async() {
         .await;
     assert_eq!(other.status(), &LoadStatus::Valid);
 }
+
+#[test]
+fn renewals_in_quick_succession_never_run_ahead_of_the_clock() {
+    let clock = ManualClock::new(T0_MS);
+    let config = SessionConfig::<AppSession>::builder(key(1))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let mut value = issue(&config, AppSession::default());
+    // A hundred logins within a few seconds (an app that renews on every
+    // request): each new cookie differs from the one it replaces, and the
+    // session start stays within a second of the clock, so no cookie is ever
+    // refused as issued in the future.
+    for round in 0..100u64 {
+        clock.advance(Duration::from_millis(37));
+        let mut session = config.load(&request_with_cookie("__Host-app", &value));
+        assert_eq!(session.status(), &LoadStatus::Valid, "round {round}");
+        session.renew();
+        session.set_user_id(Some(round));
+        let next = cookie_value(&store(&config, &session).unwrap());
+        assert_ne!(next, value);
+        let started = config
+            .decode(next.as_bytes())
+            .unwrap()
+            .created_at()
+            .unwrap();
+        let now = clock_now(&clock);
+        assert!(started <= now + Duration::from_secs(1), "round {round}");
+        value = next;
+    }
+}
+
+fn clock_now(clock: &ManualClock) -> SystemTime {
+    use session_runtime::Clock as _;
+    at(clock.now_unix_ms())
+}

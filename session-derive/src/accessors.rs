@@ -41,7 +41,7 @@ fn names(field: &SessionField<'_>) -> [(String, Kind); 3] {
 }
 
 /// Reports, with one error at the field, every accessor name of that field
-/// that a session handle method owns (or will own), or that an earlier field's
+/// that a session handle method owns, or that an earlier field's
 /// accessor already takes.
 pub(crate) fn check_accessor_names(session: &SessionStruct<'_>, errors: &mut Errors) {
     let mut taken: HashMap<String, (String, Kind)> = HashMap::new();
@@ -51,20 +51,11 @@ pub(crate) fn check_accessor_names(session: &SessionStruct<'_>, errors: &mut Err
         for (name, kind) in names(field) {
             if let Some(reserved) = reserved::lookup(&name) {
                 let owner = reserved.owner;
-                clashes.push(if reserved.planned {
-                    format!(
-                        "the {} `{name}()` would take a name reserved for the session handle's \
-                         `{owner}`, and once that method exists `session.{name}()` would call it \
-                         instead",
-                        kind.describe()
-                    )
-                } else {
-                    format!(
-                        "the {} `{name}()` would be shadowed by the session handle's `{owner}`: \
-                         `session.{name}()` calls that method, not the accessor",
-                        kind.describe()
-                    )
-                });
+                clashes.push(format!(
+                    "the {} `{name}()` would be shadowed by the session handle's `{owner}`: \
+                     `session.{name}()` calls that method, not the accessor",
+                    kind.describe()
+                ));
             } else if let Some((other, other_kind)) = taken.get(&name) {
                 clashes.push(format!(
                     "the {} `{name}()` is already the {} of field `{other}`",

@@ -13,8 +13,7 @@
 //! `src/adapters/`), plus names reserved for methods being added. Associated
 //! functions without `self` (`Session::new`) are not listed: method-call
 //! syntax never finds them, so `session.new()` reaches a field's getter. When a
-//! method is added there, add it here (and drop `planned` once a planned
-//! method lands). `tests/derive.rs` keeps the list honest both ways: it calls
+//! method is added there, add it here. `tests/derive.rs` keeps the list honest both ways: it calls
 //! every existing entry on a real `Session<T>` / `RequestSession<T>`, and it
 //! reads the runtime's sources and fails on a public handle method missing
 //! from this file.
@@ -23,8 +22,6 @@
 pub(crate) struct Reserved {
     pub name: &'static str,
     pub owner: &'static str,
-    /// The method does not exist yet; the name is kept free for it.
-    pub planned: bool,
 }
 
 /// Every reserved name. Keep it sorted by owner, then name.
@@ -49,28 +46,10 @@ pub(crate) const RESERVED: &[Reserved] = &[
     // `session.into()` resolves to `Into::into` on the handle.
     r("into", "Into::into"),
     r("try_into", "TryInto::try_into"),
-    // Reserved for session methods being added (lifetimes, flash messages,
-    // CSRF tokens): a field must not take these names today and be shadowed
-    // silently tomorrow.
-    planned("csrf_token", "Session::csrf_token"),
-    planned("flash", "Session::flash"),
-    planned("take_flash", "Session::take_flash"),
 ];
 
 const fn r(name: &'static str, owner: &'static str) -> Reserved {
-    Reserved {
-        name,
-        owner,
-        planned: false,
-    }
-}
-
-const fn planned(name: &'static str, owner: &'static str) -> Reserved {
-    Reserved {
-        name,
-        owner,
-        planned: true,
-    }
+    Reserved { name, owner }
 }
 
 /// The reservation of `name`, if it is reserved.

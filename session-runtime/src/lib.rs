@@ -33,6 +33,7 @@
 //!
 //! See `docs/wire-format.md` for the byte layout and `README.md` for the guarantees.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 // The codec core: no `http`, builds for wasm32-unknown-unknown
@@ -63,9 +64,13 @@ mod redis_revocation;
 mod session;
 mod store;
 
-// Web adapters (features `tower`, `axum`, `actix`): docs/frameworks.md.
-#[cfg(any(feature = "tower", feature = "actix"))]
+// Web adapters (features `tower`, `axum`, `actix`, each enabling the internal
+// `web` feature): docs/frameworks.md.
+#[cfg(feature = "web")]
 mod adapters;
+#[cfg(feature = "web")]
+mod csrf;
+mod flash;
 
 #[cfg(feature = "actix")]
 pub use adapters::actix;
@@ -73,8 +78,10 @@ pub use adapters::actix;
 pub use adapters::axum;
 #[cfg(feature = "tower")]
 pub use adapters::tower;
-#[cfg(any(feature = "tower", feature = "actix"))]
-pub use adapters::{RequestSession, SessionSlot, SessionUnavailable, UnavailableKind};
+#[cfg(feature = "web")]
+pub use adapters::{
+    FinishError, FinishErrorKind, RequestSession, SessionSlot, SessionUnavailable, UnavailableKind,
+};
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use clock::SystemClock;
@@ -84,6 +91,9 @@ pub use config::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
+#[cfg(feature = "web")]
+pub use csrf::{CsrfRandomnessError, CsrfToken};
+pub use flash::Flash;
 pub use key::{Key, KeyError, KeyId, KeyRole};
 pub use keyring::{EntryPosition, KeyRing, KeyringError};
 pub use lifetime::Lifetime;

@@ -12,7 +12,10 @@
 //!    accepted over `http://localhost`;
 //! 4. a cookie one byte over 4096, forced through a raw header (bypassing the
 //!    library), is silently dropped while the old cookie stays, so the app keeps
-//!    seeing the stale session: exactly why the library never emits one.
+//!    seeing the stale session: exactly why the library never emits one;
+//! 5. the app's forms carry the CSRF token and work, while a form on another
+//!    origin (`http://127.0.0.1:<other port>`) posting to the app gets `403`;
+//! 6. the flash messages after login and logout are shown once.
 //!
 //! A recording middleware keeps every request's `Cookie` and every response's
 //! `Set-Cookie`, so "sent back intact" is checked on the wire. Without Chromium
@@ -147,6 +150,8 @@ fn app(log: Log) -> Router {
 struct Server {
     runtime: Option<tokio::runtime::Runtime>,
     addr: SocketAddr,
+    /// A second origin serving a cross-site form aimed at the app.
+    attacker: SocketAddr,
     log: Log,
 }
 
@@ -164,9 +169,23 @@ impl Server {
         let addr = listener.local_addr().expect("local address");
         let router = app(log.clone());
         runtime.spawn(async move { axum::serve(listener, router).await });
+        let attacker_listener = runtime
+            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .expect("bind 127.0.0.1:0");
+        let attacker = attacker_listener.local_addr().expect("local address");
+        // The page a malicious site would serve: the app's own form, minus the
+        // token it cannot read.
+        let page = format!(
+            r#"<!doctype html><html><body><form id="attack" method="post" action="http://localhost:{}/counter"><button>win a prize</button></form></body></html>"#,
+            addr.port()
+        );
+        let attacker_router =
+            Router::new().route("/", get(move || async move { axum::response::Html(page) }));
+        runtime.spawn(async move { axum::serve(attacker_listener, attacker_router).await });
         Server {
             runtime: Some(runtime),
             addr,
+            attacker,
             log,
         }
     }
@@ -257,9 +276,11 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
     navigate(&browser, &server.url("/"));
     assert_page(&browser, "cookie: none yet");
     assert_page(&browser, "user: (not logged in)");
-    assert!(server.last("/").set_cookies.is_empty());
+    // The first page view gives the visitor a CSRF token for the forms.
+    pair_set(&server.last("/"), AppSession::NAME);
 
     click(&browser, "#login button");
+    assert_page(&browser, "Welcome, ada!");
     assert_page(&browser, "user: ada");
     assert_page(&browser, "cookie: valid");
     let login = server.last("/login");
@@ -293,20 +314,39 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
     assert_page(&browser, "theme: dark");
     assert!(cookie(&browser, Prefs::NAME).is_some());
 
-    // Reading the page again sends no Set-Cookie.
+    // Reading the page again sends no Set-Cookie, and the flash is gone.
     navigate(&browser, &server.url("/"));
     assert_page(&browser, "counter: 2");
+    assert!(!body(&browser).contains("Welcome"));
     assert!(server.last("/").set_cookies.is_empty());
 
+    // (5) A form on another origin posts to the app: no token, so 403
+    // (Chromium does not even send the SameSite=Lax cookie cross-site).
+    navigate(
+        &browser,
+        &format!("http://127.0.0.1:{}/", server.attacker.port()),
+    );
+    click(&browser, "#attack button");
+    assert_page(&browser, "CSRF token missing or invalid");
+    assert!(server.last("/counter").set_cookies.is_empty());
+    navigate(&browser, &server.url("/"));
+    assert_page(&browser, "counter: 2");
+
+    let value = |browser: &Browser| {
+        cookie(browser, AppSession::NAME).map(|c| c["value"].as_str().unwrap_or("").to_owned())
+    };
+    let logged_in = value(&browser).expect("logged in");
     click(&browser, "#logout button");
+    assert_page(&browser, "You are logged out.");
     assert_page(&browser, "user: (not logged in)");
     assert_page(&browser, "counter: 0");
     assert_page(&browser, "theme: dark"); // the other session type survives
-    assert!(
-        cookie(&browser, AppSession::NAME).is_none(),
-        "logout deleted the cookie"
-    );
-    assert!(!server.last("/").cookie.contains("__Host-app="));
+                                          // The old session is gone: the cookie now holds a new one with the flash.
+    let replaced = pair_set(&server.last("/logout"), AppSession::NAME);
+    assert_ne!(replaced, format!("{}={logged_in}", AppSession::NAME));
+    assert!(sent(&server.last("/"), &replaced));
+    navigate(&browser, &server.url("/"));
+    assert!(!body(&browser).contains("logged out"), "shown once");
     let flow_done = started.elapsed();
 
     // (2): a session at the 4096-byte limit, filled to its maximum.

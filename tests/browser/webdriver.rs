@@ -1,22 +1,19 @@
-//! A minimal, synchronous W3C WebDriver client that drives headless Chromium through
-//! chromedriver, for end-to-end cookie tests.
+//! A small synchronous wrapper around [`fantoccini`], the maintained async WebDriver client,
+//! that drives headless Chromium through chromedriver for the end-to-end cookie tests.
 //!
-//! Why hand-written: the browser tests need about six WebDriver commands. The usual crates
-//! (`fantoccini`, `thirtyfour`) pull in tokio, hyper and a TLS stack, which would dominate the
-//! build time of the whole test suite. Here the wire protocol is plain HTTP/1.1 with JSON
-//! bodies over `std::net::TcpStream` to a chromedriver on 127.0.0.1, so `serde_json` is the
-//! only dependency.
-//!
-//! Design rules:
-//! - Everything is bounded in time: connect, read and write timeouts on every HTTP call, a
-//!   bounded wait for chromedriver to come up, bounded waits on shutdown.
-//! - Nothing leaks: [`Browser`] owns the chromedriver process (started in its own process group,
-//!   so Chromium and its helpers are in that group too), the WebDriver session and a fresh
-//!   profile directory; `Drop` ends all three, also when a test panics.
-//! - The harness only ever talks to 127.0.0.1; the pages a test opens are the test's business
-//!   (the cookie tests use `localhost` servers of their own).
-//! - A missing browser is a SKIP with a visible notice, unless `REQUIRE_BROWSER=1` (set in CI),
+//! What is ours is only the lifecycle around the client:
+//! - chromedriver is started on a free loopback port in its own process group (so Chromium and
+//!   its helpers are in that group too), with a fresh profile directory, and waited for with a
+//!   bound;
+//! - [`Browser`] owns the process, the WebDriver session and the profile; `Drop` ends all three,
+//!   also when a test panics;
+//! - every command is bounded in time, on a private current-thread tokio runtime, so the tests
+//!   stay synchronous;
+//! - a missing browser is a SKIP with a visible notice, unless `REQUIRE_BROWSER=1` (set in CI),
 //!   where it is a failure: see [`browser_or_skip`].
+//!
+//! The harness only ever talks to chromedriver on 127.0.0.1; the pages a test opens are the
+//! test's business (the cookie tests use `localhost` servers of their own).
 //!
 //! Environment: `CHROMIUM`, `CHROMEDRIVER` (binary paths), `REQUIRE_BROWSER=1` (missing browser
 //! fails), `CHROMEDRIVER_VERBOSE=1` (verbose driver log, quoted in launch-failure messages).
@@ -27,7 +24,8 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::future::Future;
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +33,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
 /// Default location of Debian's `chromium` launcher (overridable with env `CHROMIUM`).
@@ -63,25 +63,20 @@ pub const CHROMIUM_ARGS: &[&str] = &[
     "--disable-sync",
 ];
 
-/// How long chromedriver may take to answer `/status` with `ready: true` after it is spawned.
+/// How long chromedriver may take to accept connections after it is spawned.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
-/// TCP connect timeout to chromedriver (it is on loopback: anything slow means it is gone).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default bound for one WebDriver command, end to end. Session creation starts Chromium and
 /// navigation waits for the page load, so this is generous; it is still a hard bound.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page-load and script timeouts requested from the browser; kept below [`COMMAND_TIMEOUT`] so
-/// the browser reports a WebDriver `timeout` error before our socket read gives up.
+/// the browser reports a WebDriver `timeout` error before our own bound gives up.
 const PAGE_LOAD_TIMEOUT_MS: u64 = 20_000;
 const SCRIPT_TIMEOUT_MS: u64 = 10_000;
-/// Bounds for teardown: deleting the session (Chromium quits), then chromedriver's own exit.
+/// Bound for teardown's orderly part: closing the session (Chromium quits).
 const SESSION_DELETE_TIMEOUT: Duration = Duration::from_secs(10);
-const DRIVER_EXIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A chromedriver that dies at once (typically: the port we picked was taken in between) is
 /// retried this many times with a fresh port.
 const LAUNCH_ATTEMPTS: u32 = 3;
-/// Upper bound on a chromedriver HTTP response we are willing to buffer.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Paths of the two binaries a [`Browser`] needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,7 +197,10 @@ pub fn browser_or_skip(test_name: &str) -> Option<Browser> {
 pub struct Browser {
     driver: Child,
     port: u16,
-    session_id: String,
+    /// The WebDriver session; `None` until it is open, and after `Drop` closed it.
+    client: Option<Client>,
+    /// Runs the async client's commands one at a time, on the test's thread.
+    runtime: tokio::runtime::Runtime,
     /// Holds the Chromium profile (`profile/`) and chromedriver's log (`chromedriver.log`).
     scratch_dir: PathBuf,
 }
@@ -212,15 +210,14 @@ impl fmt::Debug for Browser {
         f.debug_struct("Browser")
             .field("driver_pid", &self.driver.id())
             .field("port", &self.port)
-            .field("session_id", &self.session_id)
             .field("scratch_dir", &self.scratch_dir)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Browser {
-    /// Starts chromedriver on a free loopback port, waits (bounded) until it is ready and opens
-    /// a session with [`CHROMIUM_ARGS`] and a fresh `--user-data-dir`.
+    /// Starts chromedriver on a free loopback port, waits (bounded) until it accepts
+    /// connections and opens a session with [`CHROMIUM_ARGS`] and a fresh `--user-data-dir`.
     pub fn launch(paths: &BrowserPaths) -> Result<Browser> {
         let mut last_err = None;
         for _ in 0..LAUNCH_ATTEMPTS {
@@ -237,12 +234,25 @@ impl Browser {
     /// created is cleaned up (by hand before the [`Browser`] exists, by its `Drop` after).
     fn launch_once(paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
         let scratch_dir = make_scratch_dir()?;
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&scratch_dir);
+                return Err(LaunchError::Fatal(WebDriverError::new(format!(
+                    "tokio runtime: {e}"
+                ))));
+            }
+        };
         match Self::spawn_driver(paths, &scratch_dir) {
             Ok((driver, port)) => {
                 let browser = Browser {
                     driver,
                     port,
-                    session_id: String::new(),
+                    client: None,
+                    runtime,
                     scratch_dir,
                 };
                 browser.start_session(paths)
@@ -295,50 +305,52 @@ impl Browser {
     /// Waits for chromedriver, then opens the WebDriver session (which starts Chromium). On
     /// error `self` is dropped, which stops chromedriver and removes the scratch directory.
     fn start_session(mut self, paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
-        self.wait_until_ready()?;
+        self.wait_until_listening()?;
         let profile = self.scratch_dir.join("profile");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let caps = json!({
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "pageLoadStrategy": "normal",
-                    "timeouts": {
-                        "pageLoad": PAGE_LOAD_TIMEOUT_MS,
-                        "script": SCRIPT_TIMEOUT_MS,
-                        "implicit": 0
-                    },
-                    "goog:chromeOptions": {
-                        "binary": paths.chromium.to_string_lossy(),
-                        "args": args
-                    }
-                }
+            "browserName": "chrome",
+            "pageLoadStrategy": "normal",
+            "timeouts": {
+                "pageLoad": PAGE_LOAD_TIMEOUT_MS,
+                "script": SCRIPT_TIMEOUT_MS,
+                "implicit": 0
+            },
+            "goog:chromeOptions": {
+                "binary": paths.chromium.to_string_lossy(),
+                "args": args
             }
         });
-        let value = self
-            .raw_command("POST", "/session", Some(&caps), COMMAND_TIMEOUT)
-            .map_err(|e| {
-                LaunchError::Fatal(WebDriverError::new(format!(
-                    "creating a WebDriver session: {e}{}",
-                    self.log_context()
-                )))
-            })?;
-        self.session_id = value
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                LaunchError::Fatal(WebDriverError::new(format!(
-                    "new-session response has no sessionId: {value}"
-                )))
-            })?
-            .to_owned();
-        Ok(self)
+        let Value::Object(caps) = caps else {
+            unreachable!("a JSON object literal")
+        };
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let connect = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
+            .await_within(&self.runtime, COMMAND_TIMEOUT);
+        match connect {
+            Ok(Ok(client)) => {
+                self.client = Some(client);
+                Ok(self)
+            }
+            Ok(Err(e)) => Err(LaunchError::Fatal(WebDriverError::new(format!(
+                "creating a WebDriver session: {e}{}",
+                self.log_context()
+            )))),
+            Err(elapsed) => Err(LaunchError::Fatal(WebDriverError::new(format!(
+                "creating a WebDriver session: {elapsed}{}",
+                self.log_context()
+            )))),
+        }
     }
 
-    /// Polls `GET /status` until chromedriver reports `ready`, at most [`DRIVER_START_TIMEOUT`].
-    fn wait_until_ready(&mut self) -> std::result::Result<(), LaunchError> {
+    /// Waits until chromedriver accepts connections on its port, at most
+    /// [`DRIVER_START_TIMEOUT`].
+    fn wait_until_listening(&mut self) -> std::result::Result<(), LaunchError> {
         let deadline = Instant::now() + DRIVER_START_TIMEOUT;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         loop {
             match self.driver.try_wait() {
                 Ok(Some(status)) => {
@@ -355,16 +367,12 @@ impl Browser {
                     ))))
                 }
             }
-            let ready = http_call(self.port, "GET", "/status", None, Duration::from_secs(2))
-                .ok()
-                .and_then(|(_, body)| serde_json::from_slice::<Value>(&body).ok())
-                .is_some_and(|v| v["value"]["ready"] == Value::Bool(true));
-            if ready {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(LaunchError::Fatal(WebDriverError::new(format!(
-                    "chromedriver on port {} not ready after {:?}{}",
+                    "chromedriver on port {} not listening after {:?}{}",
                     self.port,
                     DRIVER_START_TIMEOUT,
                     self.log_context()
@@ -379,58 +387,79 @@ impl Browser {
         self.port
     }
 
-    /// Navigates the current tab to `url` and waits for the page load (bounded by the session's
-    /// page-load timeout).
+    /// Runs one client command, bounded by [`COMMAND_TIMEOUT`].
+    fn run<T, E: fmt::Display, F>(&self, what: &str, command: impl FnOnce(Client) -> F) -> Result<T>
+    where
+        F: Future<Output = std::result::Result<T, E>>,
+    {
+        let client = self
+            .client
+            .clone()
+            .ok_or_else(|| WebDriverError::new("no WebDriver session"))?;
+        match command(client).await_within(&self.runtime, COMMAND_TIMEOUT) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(WebDriverError::new(format!("{what}: {e}"))),
+            Err(elapsed) => Err(WebDriverError::new(format!("{what}: {elapsed}"))),
+        }
+    }
+
+    /// Opens `url` and waits (bounded by the page-load timeout) until it has loaded.
     pub fn navigate(&self, url: &str) -> Result<()> {
-        self.session_command("POST", "/url", Some(&json!({ "url": url })))
-            .map(drop)
-            .map_err(|e| WebDriverError::new(format!("navigate to {url}: {e}")))
+        self.run(&format!("navigating to {url}"), |c| async move {
+            c.goto(url).await
+        })
     }
 
     /// The URL of the current page.
     pub fn current_url(&self) -> Result<String> {
-        let v = self.session_command("GET", "/url", None)?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| WebDriverError::new(format!("current URL is not a string: {v}")))
+        self.run("reading the URL", |c| async move { c.current_url().await })
+            .map(|url| url.to_string())
     }
 
-    /// The serialized DOM of the current page.
+    /// The current page's HTML as the browser serializes it.
     pub fn page_source(&self) -> Result<String> {
-        let v = self.session_command("GET", "/source", None)?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| WebDriverError::new(format!("page source is not a string: {v}")))
-    }
-
-    /// Runs `script` as the body of a synchronous JS function with `args` as `arguments` and
-    /// returns its `return` value as JSON.
-    pub fn execute_script(&self, script: &str, args: &[Value]) -> Result<Value> {
-        self.session_command(
-            "POST",
-            "/execute/sync",
-            Some(&json!({ "script": script, "args": args })),
+        self.run(
+            "reading the page source",
+            |c| async move { c.source().await },
         )
     }
 
-    /// `document.body.innerText` of the current page (what a user would read).
-    pub fn body_text(&self) -> Result<String> {
-        let v = self.execute_script("return document.body ? document.body.innerText : '';", &[])?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| WebDriverError::new(format!("innerText is not a string: {v}")))
+    /// Runs `script` as the body of a function in the page and returns its result.
+    pub fn execute_script(&self, script: &str, args: &[Value]) -> Result<Value> {
+        let args = args.to_vec();
+        self.run("running a script", |c| async move {
+            c.execute(script, args).await
+        })
     }
 
-    /// All cookies visible to the current page, as WebDriver cookie objects (`name`, `value`,
-    /// `path`, `domain`, `secure`, `httpOnly`, `sameSite`, `expiry`?). Unlike
-    /// `document.cookie`, this includes `HttpOnly` cookies.
+    /// The visible text of the page's `<body>`.
+    pub fn body_text(&self) -> Result<String> {
+        self.run("reading the page text", |c| async move {
+            c.find(Locator::Css("body")).await?.text().await
+        })
+    }
+
+    /// Every cookie visible to the current page, as WebDriver's JSON cookie objects (`name`,
+    /// `value`, `path`, `domain`, `secure`, `httpOnly`, `sameSite`).
     pub fn get_all_cookies(&self) -> Result<Vec<Value>> {
-        match self.session_command("GET", "/cookie", None)? {
-            Value::Array(cookies) => Ok(cookies),
-            other => Err(WebDriverError::new(format!(
-                "cookie list is not an array: {other}"
-            ))),
-        }
+        let cookies = self.run(
+            "reading cookies",
+            |c| async move { c.get_all_cookies().await },
+        )?;
+        Ok(cookies
+            .iter()
+            .map(|cookie| {
+                json!({
+                    "name": cookie.name(),
+                    "value": cookie.value(),
+                    "path": cookie.path(),
+                    "domain": cookie.domain(),
+                    "secure": cookie.secure(),
+                    "httpOnly": cookie.http_only(),
+                    "sameSite": cookie.same_site().map(|s| s.to_string()),
+                })
+            })
+            .collect())
     }
 
     /// The cookie called `name` visible to the current page, if any.
@@ -441,29 +470,11 @@ impl Browser {
             .find(|c| c.get("name").and_then(Value::as_str) == Some(name)))
     }
 
-    /// Clicks the first element matching the CSS `selector`, as a user would. When the click
-    /// submits a form or follows a link, chromedriver waits (bounded by the page-load timeout)
-    /// for the new page to load before answering, so the next command sees the new page.
+    /// Clicks the first element matching the CSS `selector`, as a user would.
     pub fn click(&self, selector: &str) -> Result<()> {
-        /// The W3C key under which an element reference is returned.
-        const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-        let found = self
-            .session_command(
-                "POST",
-                "/element",
-                Some(&json!({ "using": "css selector", "value": selector })),
-            )
-            .map_err(|e| WebDriverError::new(format!("finding {selector:?}: {e}")))?;
-        let id = found
-            .get(ELEMENT_KEY)
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                WebDriverError::new(format!("no element reference for {selector:?}: {found}"))
-            })?
-            .to_owned();
-        self.session_command("POST", &format!("/element/{id}/click"), Some(&json!({})))
-            .map(drop)
-            .map_err(|e| WebDriverError::new(format!("clicking {selector:?}: {e}")))
+        self.run(&format!("clicking {selector:?}"), |c| async move {
+            c.find(Locator::Css(selector)).await?.click().await
+        })
     }
 
     /// Clicks `selector` (see [`click`](Self::click)) and waits until a *new* document has
@@ -498,7 +509,9 @@ impl Browser {
 
     /// Deletes every cookie visible to the current page.
     pub fn delete_all_cookies(&self) -> Result<()> {
-        self.session_command("DELETE", "/cookie", None).map(drop)
+        self.run("deleting cookies", |c| async move {
+            c.delete_all_cookies().await
+        })
     }
 
     /// The last `max_bytes` of chromedriver's (and Chromium's) output, for failure messages.
@@ -519,67 +532,34 @@ impl Browser {
             self.driver_log_tail(4096)
         )
     }
+}
 
-    /// Sends a command under `/session/{id}` and returns its `value`.
-    fn session_command(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
-        let full = format!("/session/{}{path}", self.session_id);
-        self.raw_command(method, &full, body, COMMAND_TIMEOUT)
-    }
-
-    /// Sends one WebDriver command and unwraps the W3C envelope: `{"value": ...}` on success,
-    /// `{"value": {"error", "message"}}` with a 4xx/5xx status on failure.
-    fn raw_command(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        timeout: Duration,
-    ) -> Result<Value> {
-        let (status, bytes) = http_call(self.port, method, path, body, timeout)
-            .map_err(|e| WebDriverError::new(format!("{method} {path}: {e}")))?;
-        let mut parsed: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            WebDriverError::new(format!(
-                "{method} {path}: HTTP {status} with non-JSON body ({e}): {}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
-            ))
-        })?;
-        let value = parsed
-            .get_mut("value")
-            .map(Value::take)
-            .unwrap_or(Value::Null);
-        if let Some(error) = value.get("error").and_then(Value::as_str) {
-            let message = value.get("message").and_then(Value::as_str).unwrap_or("");
-            return Err(WebDriverError::new(format!(
-                "{method} {path}: HTTP {status}: {error}: {message}"
-            )));
-        }
-        if !(200..300).contains(&status) {
-            return Err(WebDriverError::new(format!(
-                "{method} {path}: HTTP {status}: {value}"
-            )));
-        }
-        Ok(value)
+/// A future run to completion on `runtime`, or given up after `limit`.
+trait AwaitWithin: Future + Sized {
+    fn await_within(
+        self,
+        runtime: &tokio::runtime::Runtime,
+        limit: Duration,
+    ) -> std::result::Result<Self::Output, tokio::time::error::Elapsed> {
+        // The timer must be made inside the runtime.
+        runtime.block_on(async { tokio::time::timeout(limit, self).await })
     }
 }
 
+impl<F: Future> AwaitWithin for F {}
+
 impl Drop for Browser {
-    /// Orderly first (Chromium quits through WebDriver, chromedriver through `/shutdown`), then
-    /// by force: SIGKILL to the whole process group, reap chromedriver so it leaves no zombie,
-    /// remove the profile. Every step is bounded and errors are ignored: this may run while a
-    /// test is already panicking.
+    /// Orderly first (Chromium quits when the WebDriver session closes), then by force: SIGKILL
+    /// to the whole process group, reap chromedriver so it leaves no zombie, remove the
+    /// profile. Every step is bounded and errors are ignored: this may run while a test is
+    /// already panicking.
     fn drop(&mut self) {
-        if !self.session_id.is_empty() {
-            let path = format!("/session/{}", self.session_id);
-            let _ = http_call(self.port, "DELETE", &path, None, SESSION_DELETE_TIMEOUT);
+        if let Some(client) = self.client.take() {
+            let _ = client
+                .close()
+                .await_within(&self.runtime, SESSION_DELETE_TIMEOUT);
         }
-        let _ = http_call(self.port, "GET", "/shutdown", None, Duration::from_secs(2));
-        let deadline = Instant::now() + DRIVER_EXIT_TIMEOUT;
-        while Instant::now() < deadline {
-            match self.driver.try_wait() {
-                Ok(None) => thread::sleep(Duration::from_millis(25)),
-                _ => break,
-            }
-        }
+        // chromedriver has no session left to serve: end it and anything Chromium left.
         kill_process_group(&self.driver);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -652,147 +632,4 @@ fn make_scratch_dir() -> Result<PathBuf> {
     fs::create_dir(&dir)
         .map_err(|e| WebDriverError::new(format!("creating {}: {e}", dir.display())))?;
     Ok(dir)
-}
-
-/// One HTTP/1.1 request to chromedriver on 127.0.0.1:`port` with `Connection: close`, bounded
-/// by `timeout` from connect to the last byte. Returns the status code and the decoded body.
-fn http_call(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    timeout: Duration,
-) -> io::Result<(u16, Vec<u8>)> {
-    let deadline = Instant::now() + timeout;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT.min(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    let payload = match body {
-        Some(v) => serde_json::to_vec(v).map_err(io::Error::other)?,
-        None => Vec::new(),
-    };
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\
-         Connection: close\r\nContent-Length: {}\r\n",
-        payload.len()
-    );
-    if body.is_some() {
-        request.push_str("Content-Type: application/json; charset=utf-8\r\n");
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    stream.write_all(&payload)?;
-    stream.flush()?;
-
-    // Read until the server closes, re-arming the read timeout with what is left of the budget
-    // so a stalled driver cannot hold a test beyond `timeout`.
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no complete response within {timeout:?}"),
-            ));
-        }
-        stream.set_read_timeout(Some(left))?;
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&chunk[..n]);
-                if raw.len() > MAX_RESPONSE_BYTES {
-                    return Err(io::Error::other("response larger than 64 MiB"));
-                }
-                // A response with Content-Length is complete as soon as that many bytes arrived,
-                // even if the server is slow to close.
-                if let Some(done) = complete_length(&raw) {
-                    raw.truncate(done);
-                    break;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no complete response within {timeout:?}"),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    parse_response(&raw)
-}
-
-/// If `raw` holds a full header block with a `Content-Length` and the whole body, returns the
-/// total length of the response.
-fn complete_length(raw: &[u8]) -> Option<usize> {
-    let head_end = find(raw, b"\r\n\r\n")? + 4;
-    let head = std::str::from_utf8(&raw[..head_end]).ok()?;
-    let len = header_value(head, "content-length")?
-        .trim()
-        .parse::<usize>()
-        .ok()?;
-    (raw.len() >= head_end + len).then_some(head_end + len)
-}
-
-/// Splits a raw HTTP/1.1 response into its status code and body (honouring Content-Length or
-/// chunked transfer encoding).
-fn parse_response(raw: &[u8]) -> io::Result<(u16, Vec<u8>)> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
-    let head_end = find(raw, b"\r\n\r\n").ok_or_else(|| bad("response has no complete header"))?;
-    let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| bad("non-UTF-8 header"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| bad("malformed status line"))?;
-    let body = &raw[head_end + 4..];
-    let chunked = header_value(head, "transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        return Ok((
-            status,
-            decode_chunked(body).ok_or_else(|| bad("bad chunked body"))?,
-        ));
-    }
-    match header_value(head, "content-length") {
-        Some(v) => {
-            let len: usize = v.trim().parse().map_err(|_| bad("bad Content-Length"))?;
-            let body = body.get(..len).ok_or_else(|| bad("truncated body"))?;
-            Ok((status, body.to_vec()))
-        }
-        None => Ok((status, body.to_vec())),
-    }
-}
-
-fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.split("\r\n").skip(1).find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then_some(v.trim())
-    })
-}
-
-fn decode_chunked(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = find(body, b"\r\n")?;
-        let size_str = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_str.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }

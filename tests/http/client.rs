@@ -60,6 +60,18 @@ pub async fn send(
     cookie: Option<&str>,
     form: Option<&str>,
 ) -> Reply {
+    send_with_header(addr, method, path, cookie, form, None).await
+}
+
+/// [`send`] with one extra request header.
+pub async fn send_with_header(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    header: Option<(&str, &str)>,
+) -> Reply {
     let work = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -74,6 +86,9 @@ pub async fn send(
             .header(HOST, format!("localhost:{}", addr.port()));
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
+        }
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
         let body = match form {
             Some(form) => {
@@ -102,11 +117,17 @@ pub async fn send(
 }
 
 /// A browser stand-in: sends its cookies, and applies the `Set-Cookie` headers
-/// it receives (a value of `Max-Age=0` deletes the cookie).
+/// it receives (a value of `Max-Age=0` deletes the cookie). Like a browser
+/// filling in a form, it remembers the last CSRF token a page showed
+/// (`name="csrf_token" value="..."`) and, when made with
+/// [`with_csrf`](Self::with_csrf), adds it to the forms it posts, loading `/`
+/// first if no page has shown one yet.
 #[derive(Debug, Clone)]
 pub struct Client {
     addr: SocketAddr,
     jar: BTreeMap<String, String>,
+    csrf: Option<String>,
+    post_csrf: bool,
 }
 
 impl Client {
@@ -115,7 +136,27 @@ impl Client {
         Client {
             addr,
             jar: BTreeMap::new(),
+            csrf: None,
+            post_csrf: false,
         }
+    }
+
+    /// A client that adds the page's CSRF token to every form it posts.
+    pub fn with_csrf(addr: SocketAddr) -> Self {
+        Client {
+            post_csrf: true,
+            ..Client::new(addr)
+        }
+    }
+
+    /// The CSRF token the last page showed.
+    pub fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// `POST path` with the form exactly as given (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, form: &str) -> Reply {
+        self.request(Method::POST, path, Some(form)).await
     }
 
     /// Points the client (and its jar) at another server.
@@ -128,9 +169,22 @@ impl Client {
         self.request(Method::GET, path, None).await
     }
 
-    /// `POST path` with a form body and the jar's cookies.
+    /// `POST path` with a form body and the jar's cookies (and the CSRF
+    /// token, for a client made with [`with_csrf`](Self::with_csrf)).
     pub async fn post(&mut self, path: &str, form: &str) -> Reply {
-        self.request(Method::POST, path, Some(form)).await
+        if !self.post_csrf {
+            return self.post_raw(path, form).await;
+        }
+        if self.csrf.is_none() {
+            self.get("/").await;
+        }
+        let token = self.csrf.clone().expect("the page shows a CSRF token");
+        let form = if form.is_empty() {
+            format!("csrf_token={token}")
+        } else {
+            format!("{form}&csrf_token={token}")
+        };
+        self.post_raw(path, &form).await
     }
 
     async fn request(&mut self, method: Method, path: &str, form: Option<&str>) -> Reply {
@@ -138,6 +192,9 @@ impl Client {
         let reply = send(self.addr, method, path, cookie.as_deref(), form).await;
         for set_cookie in reply.set_cookies() {
             self.apply(&set_cookie);
+        }
+        if let Some(token) = csrf_in_page(&reply.body) {
+            self.csrf = Some(token.to_owned());
         }
         reply
     }
@@ -177,6 +234,14 @@ impl Client {
     pub fn set_cookie(&mut self, name: &str, value: &str) {
         self.jar.insert(name.to_owned(), value.to_owned());
     }
+}
+
+/// The value of the first `name="csrf_token" value="..."` in an HTML page.
+pub fn csrf_in_page(body: &str) -> Option<&str> {
+    const MARK: &str = r#"name="csrf_token" value=""#;
+    let start = body.find(MARK)? + MARK.len();
+    let len = body[start..].find('"')?;
+    Some(&body[start..start + len])
 }
 
 /// The value part of a `Set-Cookie` header value.

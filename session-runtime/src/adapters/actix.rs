@@ -45,8 +45,15 @@
 //! ```
 //!
 //! Without the middleware the extractor fails with [`SessionUnavailable`]:
-//! `500 Internal Server Error` whose body says what to add.
+//! `500 Internal Server Error` whose body says what to add (also logged as an
+//! error through `tracing`, which actix-web forwards to `log` loggers).
 //! `Option<RequestSession<T>>` gives `None` instead.
+//!
+//! A `middleware::from_fn` or `wrap_fn` guard may hold the session while it
+//! calls the handler: both see the same session, and the changes of both are
+//! stored once ([`RequestSession`] explains the rules; a guard that changes the
+//! session calls `RequestSession::publish(&mut session)` before `next.call(req)`).
+//! [`CsrfMiddleware`] checks CSRF tokens.
 
 use core::future::{ready, Future, Ready};
 use core::pin::Pin;
@@ -57,8 +64,10 @@ use actix_web::http::header::{self as actix_header, HeaderValue as ActixHeaderVa
 use actix_web::http::StatusCode;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use super::{store_failure_body, SessionSlot, SessionUnavailable};
+use super::{extract, SessionSlot, SessionUnavailable};
 use crate::{CookieSession, RequestSession, SessionConfig};
+
+pub use super::actix_csrf::CsrfMiddleware;
 
 /// actix-web middleware that loads and stores sessions of type `T`: add it with
 /// `App::wrap` (or on a scope), once per session type.
@@ -153,27 +162,32 @@ where
         let response = self.service.call(request);
         Box::pin(async move {
             let mut response = response.await?;
-            let Some(session) = slot.finish() else {
-                return Ok(response.map_into_left_body());
-            };
-            match slot.config().set_cookie(&session) {
-                Ok(None) => Ok(response.map_into_left_body()),
-                Ok(Some(value)) => {
-                    let value = ActixHeaderValue::from_bytes(value.as_bytes())
-                        .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-                    response
-                        .headers_mut()
-                        .append(actix_header::SET_COOKIE, value);
+            // The shared finish path writes into an `http` 1.x map (actix-web
+            // 4 uses `http` 0.2 types; the bytes are the same).
+            let mut set_cookie = http::HeaderMap::new();
+            match slot.finish_into(&mut set_cookie) {
+                Ok(_) => {
+                    for value in set_cookie.get_all(http::header::SET_COOKIE) {
+                        let value = ActixHeaderValue::from_bytes(value.as_bytes())
+                            .expect("a valid http::HeaderValue is a valid actix HeaderValue");
+                        response
+                            .headers_mut()
+                            .append(actix_header::SET_COOKIE, value);
+                    }
                     Ok(response.map_into_left_body())
                 }
-                // The cookie is not sent (the browser would drop it and keep
-                // the old session), and the request fails instead of pretending
-                // the session was saved. Only a hand-written size bound that
-                // lies can get here.
+                // Already logged. No cookie, and the request fails instead of
+                // pretending the session was saved.
+                Err(err) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+                    // Already a 500 (e.g. the extractor's own, whose body says
+                    // what to fix): keep it, without a cookie.
+                    let _ = err;
+                    Ok(response.map_into_left_body())
+                }
                 Err(err) => {
                     let failure = HttpResponse::InternalServerError()
                         .content_type("text/plain; charset=utf-8")
-                        .body(store_failure_body(&err));
+                        .body(err.message().to_owned());
                     Ok(response.into_response(failure).map_into_right_body())
                 }
             }
@@ -186,10 +200,7 @@ impl<T: CookieSession> FromRequest for RequestSession<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(match request.extensions().get::<SessionSlot<T>>() {
-            Some(slot) => slot.take(),
-            None => Err(SessionUnavailable::missing_layer::<T>()),
-        })
+        ready(extract(request.extensions().get::<SessionSlot<T>>()))
     }
 }
 

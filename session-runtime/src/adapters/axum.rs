@@ -1,11 +1,13 @@
-//! The axum 0.8 extractor (feature `axum`): [`RequestSession<T>`] as a handler
-//! argument, under a [`SessionLayer<T>`](crate::tower::SessionLayer).
+//! axum 0.8 (feature `axum`): everything an axum app imports, in one place.
+//! [`RequestSession<T>`] is the handler argument, under a [`SessionLayer<T>`]
+//! (the tower layer, re-exported here); [`CsrfLayer<T>`] checks CSRF tokens;
+//! [`Flash`] and [`CsrfToken`] are session field types.
 //!
 //! ```
 //! use axum::{routing::{get, post}, Router};
 //! use serde::{Deserialize, Serialize};
-//! use session_runtime::tower::SessionLayer;
-//! use session_runtime::{BoundedString, CookieSession, Key, RequestSession, SessionConfig};
+//! use session_runtime::axum::{RequestSession, SessionLayer};
+//! use session_runtime::{BoundedString, CookieSession, Key, SessionConfig};
 //!
 //! #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
 //! #[session(name = "__Host-app", version = 1)]
@@ -42,28 +44,65 @@
 //!
 //! Without the layer the extractor fails with a [`SessionUnavailable`]
 //! rejection: `500 Internal Server Error` whose body names the session type and
-//! says which layer to add (a missing layer is a server bug, not the client's).
+//! says which layer to add (a missing layer is a server bug, not the client's),
+//! and the same text is logged as an error through `tracing`.
+//!
+//! # Guard middleware
+//!
+//! A `from_fn` middleware may hold the session while it calls the handler;
+//! both see the same session and the changes of both are stored once
+//! ([`RequestSession`] explains the rules). A guard that *changes* the session
+//! publishes it before calling the handler:
+//!
+//! ```
+//! # use serde::{Deserialize, Serialize};
+//! # use session_runtime::CookieSession;
+//! # #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+//! # #[session(name = "__Host-app", version = 1)]
+//! # struct AppSession { user_id: Option<u64>, visits: u32 }
+//! use axum::extract::Request;
+//! use axum::middleware::Next;
+//! use axum::response::{IntoResponse, Redirect, Response};
+//! use session_runtime::axum::RequestSession;
+//!
+//! async fn require_login(
+//!     mut session: RequestSession<AppSession>,
+//!     request: Request,
+//!     next: Next,
+//! ) -> Response {
+//!     if session.user_id().is_none() {
+//!         return Redirect::to("/login").into_response();
+//!     }
+//!     let visits = session.visits() + 1;
+//!     session.set_visits(visits);
+//!     RequestSession::publish(&mut session); // the handler sees `visits`
+//!     next.run(request).await
+//! }
+//! // .route_layer(axum::middleware::from_fn(require_login))
+//! ```
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 
-use super::{SessionSlot, SessionUnavailable};
-use crate::{CookieSession, RequestSession};
+use super::{extract, SessionSlot, SessionUnavailable};
+use crate::CookieSession;
+
+pub use super::axum_csrf::{CsrfLayer, CsrfService};
+pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
+pub use super::RequestSession;
+pub use crate::{CsrfToken, Flash};
 
 impl<S, T> FromRequestParts<S> for RequestSession<T>
 where
     S: Send + Sync,
-    T: CookieSession + Send,
+    T: CookieSession + Send + Sync,
 {
     type Rejection = SessionUnavailable;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<SessionSlot<T>>() {
-            Some(slot) => slot.take(),
-            None => Err(SessionUnavailable::missing_layer::<T>()),
-        }
+        extract(parts.extensions.get::<SessionSlot<T>>())
     }
 }
 
@@ -72,7 +111,7 @@ where
 impl<S, T> OptionalFromRequestParts<S> for RequestSession<T>
 where
     S: Send + Sync,
-    T: CookieSession + Send,
+    T: CookieSession + Send + Sync,
 {
     type Rejection = SessionUnavailable;
 
@@ -80,10 +119,12 @@ where
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match parts.extensions.get::<SessionSlot<T>>() {
-            Some(slot) => slot.take().map(Some),
-            None => Ok(None),
-        }
+        // No layer is not an error here; a refused take still is.
+        parts
+            .extensions
+            .get::<SessionSlot<T>>()
+            .map(|slot| slot.take().map_err(SessionUnavailable::logged))
+            .transpose()
     }
 }
 

@@ -94,7 +94,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{store_failure_body, SessionSlot};
+use super::{FinishError, FinishErrorKind, SessionSlot};
 use crate::{CookieSession, SessionConfig, StoreError};
 
 /// A [`Layer`] that loads and stores sessions of type `T`; see the
@@ -169,7 +169,7 @@ impl<S: core::fmt::Debug, T: CookieSession> core::fmt::Debug for SessionService<
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    T: CookieSession + Send,
+    T: CookieSession + Send + Sync,
     ResBody: Default,
 {
     type Response = Response<ResBody>;
@@ -218,9 +218,13 @@ where
         let this = self.project();
         let mut response = ready!(this.inner.poll(cx))?;
         if let Some(slot) = this.slot.take() {
-            if let Some(session) = slot.finish() {
-                if let Err(err) = slot.config().store(&session, response.headers_mut()) {
-                    response = store_failure(err);
+            if let Err(err) = slot.finish_into(response.headers_mut()) {
+                if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+                    // Already a 500 (e.g. the extractor's own, whose body says
+                    // what to fix): keep it, without a cookie.
+                    response.extensions_mut().insert(err);
+                } else {
+                    response = finish_failure(err);
                 }
             }
         }
@@ -228,15 +232,19 @@ where
     }
 }
 
-/// The session could not be stored (see [`StoreError`]): the handler's response
-/// is replaced by an empty `500` carrying a [`SessionStoreFailed`] extension,
+/// The session could not be stored (see [`FinishError`], already logged): the
+/// handler's response is replaced by an empty `500` carrying the error as a
+/// response extension (and, for a [`StoreError`], a [`SessionStoreFailed`]),
 /// rather than reporting success while the browser keeps the old session.
-fn store_failure<B: Default>(err: StoreError) -> Response<B> {
+fn finish_failure<B: Default>(err: FinishError) -> Response<B> {
     let mut response = Response::new(B::default());
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response
-        .extensions_mut()
-        .insert(SessionStoreFailed(store_failure_body(&err), err));
+    if let FinishErrorKind::Store(store) = err.kind() {
+        response
+            .extensions_mut()
+            .insert(SessionStoreFailed(err.message().to_owned(), store.clone()));
+    }
+    response.extensions_mut().insert(err);
     response
 }
 

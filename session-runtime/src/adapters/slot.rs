@@ -1,0 +1,625 @@
+//! The per-request [`SessionSlot`] and the [`RequestSession`] handles it lends.
+//!
+//! Several handles of one session type may be alive at once (a guard
+//! middleware holding one while the handler extracts another). They follow
+//! one rule, "many readers, one writer, changes handed over on drop":
+//!
+//! - a handle starts as a **reader** of the request's latest published
+//!   snapshot (an `Arc`, shared, never copied for reading);
+//! - its first mutable access makes it the request's **writer**: it first
+//!   adopts the latest snapshot (it has not changed anything yet, so nothing
+//!   is lost), then writes in place when no other handle shares that snapshot,
+//!   or into its own copy when one does;
+//! - dropping the writer (or [`RequestSession::publish`]) publishes its changes:
+//!   handles extracted afterwards see them, and the layer stores them once;
+//! - what cannot be made correct is refused loudly, never lost silently: a
+//!   handle extracted while another one holds unpublished changes is refused
+//!   (it could not see them), and a second writer while the first still holds
+//!   unpublished changes, or a writer still alive when the response is
+//!   produced, turns the response into a `500` without a cookie.
+//!
+//! docs/frameworks.md ("Guard middleware") explains the semantics for users.
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use http::{HeaderMap, HeaderValue};
+
+#[cfg(test)]
+use super::error::FinishErrorKind;
+use super::error::{FinishError, SessionUnavailable};
+use crate::{CookieSession, Session, SessionConfig, WriteReason};
+
+/// The session of one request, shared between the layer (or middleware) that
+/// created it and the handlers that use it. It sits in the request's
+/// extensions; there is one slot per session type, so several session types
+/// (different cookie names) coexist in one app.
+///
+/// Frameworks with an extractor (modules `axum` and `actix`, by feature)
+/// never show it to you. With a plain tower/hyper service, get it from the
+/// request's extensions and [`take`](Self::take) the session:
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use session_runtime::{CookieSession, Key, SessionConfig};
+/// # #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+/// # #[session(name = "__Host-visits", version = 1)]
+/// # struct Visits { count: u32 }
+/// use session_runtime::SessionSlot;
+///
+/// fn handle(request: &http::Request<()>) -> String {
+///     let slot = request
+///         .extensions()
+///         .get::<SessionSlot<Visits>>()
+///         .expect("SessionLayer<Visits> wraps this service");
+///     let mut visits = slot.take().expect("the response is not produced yet");
+///     let count = *visits.count() + 1;
+///     visits.set_count(count);
+///     format!("visit number {count}")
+///     // `visits` is dropped here: its changes are published to the slot,
+///     // and the layer stores them when the response passes.
+/// }
+/// # let config = SessionConfig::<Visits>::new(Key::from_secret(&[1; 32]).unwrap()).unwrap();
+/// # let mut request = http::Request::new(());
+/// # request.extensions_mut().insert(SessionSlot::new(config, Vec::new()));
+/// # assert_eq!(handle(&request), "visit number 1");
+/// ```
+pub struct SessionSlot<T: CookieSession> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T: CookieSession> {
+    config: SessionConfig<T>,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    phase: Phase<T>,
+    /// The handle currently holding unpublished changes.
+    writer: Option<u64>,
+    /// Ids for handles, to recognise the writer.
+    next_id: u64,
+    /// The first problem that makes the stored session unreliable; reported
+    /// by [`SessionSlot::finish_into`].
+    failure: Option<FinishError>,
+}
+
+enum Phase<T> {
+    /// Not decoded yet: the request's `Cookie` header values.
+    Unloaded(Vec<HeaderValue>),
+    /// The latest published session (handles may share it).
+    Published(Arc<Session<T>>),
+    /// The writer detached the session to change it in place.
+    Writing,
+    /// The response was produced.
+    Finished,
+}
+
+impl<T: CookieSession> Clone for SessionSlot<T> {
+    fn clone(&self) -> Self {
+        SessionSlot {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T: CookieSession> fmt::Debug for SessionSlot<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.shared.lock().phase {
+            Phase::Unloaded(_) => "not loaded",
+            Phase::Published(_) => "loaded",
+            Phase::Writing => "being changed by a handler",
+            Phase::Finished => "finished",
+        };
+        f.debug_struct("SessionSlot")
+            .field("cookie", &T::NAME)
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<T: CookieSession> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // No critical section below panics; a poisoned lock could only come
+        // from a panic elsewhere and leaves a consistent state behind.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T: CookieSession> SessionSlot<T> {
+    /// A slot for one request, holding that request's `Cookie` header values;
+    /// nothing is decoded until the session is first used. The adapters create
+    /// slots; call this only when writing an adapter of your own.
+    pub fn new(config: SessionConfig<T>, cookie_headers: Vec<HeaderValue>) -> Self {
+        SessionSlot {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new(State {
+                    phase: Phase::Unloaded(cookie_headers),
+                    writer: None,
+                    next_id: 0,
+                    failure: None,
+                }),
+            }),
+        }
+    }
+
+    /// The configuration this request's session is loaded and stored with.
+    pub fn config(&self) -> &SessionConfig<T> {
+        &self.shared.config
+    }
+
+    /// Lends the session out, decoding the cookie on first use. Dropping the
+    /// returned handle publishes its changes, so later handles see them and
+    /// the layer stores them when the response passes.
+    ///
+    /// Several handles may be alive at once (see [`RequestSession`]). This
+    /// fails when another handle holds changes it has not published yet (this
+    /// one could not see them), or when the response was already produced.
+    pub fn take(&self) -> Result<RequestSession<T>, SessionUnavailable> {
+        let mut state = self.shared.lock();
+        let snapshot = match &state.phase {
+            Phase::Unloaded(headers) => {
+                let session = self
+                    .shared
+                    .config
+                    .load_from_cookie_headers(headers.iter().map(HeaderValue::as_bytes));
+                let snapshot = Arc::new(session);
+                state.phase = Phase::Published(Arc::clone(&snapshot));
+                snapshot
+            }
+            Phase::Published(snapshot) => Arc::clone(snapshot),
+            Phase::Writing => {
+                // The request fails: storing the other handle's changes while
+                // this handler errors out would be a half-done request.
+                state
+                    .failure
+                    .get_or_insert_with(FinishError::refused_handle::<T>);
+                return Err(SessionUnavailable::already_taken::<T>());
+            }
+            Phase::Finished => return Err(SessionUnavailable::finished::<T>()),
+        };
+        let id = state.next_id;
+        state.next_id += 1;
+        Ok(RequestSession {
+            snapshot,
+            id,
+            writing: false,
+            has_read: AtomicBool::new(false),
+            slot: Arc::clone(&self.shared),
+        })
+    }
+
+    /// Runs `f` on the session (see [`take`](Self::take)) and publishes it.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Session<T>) -> R) -> Result<R, SessionUnavailable> {
+        let mut session = self.take()?;
+        Ok(f(&mut session))
+    }
+
+    /// Ends the request: returns the session to store, or `None` when it was
+    /// never used (nothing to send), a handle is still changing it (kept past
+    /// the response), or the handles conflicted. Prefer
+    /// [`finish_into`](Self::finish_into), which reports the last two as errors.
+    pub fn finish(&self) -> Option<Session<T>> {
+        let mut state = self.shared.lock();
+        let phase = core::mem::replace(&mut state.phase, Phase::Finished);
+        if state.failure.is_some() {
+            return None;
+        }
+        match phase {
+            Phase::Published(snapshot) => Some(
+                Arc::try_unwrap(snapshot).unwrap_or_else(|shared| copy_or_fresh(&shared, None)),
+            ),
+            Phase::Unloaded(_) | Phase::Writing | Phase::Finished => None,
+        }
+    }
+
+    /// Ends the request and appends the session's `Set-Cookie` to `headers`
+    /// when one is due (other `Set-Cookie` headers are kept): the one path
+    /// every adapter takes from "the handler is done" to the response.
+    ///
+    /// An error means the response must not pretend the session was saved:
+    /// the adapters replace it with `500 Internal Server Error` and no cookie,
+    /// and log the error (through `tracing`, which also reaches `log`
+    /// subscribers when its `log` feature is on, as under actix-web).
+    pub fn finish_into(&self, headers: &mut HeaderMap) -> Result<Option<WriteReason>, FinishError> {
+        let (phase, failure) = {
+            let mut state = self.shared.lock();
+            (
+                core::mem::replace(&mut state.phase, Phase::Finished),
+                state.failure.take(),
+            )
+        };
+        let result = match (failure, phase) {
+            (Some(failure), _) => Err(failure),
+            (None, Phase::Published(session)) => self
+                .shared
+                .config
+                .store(&session, headers)
+                .map_err(FinishError::store),
+            (None, Phase::Writing) => Err(FinishError::still_writing::<T>()),
+            (None, Phase::Unloaded(_) | Phase::Finished) => Ok(None),
+        };
+        if let Err(err) = &result {
+            tracing::error!(cookie = T::NAME, "{err}");
+        }
+        result
+    }
+}
+
+/// The session of the current request, lent by the layer or middleware: it
+/// dereferences to [`Session<T>`], and through it to your struct, so the
+/// derive's accessors, [`renew`](Session::renew), [`clear`](Session::clear) and
+/// [`status`](Session::status) all work on it. Dropping it publishes its
+/// changes; the response then carries a `Set-Cookie` if one is due.
+///
+/// It is the handler argument for both axum (module `axum`) and actix-web
+/// (module `actix`).
+///
+/// # Several handles in one request (guard middleware)
+///
+/// A middleware may hold a handle while it calls the handler, which extracts
+/// its own; both see the same session, and the changes of both are stored
+/// once. Reading never blocks and never copies. The first mutable access of a
+/// handle (a setter, `get_mut`, `renew`, `clear`, ...) makes it the writer:
+/// it picks up the latest published state first, so a guard that changes
+/// the session after the handler ran builds on the handler's changes.
+/// Changes become visible to other handles when the writer is dropped or
+/// [`publish`](Self::publish)ed.
+///
+/// Limits, each reported as an error rather than losing data:
+/// - a handle extracted while another holds unpublished changes is refused
+///   (`500`, [`UnavailableKind::AlreadyTaken`](crate::UnavailableKind)): a
+///   middleware that changes the session must `publish` (or drop) it before
+///   calling the next service;
+/// - two handles changing the session at once, or a handle still changing it
+///   when the response is produced (kept past the handler), fail the request
+///   with a `500` and no cookie;
+/// - a reader's view is the state when it last looked: after the handler ran,
+///   a guard's handle shows the session as it was before, until the guard
+///   changes it (which picks up the latest state) or extracts a new handle.
+pub struct RequestSession<T: CookieSession> {
+    snapshot: Arc<Session<T>>,
+    id: u64,
+    /// Set by the first mutable access; the snapshot is then this handle's own.
+    writing: bool,
+    /// Whether the snapshot was read: a handle that read a snapshot that has
+    /// since been replaced may have decided on stale data, so it cannot write.
+    has_read: AtomicBool,
+    slot: Arc<Shared<T>>,
+}
+
+impl<T: CookieSession> RequestSession<T> {
+    /// The configuration this session is loaded and stored with (keys,
+    /// timeouts, attributes).
+    pub fn config(&self) -> &SessionConfig<T> {
+        &self.slot.config
+    }
+
+    /// Publishes this handle's changes now, without dropping it: handles
+    /// extracted afterwards (the handler behind a guard middleware) see them.
+    /// The handle stays usable; changing it again makes it the writer again.
+    /// Does nothing for a handle that has not changed anything.
+    ///
+    /// An associated function (`RequestSession::publish(&mut session)`), so it
+    /// never shadows an accessor of your struct.
+    pub fn publish(this: &mut Self) {
+        if !this.writing {
+            return;
+        }
+        this.writing = false;
+        let mut state = this.slot.lock();
+        // Not registered: a conflicting writer, already reported by `finish_into`.
+        let registered = state.writer == Some(this.id);
+        if registered {
+            state.writer = None;
+        }
+        match state.phase {
+            Phase::Writing if registered => {
+                state.phase = Phase::Published(Arc::clone(&this.snapshot));
+            }
+            Phase::Finished => tracing::error!(
+                cookie = T::NAME,
+                "session-runtime: RequestSession<{}> was changed after the response was \
+                 produced; those changes are lost (keep the handle inside the handler)",
+                super::short_type_name::<T>()
+            ),
+            _ => {}
+        }
+    }
+
+    /// Moves a handle without unpublished changes to the latest published
+    /// state, e.g. in a guard after the handler ran: reads then show the
+    /// handler's changes, and a later change builds on them. Does nothing
+    /// for a handle that is changing the session (it already has the latest
+    /// state plus its own changes).
+    ///
+    /// An associated function (`RequestSession::refresh(&mut session)`), so it
+    /// never shadows an accessor of your struct.
+    pub fn refresh(this: &mut Self) {
+        if this.writing {
+            return;
+        }
+        let state = this.slot.lock();
+        if let Phase::Published(latest) = &state.phase {
+            this.snapshot = Arc::clone(latest);
+            *this.has_read.get_mut() = false;
+        }
+    }
+
+    /// Makes this handle the request's writer, with a snapshot only it holds.
+    fn start_writing(&mut self) {
+        self.writing = true;
+        let mut state = self.slot.lock();
+        let registered = match (&state.phase, state.writer) {
+            (Phase::Published(latest), None)
+                if Arc::ptr_eq(latest, &self.snapshot) || !*self.has_read.get_mut() =>
+            {
+                // Nothing was changed or read here since the snapshot, so
+                // adopting the latest state loses nothing.
+                self.snapshot = Arc::clone(latest);
+                state.phase = Phase::Writing;
+                state.writer = Some(self.id);
+                true
+            }
+            (Phase::Published(_), None) => {
+                state
+                    .failure
+                    .get_or_insert_with(FinishError::stale_writer::<T>);
+                false
+            }
+            (Phase::Finished, _) => false, // reported when published or dropped
+            (_, _) => {
+                state
+                    .failure
+                    .get_or_insert_with(FinishError::two_writers::<T>);
+                false
+            }
+        };
+        if Arc::get_mut(&mut self.snapshot).is_none() {
+            // Other handles share this snapshot: write into a copy of it.
+            let copy = copy_or_fresh(&self.snapshot, Some(&mut state.failure));
+            self.snapshot = Arc::new(copy);
+        }
+        if !registered {
+            // Its private copy keeps `DerefMut` sound; it is never stored.
+            self.id = u64::MAX;
+        }
+    }
+}
+
+impl<T: CookieSession> Deref for RequestSession<T> {
+    type Target = Session<T>;
+
+    fn deref(&self) -> &Session<T> {
+        // A relaxed flag: only this handle reads it, under `&mut self`.
+        self.has_read.store(true, Ordering::Relaxed);
+        &self.snapshot
+    }
+}
+
+impl<T: CookieSession> DerefMut for RequestSession<T> {
+    fn deref_mut(&mut self) -> &mut Session<T> {
+        if !self.writing {
+            self.start_writing();
+        }
+        // `start_writing` left this handle the only holder of its snapshot:
+        // the slot let go of it, and no other handle can clone it.
+        Arc::get_mut(&mut self.snapshot).expect("a writing handle owns its snapshot")
+    }
+}
+
+impl<T: CookieSession> Drop for RequestSession<T> {
+    fn drop(&mut self) {
+        RequestSession::publish(self);
+    }
+}
+
+impl<T: CookieSession + fmt::Debug> fmt::Debug for RequestSession<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.snapshot, f)
+    }
+}
+
+/// A copy of `session` with the same data, load status and pending write,
+/// made through the cookie codec (so it needs no `T: Clone`, and equals what
+/// the next request would load). If the data does not survive its own codec
+/// (a hand-written serde impl that cannot read what it wrote), a fresh
+/// session is returned and the failure recorded, so the request fails loudly.
+fn copy_or_fresh<T: CookieSession>(
+    session: &Session<T>,
+    failure: Option<&mut Option<FinishError>>,
+) -> Session<T> {
+    let data = postcard::to_allocvec(&**session)
+        .map_err(|err| err.to_string())
+        .and_then(|bytes| match postcard::take_from_bytes::<T>(&bytes) {
+            Ok((data, [])) => Ok(data),
+            Ok(_) => Err("trailing bytes".to_owned()),
+            Err(err) => Err(err.to_string()),
+        });
+    let data = match data {
+        Ok(data) => data,
+        Err(reason) => {
+            let err = FinishError::copy_failed::<T>(&reason);
+            tracing::error!(cookie = T::NAME, "{err}");
+            if let Some(failure) = failure {
+                failure.get_or_insert(err);
+            }
+            return Session::fresh(session.status().clone());
+        }
+    };
+    // Rebuild the pending write from what `set_cookie` looks at: the reason,
+    // whether the session starts over, and the loaded cookie's origin.
+    let status = session.status().clone();
+    let reason = session.pending_write();
+    let user_changed = matches!(
+        reason,
+        Some(WriteReason::Changed | WriteReason::Renewed | WriteReason::Cleared)
+    );
+    let mut copy = match session.origin {
+        Some(origin) if !user_changed => {
+            return Session::loaded(data, status, origin, session.refresh)
+        }
+        Some(origin) => Session::loaded(T::default(), status, origin, session.refresh),
+        // A fresh session nobody changed holds the default data.
+        None if !user_changed => return Session::fresh(status),
+        None => Session::fresh(status),
+    };
+    match reason {
+        Some(WriteReason::Cleared) => copy.clear(),
+        Some(WriteReason::Renewed) => {
+            copy.set(data);
+            copy.renew();
+        }
+        _ => {
+            // `Changed`: a loaded session that starts over was cleared first.
+            if session.origin.is_some() && session.starts_over() {
+                copy.clear();
+            }
+            copy.set(data);
+        }
+    }
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, LoadStatus};
+
+    #[derive(
+        crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug, PartialEq,
+    )]
+    #[session(name = "__Host-unit", version = 1, crate = "crate")]
+    struct Unit {
+        n: u32,
+    }
+
+    fn config() -> SessionConfig<Unit> {
+        SessionConfig::new(Key::from_secret(&[5; 32]).unwrap()).unwrap()
+    }
+
+    /// A session loaded from a valid cookie holding `n`.
+    fn loaded(config: &SessionConfig<Unit>, n: u32) -> Session<Unit> {
+        let mut fresh = config.load(&HeaderMap::new());
+        fresh.set_n(n);
+        let cookie = config.set_cookie(&fresh).unwrap().unwrap();
+        let pair = cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let session = config.load_from_cookie_headers([pair.as_bytes()]);
+        assert_eq!(*session.status(), LoadStatus::Valid);
+        session
+    }
+
+    #[test]
+    fn copies_keep_data_status_and_every_pending_write() {
+        let config = config();
+        type Edit = fn(&mut Session<Unit>);
+        let edits: [(&str, Edit); 6] = [
+            ("untouched", |_| {}),
+            ("changed", |s| s.set_n(9)),
+            ("renewed", |s| s.renew()),
+            ("changed and renewed", |s| {
+                s.set_n(9);
+                s.renew();
+            }),
+            ("cleared", |s| s.clear()),
+            ("cleared then changed", |s| {
+                s.clear();
+                s.set_n(9);
+            }),
+        ];
+        for (what, edit) in edits {
+            for mut original in [loaded(&config, 3), config.load(&HeaderMap::new())] {
+                edit(&mut original);
+                let copy = copy_or_fresh(&original, None);
+                assert_eq!(copy.n, original.n, "{what}");
+                assert_eq!(copy.status(), original.status(), "{what}");
+                assert_eq!(copy.pending_write(), original.pending_write(), "{what}");
+                assert_eq!(copy.starts_over(), original.starts_over(), "{what}");
+                assert_eq!(copy.created_at(), original.created_at(), "{what}");
+                let (a, b) = (config.set_cookie(&original), config.set_cookie(&copy));
+                assert_eq!(
+                    a.is_ok_and(|a| a.is_some()),
+                    b.is_ok_and(|b| b.is_some()),
+                    "{what}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn readers_share_one_writer_publishes_and_stale_writes_are_refused() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let guard = slot.take().unwrap();
+        let mut handler = slot.take().unwrap();
+        assert!(
+            Arc::ptr_eq(&guard.snapshot, &handler.snapshot),
+            "readers share"
+        );
+        handler.set_n(1); // copies: the guard still shares the snapshot
+        assert_eq!((guard.n, handler.n), (0, 1));
+        assert_eq!(
+            slot.take().unwrap_err().kind(),
+            crate::UnavailableKind::AlreadyTaken
+        );
+        drop(handler);
+        let mut guard = guard;
+        let seen = guard.n; // 0: read before the handler published 1
+        guard.set_n(seen + 5);
+        drop(guard);
+        let mut headers = HeaderMap::new();
+        let err = slot.finish_into(&mut headers).unwrap_err();
+        // The refused take is the first problem recorded.
+        assert_eq!(*err.kind(), FinishErrorKind::RefusedHandle);
+        assert!(headers.is_empty());
+    }
+
+    #[test]
+    fn a_writer_alive_at_the_response_fails_the_request() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let mut kept = slot.take().unwrap();
+        kept.set_n(1);
+        let mut headers = HeaderMap::new();
+        let err = slot.finish_into(&mut headers).unwrap_err();
+        assert_eq!(*err.kind(), FinishErrorKind::StillWriting);
+        assert!(headers.is_empty());
+        kept.set_n(2); // logged as lost when dropped; nowhere to store it
+        drop(kept);
+        assert_eq!(
+            slot.take().unwrap_err().kind(),
+            crate::UnavailableKind::Finished
+        );
+    }
+
+    #[test]
+    fn refresh_then_write_builds_on_the_published_state() {
+        let slot = SessionSlot::new(config(), Vec::new());
+        let mut guard = slot.take().unwrap();
+        let _ = guard.n; // the guard reads
+        {
+            let mut handler = slot.take().unwrap();
+            handler.set_n(1);
+        }
+        RequestSession::refresh(&mut guard);
+        let next = guard.n + 1;
+        guard.set_n(next);
+        drop(guard);
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            slot.finish_into(&mut headers),
+            Ok(Some(WriteReason::Changed))
+        );
+        assert_eq!(slot.finish().map(|s| s.n), None, "finished once");
+        let pair = headers[http::header::SET_COOKIE].to_str().unwrap();
+        let pair = pair.split(';').next().unwrap();
+        assert_eq!(config().load_from_cookie_headers([pair.as_bytes()]).n, 2);
+    }
+}
