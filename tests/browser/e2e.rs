@@ -38,7 +38,9 @@ use axum::routing::get;
 use axum::Router;
 use http::header::{COOKIE, SET_COOKIE};
 use session_runtime::tower::SessionLayer;
-use session_runtime::{BoundedString, CookieSession, LoadStatus, RequestSession, SessionConfig};
+use session_runtime::{
+    BoundedString, CookieSession, Lifetime, LoadStatus, RequestSession, SessionConfig,
+};
 use session_tests::{key, AtBudget};
 use webdriver::{browser_or_skip, Browser};
 
@@ -83,13 +85,13 @@ async fn record(State(log): State<Log>, request: Request, next: Next) -> Respons
     response
 }
 
-/// Fills `AtBudget` to its maximum encoded size: a 3000-byte string (2-byte
+/// Fills `AtBudget` to its maximum encoded size: a 3027-byte string (2-byte
 /// length prefix) and the 3-byte array.
 async fn big_fill(mut big: RequestSession<AtBudget>) -> &'static str {
-    let blob: String = (0..3000)
+    let blob: String = (0..3027)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
-    big.set_blob(BoundedString::try_from(blob).expect("3000 bytes fit"));
+    big.set_blob(BoundedString::try_from(blob).expect("3027 bytes fit"));
     big.set_pad([0xfe, 0xed, 0x42]);
     "big: filled"
 }
@@ -100,7 +102,7 @@ async fn big_check(big: RequestSession<AtBudget>) -> String {
         LoadStatus::Missing => "missing".to_owned(),
         other => format!("{other:?}"),
     };
-    let intact = big.blob().len() == 3000
+    let intact = big.blob().len() == 3027
         && big
             .blob()
             .bytes()
@@ -130,8 +132,36 @@ async fn big_overflow() -> impl IntoResponse {
     )
 }
 
-/// The app under test: the example's routes and sessions, plus `/big/*`, all
-/// inside the recorder.
+/// A session for the per-session lifetime checks (`/life/*`).
+#[derive(CookieSession, serde::Serialize, serde::Deserialize, Default, Debug)]
+#[session(name = "__Host-life", version = 1)]
+struct LifeSession {
+    logins: u32,
+}
+
+/// Remember-me sessions last 30 days in this test's configuration.
+const REMEMBER_ME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// A login that chooses a browser-session cookie (no `Max-Age`).
+async fn life_browser(mut session: RequestSession<LifeSession>) -> &'static str {
+    session.renew();
+    let logins = session.logins() + 1;
+    session.set_logins(logins);
+    session.set_lifetime(Lifetime::BrowserSession);
+    "life: browser session"
+}
+
+/// A login with "remember me" ticked.
+async fn life_remember(mut session: RequestSession<LifeSession>) -> &'static str {
+    session.renew();
+    let logins = session.logins() + 1;
+    session.set_logins(logins);
+    session.set_lifetime(Lifetime::RememberMe);
+    "life: remember me"
+}
+
+/// The app under test: the example's routes and sessions, plus `/big/*` and
+/// `/life/*`, all inside the recorder.
 fn app(log: Log) -> Router {
     let app = SessionConfig::<AppSession>::new(key(1)).expect("valid config");
     let prefs = SessionConfig::<Prefs>::new(key(1)).expect("valid config");
@@ -141,8 +171,17 @@ fn app(log: Log) -> Router {
         .route("/big/check", get(big_check))
         .route("/big/overflow", get(big_overflow))
         .layer(SessionLayer::new(big));
+    let life = SessionConfig::<LifeSession>::builder(key(1))
+        .remember_me(REMEMBER_ME, REMEMBER_ME)
+        .build()
+        .expect("valid config");
+    let life_routes = Router::new()
+        .route("/life/browser", get(life_browser))
+        .route("/life/remember", get(life_remember))
+        .layer(SessionLayer::new(life));
     axum_app::router(app, prefs)
         .merge(big_routes)
+        .merge(life_routes)
         .layer(axum::middleware::from_fn_with_state(log, record))
 }
 
@@ -356,7 +395,7 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
     let big_len = big_pair.len() - 1; // name + value, without the '='
     assert_eq!(big_len, AtBudget::MAX_COOKIE_LEN, "filled to the maximum");
     navigate(&browser, &server.url("/big/check"));
-    assert_page(&browser, "big: valid; blob 3000 bytes; intact true");
+    assert_page(&browser, "big: valid; blob 3027 bytes; intact true");
     let check = server.last("/big/check");
     assert!(
         sent(&check, &big_pair),
@@ -372,7 +411,7 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
     let over = pair_set(&server.last("/big/overflow"), AtBudget::NAME);
     assert_eq!(over.len() - 1, BROWSER_LIMIT + 1);
     navigate(&browser, &server.url("/big/check"));
-    assert_page(&browser, "big: valid; blob 3000 bytes; intact true");
+    assert_page(&browser, "big: valid; blob 3027 bytes; intact true");
     let check = server.last("/big/check");
     assert!(
         sent(&check, &big_pair),
@@ -383,10 +422,41 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
         "the 4097-byte cookie was not stored"
     );
 
+    // (5): per-session lifetimes in the browser's cookie store: a
+    // browser-session cookie has no expiry, a remember-me one expires in 30 days.
+    navigate(&browser, &server.url("/life/browser"));
+    assert_page(&browser, "life: browser session");
+    let session_cookie = cookie(&browser, LifeSession::NAME).expect("stored");
+    assert!(
+        session_cookie
+            .get("expiry")
+            .is_none_or(serde_json::Value::is_null),
+        "a browser-session cookie has no expiry: {session_cookie}"
+    );
+    navigate(&browser, &server.url("/life/remember"));
+    assert_page(&browser, "life: remember me");
+    let remembered = cookie(&browser, LifeSession::NAME).expect("stored");
+    let expiry = remembered["expiry"].as_u64().unwrap_or_else(|| {
+        panic!(
+            "a remember-me cookie expires: {remembered} {:?}",
+            server.last("/life/remember").set_cookies
+        )
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let left = expiry.saturating_sub(now);
+    assert!(
+        left > REMEMBER_ME.as_secs() - 120 && left <= REMEMBER_ME.as_secs() + 5,
+        "remember-me cookie expires in {left} s: {remembered}"
+    );
+
     println!(
         "browser_e2e: Chromium stored and sent back a {big_len}-byte cookie \
          (`{}` name {} + value {}; Cookie header pair {} bytes); a {}-byte one was dropped and \
-         the old one kept. Browser launch {launched:?}, flow done at {flow_done:?}, total {:?}",
+         the old one kept; a browser-session cookie had no expiry, a remember-me one {left} s. \
+         Browser launch {launched:?}, flow done at {flow_done:?}, total {:?}",
         AtBudget::NAME,
         AtBudget::NAME.len(),
         big_len - AtBudget::NAME.len(),

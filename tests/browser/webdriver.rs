@@ -440,7 +440,8 @@ impl Browser {
     }
 
     /// Every cookie visible to the current page, as WebDriver's JSON cookie objects (`name`,
-    /// `value`, `path`, `domain`, `secure`, `httpOnly`, `sameSite`).
+    /// `value`, `path`, `domain`, `secure`, `httpOnly`, `sameSite`, and `expiry` in Unix
+    /// seconds, absent for a browser-session cookie).
     pub fn get_all_cookies(&self) -> Result<Vec<Value>> {
         let cookies = self.run(
             "reading cookies",
@@ -457,6 +458,7 @@ impl Browser {
                     "secure": cookie.secure(),
                     "httpOnly": cookie.http_only(),
                     "sameSite": cookie.same_site().map(|s| s.to_string()),
+                    "expiry": cookie.expires_datetime().map(|at| at.unix_timestamp()),
                 })
             })
             .collect())
