@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use session_runtime::wire::{HEADER_LEN, TAG_LEN};
 use session_runtime::CookieSession;
-use session_tests::reference::{varint, Forger, Header};
+use session_tests::reference::{body, varint, Forger, Header, Mode};
 use session_tests::{config_with_clock, issue, secret, AppSession, AtBudget, ShopSession, Tiny};
 
 // --- the counting allocator --------------------------------------------------
@@ -130,11 +130,11 @@ fn the_counter_counts() {
 /// the header of a genuine cookie with the payload swapped and the tag redone.
 fn signed_payload<T: CookieSession + Clone>(genuine: &str, payload: &[u8]) -> String {
     let raw = URL_SAFE_NO_PAD.decode(genuine).unwrap();
-    let header = Header::parse(&raw[..HEADER_LEN]);
+    let header = Header::parse(&raw);
     let forger = Forger::new(&secret(1));
-    let reforged = forger.forge(T::NAME, &header, &raw[HEADER_LEN..raw.len() - TAG_LEN]);
+    let reforged = forger.forge(Mode::Signed, T::NAME, &header, body(Mode::Signed, &raw));
     assert_eq!(reforged, genuine, "the forger matches the runtime");
-    forger.forge(T::NAME, &header, payload)
+    forger.forge(Mode::Signed, T::NAME, &header, payload)
 }
 
 const SIZES: [usize; 5] = [64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];

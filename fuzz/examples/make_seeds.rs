@@ -7,7 +7,8 @@ use std::path::Path;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use session_runtime::{BoundedString, BoundedVec, CookieSession};
-use session_runtime_fuzz::{AppSession, Shape, ShopSession};
+use session_runtime_fuzz::{AppSession, Mode, Shape, ShopSession};
+use session_tests::reference::body;
 use session_tests::shop_sample;
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
@@ -33,7 +34,7 @@ fn main() {
     for (i, app) in apps.iter().enumerate() {
         let value = AppSession::config().encode(app).unwrap();
         let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-        let payload = &raw[27..raw.len() - 32];
+        let payload = body(Mode::Signed, &raw);
         write(
             "decode_value",
             &format!("app-{i}"),
@@ -49,7 +50,7 @@ fn main() {
     for (i, shop) in shops.iter().enumerate() {
         let value = ShopSession::config().encode(shop).unwrap();
         let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-        let payload = &raw[27..raw.len() - 32];
+        let payload = body(Mode::Signed, &raw);
         write(
             "decode_value",
             &format!("shop-{i}"),

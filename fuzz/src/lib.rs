@@ -20,7 +20,7 @@ use session_runtime::{
     MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 pub use session_tests::reference::{
-    check_times, decode_payload, open, reference_base64, Forger, Header, TimeLimits, MIN_RAW_LEN,
+    check_times, decode_payload, open, reference_base64, Forger, Header, Mode, TimeLimits,
 };
 pub use session_tests::{AppSession, CartLine, ShopSession, Theme, T0_MS};
 
@@ -130,7 +130,7 @@ pub fn genuine<T: CookieSession>() -> Header {
 
 /// A validly signed cookie value for `T` with this header and payload.
 pub fn forge<T: CookieSession>(header: &Header, payload: &[u8]) -> String {
-    current().forge(T::NAME, header, payload)
+    current().forge(Mode::Signed, T::NAME, header, payload)
 }
 
 /// The documented decode order for `T` under [`Shape::config`] at [`T0_MS`]:
@@ -140,6 +140,7 @@ pub fn reference<T: Shape>(value: &[u8]) -> std::result::Result<T, &'static str>
     let (header, payload) = open(
         value,
         max_value_len,
+        Mode::Signed,
         T::NAME,
         std::slice::from_ref(current()),
     )?;
@@ -238,7 +239,7 @@ pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
             Ok(data) => {
                 let raw = reference_base64(value).expect("accepted, so base64url");
                 let header = Header::parse(&raw);
-                let recency = (header.created_ms, header.issued_ms);
+                let recency = header.recency();
                 if best.as_ref().is_none_or(|(seen, _)| recency > *seen) {
                     best = Some((recency, data));
                 }

@@ -1,17 +1,17 @@
-//! An independent reference implementation of the signed cookie format in
-//! `docs/wire-format.md`, shared by the adversarial tests, the allocation tests
-//! and the fuzz targets.
+//! An independent reference implementation of the cookie format in
+//! `docs/wire-format.md` (signed and encrypted), shared by the adversarial
+//! tests, the allocation tests and the fuzz targets.
 //!
-//! It never calls the runtime's codec: its own HKDF-SHA256 subkeys and
-//! HMAC-SHA256 tag, its own strict base64url decoder and the documented check
-//! order, step by step. The tests use it to forge validly signed hostile
-//! cookies (other versions, fingerprints, timestamps, payloads) and to name the
-//! `Rejection::kind()` the runtime must report for any value.
+//! It never calls the runtime's codec: its own layout constants, HKDF-SHA256
+//! subkeys, HMAC-SHA256 tag and AES-256-GCM-SIV sealing, its own strict
+//! base64url decoder and the documented check order, step by step. The tests
+//! use it to forge validly sealed hostile cookies (other versions,
+//! fingerprints, timestamps, payloads) and to name the `Rejection::kind()` the
+//! runtime must report for any value.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
-use session_runtime::wire::{HEADER_LEN, TAG_LEN};
 use session_runtime::{
     CookieSession, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW,
 };
@@ -20,24 +20,99 @@ use session_runtime::{
 pub const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
 /// HKDF info of the HMAC-SHA256 cookie key.
 pub const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
-/// HKDF info of the 4-byte key id.
+/// HKDF info of the AES-256-GCM-SIV cookie key.
+pub const INFO_AEAD: &[u8] = b"session-runtime/v1/cookie-aead/aes-256-gcm-siv";
+/// HKDF info of the key id.
 pub const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
 /// Domain separator at the start of every MAC input.
 pub const MAC_DOMAIN: &[u8] = b"session-runtime/v1/cookie\0";
+/// Domain separator at the start of the associated data of encrypted cookies.
+pub const AEAD_DOMAIN: &[u8] = b"session-runtime/v1/cookie-aead\0";
 /// The format byte of signed (HMAC-SHA256) cookies.
-pub const FORMAT_HMAC_SHA256: u8 = 0x01;
+pub const FORMAT_SIGNED: u8 = 0x01;
+/// The format byte of encrypted (AES-256-GCM-SIV) cookies.
+pub const FORMAT_ENCRYPTED: u8 = 0x02;
+/// Bytes of header.
+pub const HEADER_LEN: usize = 27;
+/// Bytes of key id in the header.
+pub const KEY_ID_LEN: usize = 4;
+/// Bytes of HMAC tag in a signed cookie.
+pub const TAG_LEN: usize = 32;
+/// Bytes of nonce in an encrypted cookie.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of AEAD tag in an encrypted cookie.
+pub const AEAD_TAG_LEN: usize = 16;
 /// Shortest signed envelope: header and tag, empty payload.
 pub const MIN_RAW_LEN: usize = HEADER_LEN + TAG_LEN;
 /// The RFC 4648 §5 base64url alphabet, in sextet order.
 pub const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// The two subkeys derived from one secret: the key id (public, in every
-/// header) and the HMAC key.
+/// A key id as written in headers.
+pub type KeyId = [u8; KEY_ID_LEN];
+
+/// The protection of a session type: signed or encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `header ‖ payload ‖ HMAC tag`.
+    Signed,
+    /// `header ‖ nonce ‖ ciphertext ‖ AEAD tag`.
+    Encrypted,
+}
+
+impl Mode {
+    /// The mode of session type `T`.
+    pub fn of<T: CookieSession>() -> Mode {
+        if T::ENCRYPTED {
+            Mode::Encrypted
+        } else {
+            Mode::Signed
+        }
+    }
+
+    /// Its format byte.
+    pub fn format(self) -> u8 {
+        match self {
+            Mode::Signed => FORMAT_SIGNED,
+            Mode::Encrypted => FORMAT_ENCRYPTED,
+        }
+    }
+
+    /// Its fixed overhead: the shortest envelope (empty payload).
+    pub fn overhead(self) -> usize {
+        match self {
+            Mode::Signed => HEADER_LEN + TAG_LEN,
+            Mode::Encrypted => HEADER_LEN + NONCE_LEN + AEAD_TAG_LEN,
+        }
+    }
+
+    /// Bytes after the payload (the tag), so `raw[HEADER_LEN + before..len - after]`
+    /// is the payload (or ciphertext).
+    fn around_payload(self) -> (usize, usize) {
+        match self {
+            Mode::Signed => (0, TAG_LEN),
+            Mode::Encrypted => (NONCE_LEN, AEAD_TAG_LEN),
+        }
+    }
+}
+
+/// The body of an envelope: the payload (signed) or the ciphertext
+/// (encrypted), i.e. what lies between the header (and nonce) and the tag.
+pub fn body(mode: Mode, raw: &[u8]) -> &[u8] {
+    let (before, after) = mode.around_payload();
+    &raw[HEADER_LEN + before..raw.len() - after]
+}
+
+/// The subkeys derived from one secret: the key id (public, in every header),
+/// the HMAC key and the AEAD key.
 #[derive(Clone)]
 pub struct Forger {
-    /// The key id written into headers signed by this key.
-    pub key_id: [u8; 4],
+    /// The key id written into headers sealed by this key.
+    pub key_id: KeyId,
     mac_key: [u8; 32],
+    aead_key: [u8; 32],
+    /// The nonce of the encrypted cookies this forger seals (the runtime
+    /// draws one at random per cookie; a fixed one makes forgeries repeatable).
+    pub nonce: [u8; NONCE_LEN],
 }
 
 impl Forger {
@@ -47,62 +122,155 @@ impl Forger {
         use sha2::Sha256;
         let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut mac_key = [0; 32];
-        let mut key_id = [0; 4];
+        let mut aead_key = [0; 32];
+        let mut key_id = [0; KEY_ID_LEN];
         hkdf.expand(INFO_MAC, &mut mac_key)
             .expect("32 bytes is a valid HKDF-SHA256 length");
+        hkdf.expand(INFO_AEAD, &mut aead_key)
+            .expect("32 bytes is a valid HKDF-SHA256 length");
         hkdf.expand(INFO_KEY_ID, &mut key_id)
-            .expect("4 bytes is a valid HKDF-SHA256 length");
-        Forger { key_id, mac_key }
+            .expect("short ids are valid HKDF-SHA256 lengths");
+        Forger {
+            key_id,
+            mac_key,
+            aead_key,
+            nonce: [0x5a; NONCE_LEN],
+        }
     }
 
-    /// The tag of `header ‖ payload` under the cookie name `name`.
+    /// The same keys, sealing encrypted cookies under `nonce`.
+    pub fn with_nonce(mut self, nonce: [u8; NONCE_LEN]) -> Forger {
+        self.nonce = nonce;
+        self
+    }
+
+    /// The HMAC tag of `header ‖ payload` under the cookie name `name`.
     pub fn tag(&self, name: &str, header: &[u8], payload: &[u8]) -> [u8; TAG_LEN] {
         use hmac::{Hmac, KeyInit, Mac};
         use sha2::Sha256;
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.mac_key)
             .expect("HMAC takes keys of any length");
         mac.update(MAC_DOMAIN);
-        let name_len = u16::try_from(name.len()).expect("cookie names are short");
-        mac.update(&name_len.to_be_bytes());
+        mac.update(&name_len(name));
         mac.update(name.as_bytes());
         mac.update(header);
         mac.update(payload);
-        mac.finalize().into_bytes().into()
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
+        full[..TAG_LEN].try_into().expect("tag length")
     }
 
-    /// `header ‖ payload ‖ tag`, the tag computed over exactly these bytes.
-    pub fn seal(&self, name: &str, header: &Header, payload: &[u8]) -> Vec<u8> {
+    fn cipher(&self) -> aes_gcm_siv::Aes256GcmSiv {
+        use aes_gcm_siv::aead::KeyInit;
+        aes_gcm_siv::Aes256GcmSiv::new_from_slice(&self.aead_key).expect("32-byte key")
+    }
+
+    /// The associated data of an encrypted cookie.
+    fn aad(name: &str, header: &[u8]) -> Vec<u8> {
+        [AEAD_DOMAIN, &name_len(name), name.as_bytes(), header].concat()
+    }
+
+    /// `header ‖ payload ‖ tag` (signed) or `header ‖ nonce ‖ ciphertext ‖
+    /// tag` (encrypted), sealed over exactly these bytes.
+    pub fn seal(&self, mode: Mode, name: &str, header: &Header, payload: &[u8]) -> Vec<u8> {
         let header = header.to_bytes();
         let mut raw = header.to_vec();
-        raw.extend_from_slice(payload);
-        raw.extend_from_slice(&self.tag(name, &header, payload));
+        match mode {
+            Mode::Signed => {
+                raw.extend_from_slice(payload);
+                raw.extend_from_slice(&self.tag(name, &header, payload));
+            }
+            Mode::Encrypted => {
+                use aes_gcm_siv::aead::AeadInOut;
+                let mut data = payload.to_vec();
+                let tag = self
+                    .cipher()
+                    .encrypt_inout_detached(
+                        &self.nonce.into(),
+                        &Self::aad(name, &header),
+                        data.as_mut_slice().into(),
+                    )
+                    .expect("cookie payloads are far below the AEAD limit");
+                raw.extend_from_slice(&self.nonce);
+                raw.extend_from_slice(&data);
+                raw.extend_from_slice(&tag);
+            }
+        }
         raw
     }
 
-    /// A validly signed cookie value (base64url of [`Forger::seal`]).
-    pub fn forge(&self, name: &str, header: &Header, payload: &[u8]) -> String {
-        b64(&self.seal(name, header, payload))
+    /// A validly sealed cookie value (base64url of [`Forger::seal`]).
+    pub fn forge(&self, mode: Mode, name: &str, header: &Header, payload: &[u8]) -> String {
+        b64(&self.seal(mode, name, header, payload))
     }
 
-    /// Recomputes the tag of an envelope in place (header and payload as they
-    /// are now); envelopes shorter than [`MIN_RAW_LEN`] are left alone.
-    pub fn resign(&self, name: &str, raw: &mut [u8]) {
-        if raw.len() < MIN_RAW_LEN {
+    /// Verifies (signed) or decrypts (encrypted) an envelope at least
+    /// `mode.overhead()` long: its payload, or `None` if the tag is wrong.
+    pub fn unseal(&self, mode: Mode, name: &str, raw: &[u8]) -> Option<Vec<u8>> {
+        let header = &raw[..HEADER_LEN];
+        match mode {
+            Mode::Signed => {
+                let (payload, tag) = raw[HEADER_LEN..].split_at(raw.len() - MIN_RAW_LEN);
+                (self.tag(name, header, payload) == tag).then(|| payload.to_vec())
+            }
+            Mode::Encrypted => {
+                use aes_gcm_siv::aead::AeadInOut;
+                let nonce: [u8; NONCE_LEN] = raw[HEADER_LEN..HEADER_LEN + NONCE_LEN]
+                    .try_into()
+                    .expect("nonce length");
+                let tag: [u8; AEAD_TAG_LEN] = raw[raw.len() - AEAD_TAG_LEN..]
+                    .try_into()
+                    .expect("tag length");
+                let mut data = body(mode, raw).to_vec();
+                self.cipher()
+                    .decrypt_inout_detached(
+                        &nonce.into(),
+                        &Self::aad(name, header),
+                        data.as_mut_slice().into(),
+                        &tag.into(),
+                    )
+                    .ok()
+                    .map(|()| data)
+            }
+        }
+    }
+
+    /// Re-seals an envelope in place over its header and body as they are now
+    /// (signed: recomputes the tag; encrypted: takes the body as plaintext and
+    /// encrypts it under the envelope's nonce). Envelopes shorter than the
+    /// mode's overhead are left alone.
+    pub fn resign(&self, mode: Mode, name: &str, raw: &mut Vec<u8>) {
+        if raw.len() < mode.overhead() {
             return;
         }
-        let end = raw.len() - TAG_LEN;
-        let tag = self.tag(name, &raw[..HEADER_LEN], &raw[HEADER_LEN..end]);
-        raw[end..].copy_from_slice(&tag);
+        let header = Header::parse(raw);
+        let nonce = match mode {
+            Mode::Signed => self.nonce,
+            Mode::Encrypted => raw[HEADER_LEN..HEADER_LEN + NONCE_LEN]
+                .try_into()
+                .expect("nonce length"),
+        };
+        // The header bytes are kept verbatim (Header round-trips all of them).
+        let resealed = self
+            .clone()
+            .with_nonce(nonce)
+            .seal(mode, name, &header, body(mode, raw));
+        *raw = resealed;
     }
 }
 
-/// The 27-byte header, field by field.
+fn name_len(name: &str) -> [u8; 2] {
+    u16::try_from(name.len())
+        .expect("cookie names are short")
+        .to_be_bytes()
+}
+
+/// The header, field by field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// Format byte ([`FORMAT_HMAC_SHA256`] for signed cookies).
+    /// Format byte ([`FORMAT_SIGNED`] or [`FORMAT_ENCRYPTED`]).
     pub format: u8,
-    /// Id of the signing key.
-    pub key_id: [u8; 4],
+    /// Id of the sealing key.
+    pub key_id: KeyId,
     /// The session type's version.
     pub version: u16,
     /// The session type's schema fingerprint.
@@ -114,10 +282,10 @@ pub struct Header {
 }
 
 impl Header {
-    /// A genuine signed header for `T`: created and issued at `at_ms`.
-    pub fn new<T: CookieSession>(key_id: [u8; 4], at_ms: u64) -> Header {
+    /// A genuine header for `T`: created and issued at `at_ms`.
+    pub fn new<T: CookieSession>(key_id: KeyId, at_ms: u64) -> Header {
         Header {
-            format: FORMAT_HMAC_SHA256,
+            format: Mode::of::<T>().format(),
             key_id,
             version: T::VERSION,
             fingerprint: T::SCHEMA_FINGERPRINT,
@@ -157,6 +325,34 @@ impl Header {
             issued_ms: u48(21),
         }
     }
+
+    /// Recency for choosing among several authentic cookies (later start,
+    /// then later issue, wins).
+    pub fn recency(&self) -> (u64, u64) {
+        (self.created_ms, self.issued_ms)
+    }
+}
+
+/// The reason a configuration with one key and no older versions gives for
+/// an envelope changed at decoded byte `index` and not re-sealed (the
+/// documented check order: format byte, key id, then the tag).
+pub fn changed_byte_reason(index: usize) -> &'static str {
+    match index {
+        0 => "unknown_format",
+        1..=KEY_ID_LEN => "unknown_key",
+        _ => "bad_signature",
+    }
+}
+
+/// Every single-bit flip of `raw`: (byte index, flipped copy).
+pub fn single_bit_flips(raw: &[u8]) -> impl Iterator<Item = (usize, Vec<u8>)> + '_ {
+    (0..raw.len()).flat_map(move |i| {
+        (0..8).map(move |bit| {
+            let mut m = raw.to_vec();
+            m[i] ^= 1 << bit;
+            (i, m)
+        })
+    })
 }
 
 /// base64url without padding, through the `base64` crate (for encoding only:
@@ -195,37 +391,33 @@ pub fn reference_base64(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The first checks of the documented decode order, up to the tag: length,
-/// base64url, envelope length, format byte, key id (among `keys`, the
-/// verifying keys) and tag. Returns the header and the payload, or the kind of
-/// the first check that fails.
+/// base64url, envelope length, format byte (`mode`'s), key id (among `keys`,
+/// the verifying keys) and tag. Returns the header and the payload
+/// (decrypted, in encrypted mode), or the kind of the first check that fails.
 pub fn open(
     value: &[u8],
     max_value_len: usize,
+    mode: Mode,
     name: &str,
     keys: &[Forger],
 ) -> Result<(Header, Vec<u8>), &'static str> {
     if value.len() > max_value_len {
         return Err("too_long");
     }
-    let mut raw = reference_base64(value).ok_or("not_base64")?;
-    if raw.len() < MIN_RAW_LEN {
+    let raw = reference_base64(value).ok_or("not_base64")?;
+    if raw.len() < mode.overhead() {
         return Err("truncated");
     }
     let header = Header::parse(&raw[..HEADER_LEN]);
-    if header.format != FORMAT_HMAC_SHA256 {
+    if header.format != mode.format() {
         return Err("unknown_format");
     }
     let key = keys
         .iter()
         .find(|k| k.key_id == header.key_id)
         .ok_or("unknown_key")?;
-    let (payload, tag) = raw[HEADER_LEN..].split_at(raw.len() - MIN_RAW_LEN);
-    if key.tag(name, &raw[..HEADER_LEN], payload) != tag {
-        return Err("bad_signature");
-    }
-    raw.truncate(raw.len() - TAG_LEN);
-    raw.drain(..HEADER_LEN);
-    Ok((header, raw))
+    let payload = key.unseal(mode, name, &raw).ok_or("bad_signature")?;
+    Ok((header, payload))
 }
 
 /// The clock and the limits the timestamp checks compare against, in
