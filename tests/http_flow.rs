@@ -339,10 +339,10 @@ fn runtime_refuses_cookies_beyond_the_bound_or_the_browser_limit() {
         ),
         "{err:?}"
     );
-    // 3011 bytes + 2-byte length prefix fill the 3072-byte envelope exactly:
-    // 6 (name) + 4096 (value) = 4102 > 4096.
+    // 3038 bytes + 2-byte length prefix + 32 bytes of header and tag fill the
+    // 3072-byte envelope exactly: 6 (name) + 4096 (value) = 4102 > 4096.
     session.set(Greedy {
-        text: "x".repeat(3011),
+        text: "x".repeat(3038),
     });
     assert!(matches!(
         greedy.set_cookie(&session),

@@ -69,7 +69,7 @@ fn shop_session() -> impl Strategy<Value = ShopSession> {
 }
 
 fn at_budget() -> impl Strategy<Value = AtBudget> {
-    (full_string::<3000>(), any::<[u8; 3]>()).prop_map(|(blob, pad)| AtBudget { blob, pad })
+    (full_string::<3027>(), any::<[u8; 3]>()).prop_map(|(blob, pad)| AtBudget { blob, pad })
 }
 
 fn check<T: CookieSession + PartialEq + std::fmt::Debug>(data: &T) -> Result<(), TestCaseError> {

@@ -78,7 +78,7 @@ fn nested_enum_and_struct_session() {
 #[test]
 fn at_budget_session_filled_to_the_limit_is_exactly_4096_bytes() {
     let data = AtBudget {
-        blob: BoundedString::try_from("x".repeat(3000).as_str()).unwrap(),
+        blob: BoundedString::try_from("x".repeat(3027).as_str()).unwrap(),
         pad: [255; 3],
     };
     assert_eq!(round_trip(data), 4096);

@@ -36,10 +36,12 @@ pub(crate) const RESERVED: &[Reserved] = &[
     r("into_inner", "Session::into_inner"),
     r("is_new", "Session::is_new"),
     r("issued_at", "Session::issued_at"),
+    r("lifetime", "Session::lifetime"),
     r("pending_write", "Session::pending_write"),
     r("rejection", "Session::rejection"),
     r("renew", "Session::renew"),
     r("set", "Session::set"),
+    r("set_lifetime", "Session::set_lifetime"),
     r("status", "Session::status"),
     // `RequestSession<T>` (src/adapters/mod.rs).
     r("config", "RequestSession::config"),
@@ -52,8 +54,6 @@ pub(crate) const RESERVED: &[Reserved] = &[
     // silently tomorrow.
     planned("csrf_token", "Session::csrf_token"),
     planned("flash", "Session::flash"),
-    planned("lifetime", "Session::lifetime"),
-    planned("set_lifetime", "Session::set_lifetime"),
     planned("take_flash", "Session::take_flash"),
 ];
 

@@ -13,6 +13,7 @@ use crate::codec::expiry::Timeouts;
 use crate::codec::Codec;
 use crate::cookie::{render_attributes, AttributeError, CookieAttributes};
 use crate::key::{Key, KeyId, KeyRole};
+use crate::lifetime::Lifetime;
 use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::CookieSession;
 
@@ -31,8 +32,9 @@ pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// Two keys derive the same id (the same secret given twice, or a 1-in-2³²
-    /// collision): verification could not tell them apart.
+    /// The same secret is configured twice (the id is that key's id). Two
+    /// different secrets that happen to share a 2-byte id are fine: the
+    /// decoder tries both.
     DuplicateKeyId(KeyId),
     /// The cookie attributes break the name's prefix rules or the cookie syntax.
     Attributes(AttributeError),
@@ -46,7 +48,9 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::DuplicateKeyId(id) => write!(f, "two session keys share the key id {id}"),
+            ConfigError::DuplicateKeyId(id) => {
+                write!(f, "the session key with id {id} is configured twice")
+            }
             ConfigError::Attributes(err) => fmt::Display::fmt(err, f),
             ConfigError::Timeouts(what) => f.write_str(what),
             ConfigError::NoClock => f.write_str(
@@ -122,7 +126,10 @@ pub struct CookieMeta {
 pub(crate) struct Inner<T: CookieSession> {
     /// Every key, signing key first, prepared for `T`'s envelope and name.
     pub codec: Codec<T::Envelope>,
-    pub timeouts: Timeouts,
+    /// The timeouts of each declared lifetime, indexed by its wire byte.
+    pub lifetimes: [Option<Timeouts>; 3],
+    /// The lifetime of sessions that did not choose one.
+    pub default_lifetime: Lifetime,
     pub attributes: CookieAttributes,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     pub attribute_suffix: String,
@@ -160,6 +167,9 @@ pub struct SessionConfigBuilder<T> {
     verify_only: Vec<Key>,
     idle: Duration,
     absolute: Duration,
+    browser_session: Option<(Duration, Duration)>,
+    remember_me: Option<(Duration, Duration)>,
+    default_lifetime: Lifetime,
     refresh: Option<Duration>,
     skew: Duration,
     attributes: CookieAttributes,
@@ -255,6 +265,34 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         self
     }
 
+    /// Declares the [`Lifetime::RememberMe`] lifetime: sessions that choose it
+    /// (`session.set_lifetime(Lifetime::RememberMe)`, usually at login) get
+    /// these idle and absolute timeouts and a persistent cookie. Without this
+    /// call, storing such a session fails with
+    /// [`StoreError::LifetimeNotConfigured`](crate::StoreError::LifetimeNotConfigured)
+    /// and such cookies are refused as
+    /// [`Rejection::UnknownLifetime`](crate::Rejection::UnknownLifetime).
+    pub fn remember_me(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.remember_me = Some((idle, absolute));
+        self
+    }
+
+    /// The idle and absolute timeouts of [`Lifetime::BrowserSession`]
+    /// cookies (default: the standard ones). The cookie has no `Max-Age`, so
+    /// the browser drops it when it closes; these timeouts still end it.
+    pub fn browser_session_timeouts(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.browser_session = Some((idle, absolute));
+        self
+    }
+
+    /// The lifetime of sessions that do not choose one with
+    /// [`Session::set_lifetime`](crate::Session::set_lifetime) (default
+    /// [`Lifetime::Standard`]).
+    pub fn default_lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
     /// An unchanged session older than this is re-issued to keep its idle
     /// timeout rolling (default: 1 h, or half the idle timeout if shorter).
     pub fn refresh_after(mut self, interval: Duration) -> Self {
@@ -330,17 +368,39 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         self.attributes
             .validate_for(T::NAME)
             .map_err(ConfigError::Attributes)?;
-        if self.idle.is_zero() || self.absolute.is_zero() {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let timeouts = |idle: Duration, absolute: Duration| {
+            if idle.is_zero() || absolute.is_zero() {
+                return Err(ConfigError::Timeouts(
+                    "session timeouts must be longer than zero",
+                ));
+            }
+            let refresh = self.refresh.unwrap_or(DEFAULT_REFRESH_AFTER.min(idle / 2));
+            if refresh >= idle {
+                return Err(ConfigError::Timeouts(
+                    "refresh_after must be shorter than the idle timeout, or active sessions would expire",
+                ));
+            }
+            Ok(Timeouts {
+                idle_ms: millis(idle),
+                absolute_ms: millis(absolute),
+                refresh_ms: millis(refresh),
+                skew_ms: millis(self.skew),
+            })
+        };
+        let standard = timeouts(self.idle, self.absolute)?;
+        let (browser_idle, browser_absolute) =
+            self.browser_session.unwrap_or((self.idle, self.absolute));
+        let lifetimes = [
+            Some(standard),
+            Some(timeouts(browser_idle, browser_absolute)?),
+            self.remember_me
+                .map(|(idle, absolute)| timeouts(idle, absolute))
+                .transpose()?,
+        ];
+        if lifetimes[usize::from(self.default_lifetime.to_byte())].is_none() {
             return Err(ConfigError::Timeouts(
-                "session timeouts must be longer than zero",
-            ));
-        }
-        let refresh = self
-            .refresh
-            .unwrap_or(DEFAULT_REFRESH_AFTER.min(self.idle / 2));
-        if refresh >= self.idle {
-            return Err(ConfigError::Timeouts(
-                "refresh_after must be shorter than the idle timeout, or active sessions would expire",
+                "the default lifetime is RememberMe, but remember_me(..) declares no timeouts for it",
             ));
         }
         let keys: Vec<(&Key, KeyRole)> = core::iter::once((&self.current, KeyRole::Sign))
@@ -354,22 +414,17 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         for (index, (key, _)) in keys.iter().enumerate() {
             if keys[..index]
                 .iter()
-                .any(|(earlier, _)| earlier.id() == key.id())
+                .any(|(earlier, _)| earlier.same_secret(key))
             {
                 return Err(ConfigError::DuplicateKeyId(key.id()));
             }
         }
-        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let clock = self.clock.ok_or(ConfigError::NoClock)?;
         Ok(SessionConfig {
             inner: Arc::new(Inner {
-                codec: Codec::new(&keys, T::NAME),
-                timeouts: Timeouts {
-                    idle_ms: millis(self.idle),
-                    absolute_ms: millis(self.absolute),
-                    refresh_ms: millis(refresh),
-                    skew_ms: millis(self.skew),
-                },
+                codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
+                lifetimes,
+                default_lifetime: self.default_lifetime,
                 attribute_suffix: render_attributes(&self.attributes),
                 attributes: self.attributes,
                 clock,
@@ -390,6 +445,9 @@ impl<T: CookieSession> SessionConfig<T> {
             verify_only: Vec::new(),
             idle: DEFAULT_IDLE_TIMEOUT,
             absolute: DEFAULT_ABSOLUTE_TIMEOUT,
+            browser_session: None,
+            remember_me: None,
+            default_lifetime: Lifetime::Standard,
             refresh: None,
             skew: DEFAULT_MAX_CLOCK_SKEW,
             attributes: T::ATTRIBUTES,
@@ -404,14 +462,25 @@ impl<T: CookieSession> SessionConfig<T> {
         Self::builder(current).build()
     }
 
-    /// The idle timeout.
+    /// The idle timeout (of the standard lifetime).
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.timeouts.idle_ms)
+        Duration::from_millis(self.standard_timeouts().idle_ms)
     }
 
-    /// The absolute timeout.
+    /// The absolute timeout (of the standard lifetime).
     pub fn absolute_timeout(&self) -> Duration {
-        Duration::from_millis(self.inner.timeouts.absolute_ms)
+        Duration::from_millis(self.standard_timeouts().absolute_ms)
+    }
+
+    fn standard_timeouts(&self) -> &Timeouts {
+        self.inner.lifetimes[0]
+            .as_ref()
+            .expect("the standard lifetime is always declared")
+    }
+
+    /// The timeouts of `lifetime`, if the configuration declares it.
+    pub(crate) fn timeouts(&self, lifetime: Lifetime) -> Option<&Timeouts> {
+        self.inner.lifetimes[usize::from(lifetime.to_byte())].as_ref()
     }
 
     /// The cookie attributes in force.

@@ -26,8 +26,10 @@ const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId([u8; KEY_ID_LEN]);
 
-/// Bytes of key id in each cookie header.
-pub(crate) const KEY_ID_LEN: usize = 4;
+/// Bytes of key id in each cookie header: the first two of the four HKDF
+/// outputs (docs/wire-format.md). Two keys may share an id (1 in 65,536 per
+/// pair); the decoder then tries both.
+pub(crate) const KEY_ID_LEN: usize = 2;
 
 impl KeyId {
     pub(crate) const fn from_bytes(bytes: [u8; KEY_ID_LEN]) -> KeyId {
@@ -111,7 +113,7 @@ impl Key {
         }
         let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut mac_key = [0u8; 32];
-        let mut id = [0u8; KEY_ID_LEN];
+        let mut id = [0u8; 4];
         // Both lengths are far below HKDF-SHA256's 255 * 32 byte limit.
         hkdf.expand(INFO_MAC, &mut mac_key)
             .and_then(|()| hkdf.expand(INFO_KEY_ID, &mut id))
@@ -124,7 +126,7 @@ impl Key {
             aead_key
         };
         Ok(Self {
-            id: KeyId(id),
+            id: KeyId([id[0], id[1]]),
             mac_key,
             #[cfg(feature = "encrypted")]
             aead_key,
@@ -134,6 +136,12 @@ impl Key {
     /// The id written into cookies signed with this key.
     pub fn id(&self) -> KeyId {
         self.id
+    }
+
+    /// Whether `other` was derived from the same secret (constant-time).
+    pub(crate) fn same_secret(&self, other: &Key) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.mac_key.ct_eq(&other.mac_key).into()
     }
 
     pub(crate) fn mac_key(&self) -> &[u8; 32] {

@@ -42,6 +42,7 @@ mod clock;
 mod codec;
 mod compile_checks;
 mod key;
+mod lifetime;
 mod limits;
 mod reject;
 mod session_type;
@@ -79,6 +80,7 @@ pub use config::{
 };
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
 pub use key::{Key, KeyError, KeyId, KeyRole};
+pub use lifetime::Lifetime;
 pub use limits::BROWSER_COOKIE_LIMIT;
 pub use load::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
 pub use reject::{PayloadError, Rejection};

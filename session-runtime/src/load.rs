@@ -6,6 +6,7 @@ use crate::codec::scratch::with_scratch;
 use crate::codec::{Codec, Opened};
 use crate::cookie::cookie_values;
 use crate::key::KeyRole;
+use crate::lifetime::Lifetime;
 use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Origin, Session};
@@ -103,31 +104,34 @@ impl<T: CookieSession> SessionConfig<T> {
         let scratch_len = max_value_len.div_ceil(4) * 3;
         let codec: &Codec<T::Envelope> = &self.inner.codec;
         with_scratch(scratch_len, |buf| {
-            let parsed = codec.parse(value, max_value_len, buf)?;
-            if *macs_left == 0 {
-                return Err(None);
-            }
-            *macs_left -= 1;
-            let opened = codec.verify(parsed, buf)?;
+            let parsed = codec
+                .parse(value, max_value_len, buf, T::__fingerprint_for)
+                .map_err(|reason| Some(self.with_expected_version(reason)))?;
+            let opened = codec.verify(parsed, value, buf, macs_left)?;
             Ok(self.accept(opened, now)?)
         })
     }
 
-    /// The checks after the MAC: version and fingerprint, times, payload,
-    /// revocation.
+    /// The codec does not know `T`: fill in the version it expects.
+    fn with_expected_version(&self, reason: Rejection) -> Rejection {
+        match reason {
+            Rejection::WrongVersion { found, .. } => Rejection::WrongVersion {
+                found,
+                expected: T::VERSION,
+            },
+            other => other,
+        }
+    }
+
+    /// The checks after the MAC (which bound the version's fingerprint):
+    /// lifetime, times, payload, revocation.
     fn accept(&self, opened: Opened<'_>, now: u64) -> Result<Session<T>, Rejection> {
         let header = opened.header;
-        let expected = T::__fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
-            found: header.version,
-            expected: T::VERSION,
-        })?;
-        if header.fingerprint != expected {
-            return Err(Rejection::SchemaMismatch {
-                found: header.fingerprint,
-                expected,
-            });
-        }
-        let timeouts = &self.inner.timeouts;
+        let unknown = Rejection::UnknownLifetime {
+            lifetime: header.lifetime,
+        };
+        let lifetime = Lifetime::from_byte(header.lifetime).ok_or(unknown.clone())?;
+        let timeouts = self.timeouts(lifetime).ok_or(unknown)?;
         timeouts.check(&header, now)?;
         let data = T::__decode_version(header.version, opened.payload)?;
         if let Some(still_valid) = &self.inner.revocation {
@@ -153,6 +157,7 @@ impl<T: CookieSession> SessionConfig<T> {
             seal: opened.seal,
             payload_len: opened.payload.len(),
             key_index: opened.key_index,
+            lifetime,
         };
         Ok(Session::loaded(data, status, origin, refresh))
     }

@@ -50,10 +50,12 @@ pub enum Rejection {
         /// Version this server expects.
         expected: u16,
     },
-    /// Authentic and same version, but the struct's shape changed without a
-    /// version bump (a deploy changed a field).
+    /// Same version, but the struct's shape changed without a version bump (a
+    /// deploy changed a field): the MAC, which binds the schema fingerprint,
+    /// failed and the cookie's fingerprint hint differs from this schema's.
     SchemaMismatch {
-        /// Fingerprint in the cookie.
+        /// The cookie's fingerprint hint (the top 16 bits of the fingerprint
+        /// it was written with; only the hint travels on the wire).
         found: u64,
         /// Fingerprint of the compiled session type.
         expected: u64,
@@ -75,6 +77,12 @@ pub enum Rejection {
     },
     /// The header's timestamps contradict each other (start after issue).
     InconsistentTimestamps,
+    /// Authentic, but written for a lifetime this configuration does not
+    /// declare (e.g. `remember_me` was removed from the configuration).
+    UnknownLifetime {
+        /// The lifetime byte found.
+        lifetime: u8,
+    },
     /// Authentic and unexpired, but the application's revocation check
     /// refused it (e.g. the user logged out everywhere).
     Revoked,
@@ -151,6 +159,7 @@ impl Rejection {
             Rejection::AbsoluteExpired { .. } => "absolute_expired",
             Rejection::IdleExpired { .. } => "idle_expired",
             Rejection::InconsistentTimestamps => "inconsistent_timestamps",
+            Rejection::UnknownLifetime { .. } => "unknown_lifetime",
             Rejection::Revoked => "revoked",
             Rejection::Payload { .. } => "payload",
         }
@@ -199,7 +208,7 @@ impl fmt::Display for Rejection {
             }
             Rejection::SchemaMismatch { found, expected } => write!(
                 f,
-                "cookie schema fingerprint {found:016x} does not match {expected:016x}"
+                "cookie schema fingerprint hint {found:04x} does not match {expected:016x}"
             ),
             Rejection::IssuedInFuture { ahead } => {
                 write!(f, "cookie issued {}s in the future", ahead.as_secs())
@@ -219,6 +228,12 @@ impl fmt::Display for Rejection {
                 )
             }
             Rejection::InconsistentTimestamps => f.write_str("cookie timestamps are inconsistent"),
+            Rejection::UnknownLifetime { lifetime } => {
+                write!(
+                    f,
+                    "cookie has lifetime {lifetime}, which this configuration does not declare"
+                )
+            }
             Rejection::Revoked => f.write_str("session revoked by the application"),
             Rejection::Payload { reason } => {
                 write!(f, "authentic cookie failed to decode: {reason}")

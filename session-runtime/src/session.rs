@@ -5,6 +5,7 @@ use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{Header, Seal};
+use crate::lifetime::Lifetime;
 use crate::reject::Rejection;
 
 /// How the request's cookie was found.
@@ -57,6 +58,8 @@ pub(crate) struct Origin {
     pub payload_len: usize,
     /// Which configured key verified it (the "unchanged" check re-MACs with it).
     pub key_index: usize,
+    /// The lifetime the cookie carried.
+    pub lifetime: Lifetime,
 }
 
 /// The typed session of one request: your struct plus what the runtime needs to
@@ -74,6 +77,8 @@ pub struct Session<T> {
     renew: bool,
     cleared: bool,
     pub(crate) refresh: bool,
+    /// Set by [`set_lifetime`](Session::set_lifetime).
+    chosen_lifetime: Option<Lifetime>,
 }
 
 impl<T: Default> Session<T> {
@@ -91,6 +96,7 @@ impl<T: Default> Session<T> {
             renew: false,
             cleared: false,
             refresh: false,
+            chosen_lifetime: None,
         }
     }
 }
@@ -111,6 +117,7 @@ impl<T> Session<T> {
             renew: false,
             cleared: false,
             refresh,
+            chosen_lifetime: None,
         }
     }
 
@@ -149,6 +156,22 @@ impl<T> Session<T> {
     /// privilege change (session-fixation defence, OWASP ASVS V3.2.1).
     pub fn renew(&mut self) {
         self.renew = true;
+    }
+
+    /// Chooses the session's [`Lifetime`] (usually at login, e.g. "remember
+    /// me"); the cookie is re-issued with it. It must be one the configuration
+    /// declares, or storing fails.
+    pub fn set_lifetime(&mut self, lifetime: Lifetime) {
+        self.touched = true;
+        self.chosen_lifetime = Some(lifetime);
+    }
+
+    /// The session's lifetime: chosen with [`set_lifetime`](Self::set_lifetime),
+    /// else the loaded cookie's; `None` for a fresh session that did not
+    /// choose (the configuration's default applies).
+    pub fn lifetime(&self) -> Option<Lifetime> {
+        self.chosen_lifetime
+            .or(self.origin.map(|origin| origin.lifetime))
     }
 
     /// When the session started (first issue or last [`renew`](Self::renew)),

@@ -3,8 +3,12 @@
 
 use core::fmt;
 
+use crate::codec::expiry::Timeouts;
 use crate::codec::scratch::{encode_into, with_scratch, MAX_RAW_LEN};
-use crate::codec::{base64url_len, payload, Codec, Envelope, Header};
+use crate::codec::{
+    base64url_len, fingerprint_hint, payload, wire_precision, Codec, Envelope, Header,
+};
+use crate::lifetime::Lifetime;
 use crate::session::{LoadStatus, Origin, Session, WriteReason};
 use crate::{CookieSession, SessionConfig};
 
@@ -32,6 +36,12 @@ pub enum StoreError {
     /// The operating system's random generator failed to provide a nonce
     /// (encrypted sessions only).
     Randomness,
+    /// The session chose a [`Lifetime`] the configuration does not declare
+    /// (`RememberMe` without [`remember_me`](crate::SessionConfigBuilder::remember_me)).
+    LifetimeNotConfigured {
+        /// The lifetime chosen.
+        lifetime: Lifetime,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -48,17 +58,23 @@ impl fmt::Display for StoreError {
             ),
             StoreError::Serialize(reason) => write!(f, "session failed to serialize: {reason}"),
             StoreError::Randomness => f.write_str("no randomness available for the session cookie's nonce"),
+            StoreError::LifetimeNotConfigured { lifetime } => write!(
+                f,
+                "the session chose the {lifetime:?} lifetime, which the configuration does not declare"
+            ),
         }
     }
 }
 
 impl std::error::Error for StoreError {}
 
-/// When the cookie being written started, and when it is issued.
+/// When the cookie being written started, when it is issued (both in whole
+/// seconds, as the wire carries them), and under which lifetime.
 #[derive(Debug, Clone, Copy)]
 struct Stamp {
     created_ms: u64,
     issued_ms: u64,
+    lifetime: Lifetime,
 }
 
 impl<T: CookieSession> SessionConfig<T> {
@@ -75,16 +91,20 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         let now = self.now_ms();
         let kept = session.origin.filter(|_| !session.starts_over());
-        let stamp = stamp(kept, session.origin, now);
+        let lifetime = session.lifetime().unwrap_or(self.inner.default_lifetime);
+        let timeouts = self
+            .timeouts(lifetime)
+            .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
+        let stamp = stamp(kept, session.origin, now, lifetime);
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(&**session, raw)?;
             let offset = Codec::<T::Envelope>::payload_offset();
             let payload = &raw[offset..offset + payload_len];
-            if self.write_is_pointless(session, reason, kept, payload) {
+            if self.write_is_pointless(session, reason, kept, lifetime, payload) {
                 return Ok(None);
             }
             let envelope_len = self.seal(raw, payload_len, stamp)?;
-            self.render(&raw[..envelope_len], stamp, now).map(Some)
+            self.render(&raw[..envelope_len], stamp, timeouts).map(Some)
         })
     }
 
@@ -94,6 +114,7 @@ impl<T: CookieSession> SessionConfig<T> {
         session: &Session<T>,
         reason: WriteReason,
         kept: Option<Origin>,
+        lifetime: Lifetime,
         payload: &[u8],
     ) -> bool {
         if reason != WriteReason::Changed {
@@ -112,7 +133,7 @@ impl<T: CookieSession> SessionConfig<T> {
         // +290 to +850 ns per write), made with the key that verified the
         // cookie, so a verify-only key's cookie stays as it is. Same key, same
         // header: an equal seal means the payload bytes are equal.
-        kept.filter(|origin| origin.payload_len == payload.len())
+        kept.filter(|origin| origin.payload_len == payload.len() && origin.lifetime == lifetime)
             .is_some_and(|origin| {
                 self.inner.codec.seals_equal(
                     origin.key_index,
@@ -125,10 +146,11 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// A fresh cookie value (what follows `name=`) for `data`, issued now.
     pub fn encode(&self, data: &T) -> Result<String, StoreError> {
-        let now = self.now_ms();
+        let now = wire_precision(self.now_ms());
         let stamp = Stamp {
             created_ms: now,
             issued_ms: now,
+            lifetime: self.inner.default_lifetime,
         };
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(data, raw)?;
@@ -183,9 +205,10 @@ impl<T: CookieSession> SessionConfig<T> {
             format: T::Envelope::FORMAT,
             key_id: codec.signing_key_id(),
             version: T::VERSION,
-            fingerprint: T::SCHEMA_FINGERPRINT,
+            fingerprint_hint: fingerprint_hint(T::SCHEMA_FINGERPRINT),
             created_ms: stamp.created_ms,
             issued_ms: stamp.issued_ms,
+            lifetime: stamp.lifetime.to_byte(),
         };
         codec
             .seal(raw, payload_len, &header)
@@ -201,42 +224,50 @@ impl<T: CookieSession> SessionConfig<T> {
         Ok(())
     }
 
-    /// `name=value; Max-Age=N; <attributes>` at exact capacity: `http`'s
+    /// `name=value[; Max-Age=N]<attributes>` at exact capacity: `http`'s
     /// `HeaderValue::try_from(String)` keeps the buffer only when nothing is
-    /// spare, else it reallocates (measured: 2 allocations per write instead of 1).
-    fn render(&self, raw: &[u8], stamp: Stamp, now: u64) -> Result<String, StoreError> {
+    /// spare, else it reallocates (measured: 2 allocations per write instead
+    /// of 1). A browser-session cookie has no `Max-Age`.
+    fn render(&self, raw: &[u8], stamp: Stamp, timeouts: &Timeouts) -> Result<String, StoreError> {
         const MAX_AGE: &str = "; Max-Age=";
         let value_len = base64url_len(raw.len());
         self.check_budget(value_len)?;
         let suffix = &self.inner.attribute_suffix;
-        let max_age = self.inner.timeouts.max_age_secs(stamp.created_ms, now);
-        let len =
-            T::NAME.len() + 1 + value_len + MAX_AGE.len() + decimal_len(max_age) + suffix.len();
+        let max_age = stamp
+            .lifetime
+            .is_persistent()
+            .then(|| timeouts.max_age_secs(stamp.created_ms, stamp.issued_ms));
+        let max_age_len = max_age.map_or(0, |secs| MAX_AGE.len() + decimal_len(secs));
+        let len = T::NAME.len() + 1 + value_len + max_age_len + suffix.len();
         let mut out = String::with_capacity(len);
         out.push_str(T::NAME);
         out.push('=');
         encode_into(raw, &mut out);
-        out.push_str(MAX_AGE);
-        push_decimal(&mut out, max_age);
+        if let Some(secs) = max_age {
+            out.push_str(MAX_AGE);
+            push_decimal(&mut out, secs);
+        }
         out.push_str(suffix);
         debug_assert_eq!(out.len(), len);
         Ok(out)
     }
 }
 
-/// The times of the cookie about to be written: a kept session keeps its
-/// start; a renewed or restarted one gets a start strictly later than the
-/// cookie it replaces, so the new cookie differs from the old one even within
-/// the same millisecond (fixation defence).
-fn stamp(kept: Option<Origin>, replaced: Option<Origin>, now: u64) -> Stamp {
+/// The times of the cookie about to be written, in whole seconds as the wire
+/// carries them: a kept session keeps its start; a renewed or restarted one
+/// starts at least one second after the cookie it replaces, so the new cookie
+/// differs from the old one even within the same second (fixation defence).
+fn stamp(kept: Option<Origin>, replaced: Option<Origin>, now: u64, lifetime: Lifetime) -> Stamp {
+    let now = wire_precision(now);
     let created_ms = match (kept, replaced) {
         (Some(kept), _) => kept.header.created_ms,
-        (None, Some(replaced)) => now.max(replaced.header.created_ms + 1),
+        (None, Some(replaced)) => now.max(replaced.header.created_ms + 1000),
         (None, None) => now,
     };
     Stamp {
         created_ms,
         issued_ms: now.max(created_ms),
+        lifetime,
     }
 }
 

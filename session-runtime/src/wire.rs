@@ -28,7 +28,7 @@ pub use crate::codec::hmac_sha256::HmacSha256;
 /// Format byte of HMAC-SHA256-signed cookies.
 pub const FORMAT_HMAC_SHA256: u8 = hmac_sha256::FORMAT;
 /// Format byte of AES-256-GCM-SIV-encrypted cookies (feature `encrypted`).
-pub const FORMAT_AES_256_GCM_SIV: u8 = 0x02;
+pub const FORMAT_AES_256_GCM_SIV: u8 = 0x04;
 /// Bytes of header before the payload (or the nonce).
 pub const HEADER_LEN: usize = HEADER;
 /// Bytes of MAC tag after the payload of a signed cookie.

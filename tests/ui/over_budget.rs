@@ -5,7 +5,7 @@ use session_runtime::{BoundedString, BoundedVec, CookieSession};
 #[session(name = "__Host-app", version = 2)]
 pub struct AppSession {
     user_id: Option<u64>,
-    bio: BoundedString<3000>,
+    bio: BoundedString<3040>,
     roles: BoundedVec<u16, 8>,
 }
 

@@ -2,7 +2,7 @@
 //! `header ‖ nonce ‖ ciphertext ‖ tag`.
 //!
 //! ```text
-//! AES-256-GCM-SIV(aead_key, nonce, aad = AEAD_DOMAIN ‖ u16be(len(name)) ‖ name ‖ header)
+//! AES-256-GCM-SIV(aead_key, nonce, aad = AEAD_DOMAIN ‖ u16be(len(name)) ‖ name ‖ u64be(fingerprint) ‖ header)
 //! ```
 //!
 //! Why GCM-SIV rather than XChaCha20-Poly1305: a cookie is size-constrained,
@@ -24,18 +24,18 @@ use super::header::HEADER_LEN;
 use super::scratch::with_scratch;
 
 /// Associated-data prefix: domain separation from every other use of the key.
-const AEAD_DOMAIN: &[u8] = b"session-runtime/v1/cookie-aead\0";
+const AEAD_DOMAIN: &[u8] = b"session-runtime/v2/cookie-aead\0";
 
-/// Format byte of AES-256-GCM-SIV-encrypted cookies.
-pub const FORMAT: u8 = 0x02;
+/// Format byte of AES-256-GCM-SIV-encrypted cookies (wire format version 2).
+pub const FORMAT: u8 = 0x04;
 /// Bytes of random nonce in an encrypted cookie.
 pub const NONCE_LEN: usize = 12;
 /// Bytes of AEAD tag in an encrypted cookie.
 pub const TAG_LEN: usize = 16;
 
-/// AES-256-GCM-SIV, prepared for one key and one cookie name: the AES key
-/// schedule is computed once, and the associated-data prefix (domain, name) is
-/// rendered once.
+/// AES-256-GCM-SIV, prepared for one key, one cookie name and one schema: the
+/// AES key schedule is computed once, and the associated-data prefix (domain,
+/// name, fingerprint) is rendered once.
 #[doc(hidden)]
 pub struct Aes256GcmSiv {
     cipher: Cipher,
@@ -91,12 +91,13 @@ impl Envelope for Aes256GcmSiv {
     const NONCE_LEN: usize = NONCE_LEN;
     const TAG_LEN: usize = TAG_LEN;
 
-    fn prepare(key: &Key, cookie_name: &str) -> Self {
-        let mut aad_prefix = Vec::with_capacity(AEAD_DOMAIN.len() + 2 + cookie_name.len());
+    fn prepare(key: &Key, cookie_name: &str, fingerprint: u64) -> Self {
+        let mut aad_prefix = Vec::with_capacity(AEAD_DOMAIN.len() + 2 + cookie_name.len() + 8);
         aad_prefix.extend_from_slice(AEAD_DOMAIN);
         // Cookie names are at most 4096 bytes, so the length always fits.
         aad_prefix.extend_from_slice(&(cookie_name.len() as u16).to_be_bytes());
         aad_prefix.extend_from_slice(cookie_name.as_bytes());
+        aad_prefix.extend_from_slice(&fingerprint.to_be_bytes());
         Aes256GcmSiv {
             cipher: Cipher::new(key.aead_key().into()),
             aad_prefix,
@@ -123,26 +124,25 @@ impl Envelope for Aes256GcmSiv {
         Ok(end + TAG_LEN)
     }
 
-    fn open<'b>(&self, header: &[u8; HEADER_LEN], body: &'b mut [u8]) -> Option<(&'b [u8], Seal)> {
-        let tag_at = body.len().checked_sub(TAG_LEN)?;
-        if tag_at < NONCE_LEN {
-            return None;
-        }
+    fn open(&self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> bool {
         let (nonce, rest) = body.split_at_mut(NONCE_LEN);
-        let (ciphertext, tag) = rest.split_at_mut(tag_at - NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = (&*nonce).try_into().ok()?;
-        let tag: [u8; TAG_LEN] = (&*tag).try_into().ok()?;
-        let verified = self.with_aad(header, |aad| {
+        let (ciphertext, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        let (Ok(nonce), Ok(tag)) = (
+            <[u8; NONCE_LEN]>::try_from(&*nonce),
+            <[u8; TAG_LEN]>::try_from(&*tag),
+        ) else {
+            return false;
+        };
+        self.with_aad(header, |aad| {
             self.cipher
                 .decrypt_inout_detached(
                     &Nonce::from(nonce),
                     aad,
-                    (&mut *ciphertext).into(),
+                    ciphertext.into(),
                     &Tag::from(tag),
                 )
                 .is_ok()
-        });
-        verified.then(|| (&*ciphertext, seal_of(&nonce, &tag)))
+        })
     }
 
     /// GCM-SIV's tag is a MAC of the plaintext under a nonce-derived key, so

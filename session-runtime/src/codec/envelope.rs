@@ -45,10 +45,11 @@ pub trait Envelope: Sealed + Send + Sync + Sized + 'static {
     /// Fixed bytes around the payload: header, nonce and tag.
     const OVERHEAD: usize = HEADER_LEN + Self::NONCE_LEN + Self::TAG_LEN;
 
-    /// Prepares `key` for cookies named `cookie_name` (key schedules and the
-    /// constant prefix are computed once per configuration).
+    /// Prepares `key` for cookies named `cookie_name` of the schema with
+    /// `fingerprint` (key schedules and the constant prefix are computed once
+    /// per configuration).
     #[doc(hidden)]
-    fn prepare(key: &Key, cookie_name: &str) -> Self;
+    fn prepare(key: &Key, cookie_name: &str, fingerprint: u64) -> Self;
 
     /// Seals the payload at `raw[HEADER_LEN + NONCE_LEN..][..payload_len]`; the
     /// header is already at `raw[..HEADER_LEN]`. Returns the envelope length.
@@ -56,9 +57,21 @@ pub trait Envelope: Sealed + Send + Sync + Sized + 'static {
     fn seal(&self, raw: &mut [u8], payload_len: usize) -> Result<usize, RandomnessUnavailable>;
 
     /// Authenticates (and decrypts in place) `body = nonce ‖ payload ‖ tag`
-    /// under `header`; the payload and the seal, or `None` if forged.
+    /// under `header`; `false` if forged. `body` is at least
+    /// `NONCE_LEN + TAG_LEN` bytes.
     #[doc(hidden)]
-    fn open<'b>(&self, header: &[u8; HEADER_LEN], body: &'b mut [u8]) -> Option<(&'b [u8], Seal)>;
+    fn open(&self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> bool;
+
+    /// The payload and the seal of a body that [`open`](Self::open) accepted.
+    #[doc(hidden)]
+    fn split(body: &[u8]) -> (&[u8], Seal) {
+        let (rest, tag) = body.split_at(body.len() - Self::TAG_LEN);
+        let (nonce, payload) = rest.split_at(Self::NONCE_LEN);
+        let mut seal = [0u8; 32];
+        seal[..Self::NONCE_LEN].copy_from_slice(nonce);
+        seal[Self::NONCE_LEN..Self::NONCE_LEN + Self::TAG_LEN].copy_from_slice(tag);
+        (payload, Seal(seal))
+    }
 
     /// Whether sealing `payload` under `header` (and the seal's nonce) gives
     /// `seal` again, compared in constant time.

@@ -52,6 +52,8 @@ impl Timeouts {
     /// timestamps): the browser may forget the cookie when it could no longer
     /// verify, i.e. at the earlier of the idle and absolute deadlines.
     pub fn max_age_secs(&self, created_ms: u64, now: u64) -> u64 {
+        // Whole seconds on the wire: the deadlines are computed from the
+        // rounded-down times the cookie carries.
         let absolute_left = created_ms
             .saturating_add(self.absolute_ms)
             .saturating_sub(now);

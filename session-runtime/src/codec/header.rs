@@ -1,59 +1,84 @@
 //! The fixed-size header at the start of every cookie value
-//! (docs/wire-format.md):
+//! (docs/wire-format.md, version 2):
 //!
 //! ```text
-//! header = format[1] ‖ key_id[4] ‖ version[2] ‖ fingerprint[8] ‖ created_ms[6] ‖ issued_ms[6]
+//! header = format[1] ‖ key_id[2] ‖ version[2] ‖ fingerprint_hint[2] ‖ created[4] ‖ issued[4] ‖ lifetime[1]
 //! ```
 //!
-//! All integers are big-endian.
+//! All integers are big-endian; times are whole seconds since
+//! [`EPOCH_UNIX_MS`].
 
 use crate::key::KeyId;
 
 /// Bytes of header before the payload (or the nonce).
-pub const HEADER_LEN: usize = 27;
+pub const HEADER_LEN: usize = 16;
 
-/// Timestamps are milliseconds since the Unix epoch in 48 bits (good until the
-/// year 10889).
-const TIMESTAMP_MAX_MS: u64 = (1 << 48) - 1;
+/// The wire epoch, 2025-01-01T00:00:00Z in Unix milliseconds: 32-bit seconds
+/// since then last until 2161, where seconds since 1970 would end in 2106.
+pub(crate) const EPOCH_UNIX_MS: u64 = 1_735_689_600_000;
 
-/// The decoded header.
+/// The decoded header. Times are kept in Unix milliseconds (whole seconds on
+/// the wire), the unit the clock and the timeouts use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
     pub format: u8,
     pub key_id: KeyId,
     pub version: u16,
-    pub fingerprint: u64,
+    /// The top 16 bits of the version's schema fingerprint.
+    pub fingerprint_hint: u16,
     pub created_ms: u64,
     pub issued_ms: u64,
+    /// The lifetime byte (`Lifetime::to_byte`).
+    pub lifetime: u8,
+}
+
+/// The fingerprint hint on the wire for a full fingerprint.
+pub(crate) const fn fingerprint_hint(fingerprint: u64) -> u16 {
+    (fingerprint >> 48) as u16
+}
+
+/// Unix milliseconds → wire seconds (rounded down, saturating at both ends).
+pub(crate) fn to_wire_secs(unix_ms: u64) -> u32 {
+    let secs = unix_ms.saturating_sub(EPOCH_UNIX_MS) / 1000;
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+/// Wire seconds → Unix milliseconds.
+pub(crate) const fn from_wire_secs(secs: u32) -> u64 {
+    EPOCH_UNIX_MS + secs as u64 * 1000
+}
+
+/// Unix milliseconds rounded down to what the wire can carry.
+pub(crate) fn wire_precision(unix_ms: u64) -> u64 {
+    from_wire_secs(to_wire_secs(unix_ms))
 }
 
 impl Header {
     pub fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0] = self.format;
-        out[1..5].copy_from_slice(&self.key_id.to_bytes());
-        out[5..7].copy_from_slice(&self.version.to_be_bytes());
-        out[7..15].copy_from_slice(&self.fingerprint.to_be_bytes());
-        out[15..21].copy_from_slice(&self.created_ms.min(TIMESTAMP_MAX_MS).to_be_bytes()[2..]);
-        out[21..27].copy_from_slice(&self.issued_ms.min(TIMESTAMP_MAX_MS).to_be_bytes()[2..]);
+        out[1..3].copy_from_slice(&self.key_id.to_bytes());
+        out[3..5].copy_from_slice(&self.version.to_be_bytes());
+        out[5..7].copy_from_slice(&self.fingerprint_hint.to_be_bytes());
+        out[7..11].copy_from_slice(&to_wire_secs(self.created_ms).to_be_bytes());
+        out[11..15].copy_from_slice(&to_wire_secs(self.issued_ms).to_be_bytes());
+        out[15] = self.lifetime;
         out
     }
 
     pub fn from_bytes(bytes: &[u8; HEADER_LEN]) -> Header {
-        let u48 = |at: usize| {
-            let mut wide = [0u8; 8];
-            wide[2..].copy_from_slice(&bytes[at..at + 6]);
-            u64::from_be_bytes(wide)
+        let u16_at = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+        let u32_at = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
         };
         Header {
             format: bytes[0],
-            key_id: KeyId::from_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]),
-            version: u16::from_be_bytes([bytes[5], bytes[6]]),
-            fingerprint: u64::from_be_bytes([
-                bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14],
-            ]),
-            created_ms: u48(15),
-            issued_ms: u48(21),
+            key_id: KeyId::from_bytes([bytes[1], bytes[2]]),
+            version: u16_at(3),
+            fingerprint_hint: u16_at(5),
+            created_ms: from_wire_secs(u32_at(7)),
+            issued_ms: from_wire_secs(u32_at(11)),
+            lifetime: bytes[15],
         }
     }
 }
@@ -65,13 +90,26 @@ mod tests {
     #[test]
     fn header_round_trips() {
         let header = Header {
-            format: 0x01,
-            key_id: KeyId::from_bytes([1, 2, 3, 4]),
+            format: 0x03,
+            key_id: KeyId::from_bytes([1, 2]),
             version: 0xbeef,
-            fingerprint: 0x0123_4567_89ab_cdef,
-            created_ms: 1_700_000_000_000,
-            issued_ms: TIMESTAMP_MAX_MS,
+            fingerprint_hint: 0x0123,
+            created_ms: from_wire_secs(7),
+            issued_ms: from_wire_secs(u32::MAX),
+            lifetime: 2,
         };
         assert_eq!(Header::from_bytes(&header.to_bytes()), header);
+    }
+
+    #[test]
+    fn times_are_whole_seconds_since_2025() {
+        assert_eq!(to_wire_secs(EPOCH_UNIX_MS - 1), 0);
+        assert_eq!(to_wire_secs(EPOCH_UNIX_MS + 1999), 1);
+        assert_eq!(to_wire_secs(u64::MAX), u32::MAX);
+        // 2026-11-26T00:00:00Z
+        assert_eq!(
+            from_wire_secs(to_wire_secs(1_795_651_200_000)),
+            1_795_651_200_000
+        );
     }
 }

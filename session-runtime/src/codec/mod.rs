@@ -22,28 +22,37 @@ use crate::reject::Rejection;
 
 pub use envelope::{base64url_len, max_cookie_len, Envelope};
 pub(crate) use envelope::{RandomnessUnavailable, Seal};
-pub(crate) use header::{Header, HEADER_LEN};
+pub(crate) use header::{fingerprint_hint, wire_precision, Header, HEADER_LEN};
 
-/// One configured key, prepared for one session type's envelope and name.
+/// One configured key, prepared for one session type's envelope, name and
+/// current schema.
 struct PreparedKey<E> {
     id: KeyId,
     role: KeyRole,
     envelope: E,
+    /// Kept to prepare the envelope for an older schema's fingerprint
+    /// (`migrate_from` cookies), which the prefix binds.
+    key: Key,
 }
 
 /// Every key of one configuration, signing key first.
 pub(crate) struct Codec<E> {
     keys: Vec<PreparedKey<E>>,
+    cookie_name: &'static str,
+    fingerprint: u64,
 }
 
-/// A candidate that passed [`Codec::parse`]: its header is known, its MAC is
-/// not yet checked.
+/// A candidate that passed [`Codec::parse`]: its header is known and names a
+/// configured key and a readable version; its MAC is not yet checked.
 #[derive(Clone, Copy)]
 pub(crate) struct Parsed {
     pub header: Header,
     header_bytes: [u8; HEADER_LEN],
     raw_len: usize,
+    /// The first key with the header's id.
     key_index: usize,
+    /// The full fingerprint of the header's version, bound by the MAC.
+    fingerprint: u64,
 }
 
 /// A cookie that authenticated (and, when encrypted, decrypted).
@@ -57,17 +66,21 @@ pub(crate) struct Opened<'buf> {
 }
 
 impl<E: Envelope> Codec<E> {
-    /// Prepares `keys` (the signing key first) for cookies named `cookie_name`.
-    pub fn new(keys: &[(&Key, KeyRole)], cookie_name: &str) -> Codec<E> {
+    /// Prepares `keys` (the signing key first) for cookies named
+    /// `cookie_name` of the schema with `fingerprint`.
+    pub fn new(keys: &[(&Key, KeyRole)], cookie_name: &'static str, fingerprint: u64) -> Codec<E> {
         Codec {
             keys: keys
                 .iter()
                 .map(|&(key, role)| PreparedKey {
                     id: key.id(),
                     role,
-                    envelope: E::prepare(key, cookie_name),
+                    envelope: E::prepare(key, cookie_name, fingerprint),
+                    key: key.clone(),
                 })
                 .collect(),
+            cookie_name,
+            fingerprint,
         }
     }
 
@@ -78,13 +91,16 @@ impl<E: Envelope> Codec<E> {
 
     /// The cheap checks before any MAC, in the documented order: length cap,
     /// canonical base64url (decoded into `buf`), minimum length, format byte,
-    /// key lookup. A candidate that fails here costs no MAC, which is what lets
-    /// the loader examine many planted cookies cheaply.
+    /// key lookup, readable version (`fingerprint_for` gives the version's
+    /// full fingerprint, which the MAC binds). A candidate that fails here
+    /// costs no MAC, which is what lets the loader examine many planted
+    /// cookies cheaply.
     pub fn parse(
         &self,
         value: &[u8],
         max_value_len: usize,
         buf: &mut [u8],
+        fingerprint_for: impl Fn(u16) -> Option<u64>,
     ) -> Result<Parsed, Rejection> {
         if value.len() > max_value_len {
             return Err(Rejection::TooLong {
@@ -110,32 +126,84 @@ impl<E: Envelope> Codec<E> {
             .ok_or(Rejection::UnknownKey {
                 key_id: header.key_id,
             })?;
+        // Without the version's fingerprint the MAC cannot even be computed:
+        // this reason comes from the unauthenticated header (nothing of the
+        // cookie is used).
+        let fingerprint = fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
+            found: header.version,
+            expected: 0,
+        })?;
         Ok(Parsed {
             header,
             header_bytes,
             raw_len,
             key_index,
+            fingerprint,
         })
     }
 
     /// The constant-time MAC check (or AEAD decryption) of a parsed candidate
-    /// whose decoded bytes are in `buf`. Nothing is deserialized here.
+    /// whose decoded bytes are in `buf`, with every key of the header's id
+    /// (usually one), each spending one of `macs_left`. `Err(None)`: the
+    /// budget was spent before any check. Nothing is deserialized here.
     pub fn verify<'buf>(
         &self,
         parsed: Parsed,
+        value: &[u8],
         buf: &'buf mut [u8],
-    ) -> Result<Opened<'buf>, Rejection> {
-        let key = &self.keys[parsed.key_index];
-        let body = &mut buf[HEADER_LEN..parsed.raw_len];
-        let (payload, seal) = key
-            .envelope
-            .open(&parsed.header_bytes, body)
-            .ok_or(Rejection::BadSignature)?;
+        macs_left: &mut usize,
+    ) -> Result<Opened<'buf>, Option<Rejection>> {
+        let header = parsed.header;
+        let candidates = self.keys[parsed.key_index..]
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.id == header.key_id);
+        let mut tried = false;
+        let mut opened_by = None;
+        for (offset, key) in candidates {
+            if *macs_left == 0 {
+                break;
+            }
+            *macs_left -= 1;
+            if tried {
+                // An AEAD decryption that failed may have left the body
+                // changed: decode the value again for the next key.
+                scratch::decode_canonical(value, buf);
+            }
+            tried = true;
+            let body = &mut buf[HEADER_LEN..parsed.raw_len];
+            let opened = if parsed.fingerprint == self.fingerprint {
+                key.envelope.open(&parsed.header_bytes, body)
+            } else {
+                E::prepare(&key.key, self.cookie_name, parsed.fingerprint)
+                    .open(&parsed.header_bytes, body)
+            };
+            if opened {
+                opened_by = Some(parsed.key_index + offset);
+                break;
+            }
+        }
+        let Some(key_index) = opened_by else {
+            if !tried {
+                return Err(None);
+            }
+            // The struct changed without a version bump (or the hint was
+            // forged): a different fingerprint hint names the likelier cause.
+            if header.fingerprint_hint != fingerprint_hint(parsed.fingerprint) {
+                return Err(Some(Rejection::SchemaMismatch {
+                    found: u64::from(header.fingerprint_hint),
+                    expected: parsed.fingerprint,
+                }));
+            }
+            return Err(Some(Rejection::BadSignature));
+        };
+        let key = &self.keys[key_index];
+        let (payload, seal) = E::split(&buf[HEADER_LEN..parsed.raw_len]);
         Ok(Opened {
-            header: parsed.header,
+            header,
             payload,
             seal,
-            key_index: parsed.key_index,
+            key_index,
             key_role: key.role,
         })
     }
