@@ -10,7 +10,9 @@ use session_runtime::{
     BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, Rejection, Session,
     SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
 };
-use session_tests::reference::{changed_byte_reason, single_bit_flips, HEADER_LEN, KEY_ID_LEN};
+use session_tests::reference::{
+    changed_byte_reason, single_bit_flips, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
+};
 use session_tests::{
     config_with_clock, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
 };
@@ -39,12 +41,10 @@ fn reject(config: &SessionConfig<AppSession>, value: &[u8]) -> Rejection {
         ),
         Err(reason) => reason,
     };
-    // Through the http path, the same cookie gives a fresh session, not an error.
-    // (Whitespace around a pair is separator noise in a Cookie header and is
-    // trimmed there, so only values without it are replayed through headers.)
-    let padded = value.first().is_some_and(|b| b.is_ascii_whitespace())
-        || value.last().is_some_and(|b| b.is_ascii_whitespace());
-    if let (false, Ok(text)) = (padded, std::str::from_utf8(value)) {
+    // Through the http path, the same cookie gives a fresh session, not an
+    // error (for the values a Cookie header carries verbatim: no `;`, no
+    // surrounding SP/HTAB, which the pair syntax splits or trims).
+    if let (true, Ok(text)) = (survives_cookie_header(value), std::str::from_utf8(value)) {
         if let Ok(headers) =
             std::panic::catch_unwind(|| request_with_cookie(AppSession::NAME, text))
         {

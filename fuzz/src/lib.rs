@@ -20,7 +20,8 @@ use session_runtime::{
     MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 pub use session_tests::reference::{
-    check_times, decode_payload, open, reference_base64, Forger, Header, Mode, TimeLimits,
+    check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header,
+    Lifetimes, Mode, TimeLimits, Timeouts,
 };
 pub use session_tests::{AppSession, CartLine, ShopSession, Theme, T0_MS};
 
@@ -130,7 +131,7 @@ pub fn genuine<T: CookieSession>() -> Header {
 
 /// A validly signed cookie value for `T` with this header and payload.
 pub fn forge<T: CookieSession>(header: &Header, payload: &[u8]) -> String {
-    current().forge(Mode::Signed, T::NAME, header, payload)
+    current().forge(&Binding::of::<T>(), header, payload)
 }
 
 /// The documented decode order for `T` under [`Shape::config`] at [`T0_MS`]:
@@ -140,17 +141,14 @@ pub fn reference<T: Shape>(value: &[u8]) -> std::result::Result<T, &'static str>
     let (header, payload) = open(
         value,
         max_value_len,
-        Mode::Signed,
+        Mode::of::<T>(),
         T::NAME,
         std::slice::from_ref(current()),
+        |version| (version == T::VERSION).then_some(T::SCHEMA_FINGERPRINT),
     )?;
-    if header.version != T::VERSION {
-        return Err("wrong_version");
-    }
-    if header.fingerprint != T::SCHEMA_FINGERPRINT {
-        return Err("schema_mismatch");
-    }
-    check_times(&header, &TimeLimits::defaults(T0_MS))?;
+    // Standard and browser session declared (default timeouts), no remember me.
+    let timeouts = Lifetimes::defaults().check(&header)?;
+    check_times(&header, &TimeLimits::at(T0_MS, timeouts))?;
     decode_payload::<T>(&payload).ok_or("payload")
 }
 
@@ -209,23 +207,24 @@ pub fn reference_candidates<'a>(headers: &[&'a [u8]], name: &str) -> Vec<&'a [u8
 
 /// Loads from raw `Cookie` header values as docs/wire-format.md describes:
 /// of at most `MAX_CANDIDATE_COOKIES` candidates, those failing a cheap check
-/// (length, base64url, truncated, format, key id) cost nothing, the others
+/// (length, base64url, truncated, format, key id, version) cost nothing, the others
 /// take one of `MAX_VERIFIED_CANDIDATES` MAC checks (the rest are skipped
 /// unreported); the accepted candidate with the latest (start, issue) wins,
 /// the earlier on a tie; else the first candidate's rejection, else `Missing`.
 pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
-    const CHEAP: [&str; 5] = [
+    const CHEAP: [&str; 6] = [
         "too_long",
         "not_base64",
         "truncated",
         "unknown_format",
         "unknown_key",
+        "wrong_version",
     ];
     let session = T::config().load_from_cookie_headers(headers.iter().copied());
     let candidates = reference_candidates(headers, T::NAME);
     let mut first_kind = None;
     let mut macs_left = MAX_VERIFIED_CANDIDATES;
-    let mut best: Option<((u64, u64), T)> = None;
+    let mut best: Option<((u32, u32), T)> = None;
     for value in candidates.iter().take(MAX_CANDIDATE_COOKIES) {
         let result = reference::<T>(value);
         let cheap = matches!(&result, Err(kind) if CHEAP.contains(kind));
@@ -324,33 +323,43 @@ pub fn arbitrary_header<T: CookieSession>(u: &mut Unstructured) -> Result<Header
         header.version = u.arbitrary()?;
     }
     if u.ratio(1, 16)? {
-        header.fingerprint = u.arbitrary()?;
+        header.hint = u.arbitrary()?;
     }
-    // Timestamps: around now, the skew, the idle and the absolute deadlines.
-    let day = 86_400_000i64;
+    if u.ratio(1, 8)? {
+        // Mostly the declared lifetimes (0, 1), then remember me (not
+        // declared by these configurations) and junk.
+        header.lifetime = u.int_in_range(0..=3)?;
+        if header.lifetime == 3 {
+            header.lifetime = u.arbitrary()?;
+        }
+    }
+    // Timestamps: around now, the skew, the idle and the absolute deadlines
+    // (seconds on the wire).
+    let day = 86_400i64;
     let interesting = [
         0,
         1,
         -1,
-        60_000,
-        60_001,
+        60,
+        61,
         -day,
         -day - 1,
         -7 * day,
         -7 * day - 1,
         day,
     ];
-    for field in [&mut header.created_ms, &mut header.issued_ms] {
+    let now = i64::from(secs(T0_MS));
+    for field in [&mut header.created, &mut header.issued] {
         let offset: i64 = match u.int_in_range(0..=3u8)? {
             0 => 0,
             1 => interesting[u.choose_index(interesting.len())?],
             2 => u.int_in_range(-8 * day..=2 * day)?,
             _ => {
-                *field = u.int_in_range(0..=(1u64 << 48) - 1)?;
+                *field = u.arbitrary()?;
                 continue;
             }
         };
-        *field = T0_MS.wrapping_add_signed(offset);
+        *field = u32::try_from(now + offset).expect("within 2025..2161");
     }
     Ok(header)
 }

@@ -15,12 +15,13 @@ use session_runtime::{
     DEFAULT_IDLE_TIMEOUT,
 };
 use session_tests::reference::{
-    b64, changed_byte_reason, reference_base64, Forger, Header, Mode, ALPHABET, HEADER_LEN,
-    KEY_ID_LEN, NONCE_LEN,
+    b64, changed_byte_reason, hint, reference_base64, secs, v1, Binding, Forger, Header, Mode,
+    ALPHABET, HEADER_LEN, HINT_AT, KEY_ID_AT, KEY_ID_LEN, LIFETIME_AT, LIFETIME_BROWSER_SESSION,
+    LIFETIME_REMEMBER_ME, NONCE_LEN, VERSION_AT,
 };
 use session_tests::{issue, key, secret, T0_MS};
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, REMEMBER_ABSOLUTE, REMEMBER_IDLE};
 use crate::report::Report;
 
 /// Hostile payloads of the current version: (what, postcard bytes).
@@ -69,6 +70,23 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Suite<'_, T> {
     }
 }
 
+/// The reason for the genuine envelope changed at byte `i` into `m` (not
+/// re-sealed): [`changed_byte_reason`], except that a version byte turned
+/// into another version this configuration reads reaches the MAC.
+fn changed_reason<T: CookieSession + Clone + PartialEq + Debug>(
+    ctx: &Ctx<T>,
+    i: usize,
+    m: &[u8],
+) -> &'static str {
+    let header = Header::parse(m);
+    if (VERSION_AT..HINT_AT).contains(&i) {
+        if let Some(reason) = ctx.mac_reason(header.version, header.hint, T::SCHEMA_FINGERPRINT) {
+            return reason;
+        }
+    }
+    changed_byte_reason(i)
+}
+
 fn sampled(n: usize, of: usize) -> String {
     if n == of {
         "exhaustive".to_owned()
@@ -101,7 +119,7 @@ pub fn run_catalogue<T: CookieSession + Clone + PartialEq + Debug>(
     let value = issue(&ctx.config, data.clone());
     let raw = reference_base64(value.as_bytes()).expect("canonical base64url");
     let payload = ctx.keys[0]
-        .unseal(mode, T::NAME, &raw)
+        .unseal(&Binding::of::<T>(), &raw)
         .expect("the reference opens the genuine cookie");
 
     // Sanity: the runtime and the reference accept the genuine cookie, and the
@@ -109,9 +127,14 @@ pub fn run_catalogue<T: CookieSession + Clone + PartialEq + Debug>(
     // mode, given the runtime's random nonce).
     assert_eq!(*ctx.config.decode(value.as_bytes()).unwrap(), data);
     assert_eq!(ctx.reference(value.as_bytes()), Ok(()));
-    let nonce: [u8; NONCE_LEN] = raw[HEADER_LEN..HEADER_LEN + NONCE_LEN].try_into().unwrap();
-    let exact = ctx.keys[0].clone().with_nonce(nonce);
-    assert_eq!(exact.forge(mode, T::NAME, &ctx.header(), &payload), value);
+    let mut exact = ctx.keys[0].clone();
+    if mode == Mode::Encrypted {
+        exact.nonce = raw[HEADER_LEN..HEADER_LEN + NONCE_LEN].try_into().unwrap();
+    }
+    assert_eq!(
+        exact.forge(&Binding::of::<T>(), &ctx.header(), &payload),
+        value
+    );
     assert_eq!(postcard::to_allocvec(&data).unwrap(), payload);
     if T::MAX_COOKIE_LEN == 4096 {
         assert_eq!(
@@ -141,6 +164,8 @@ pub fn run_catalogue<T: CookieSession + Clone + PartialEq + Debug>(
     non_canonical(&mut suite);
     wrapping(&mut suite);
     downgrades(&mut suite);
+    version_1(&mut suite);
+    lifetimes(&mut suite);
     timeouts(&mut suite);
     removed_keys(&mut suite);
     fingerprints(&mut suite);
@@ -159,7 +184,8 @@ fn bit_flips<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         for bit in 0..8 {
             let mut m = s.raw.clone();
             m[i] ^= 1 << bit;
-            s.case(cat, b64(&m).as_bytes(), Some(changed_byte_reason(i)));
+            let expected = changed_reason(s.ctx, i, &m);
+            s.case(cat, b64(&m).as_bytes(), Some(expected));
         }
     }
     s.report.note(cat, sampled(at.len(), s.raw.len()));
@@ -194,7 +220,8 @@ fn substitutions<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>)
         for b in subs {
             let mut m = s.raw.clone();
             m[i] = b;
-            s.case(cat, b64(&m).as_bytes(), Some(changed_byte_reason(i)));
+            let expected = changed_reason(s.ctx, i, &m);
+            s.case(cat, b64(&m).as_bytes(), Some(expected));
         }
     }
     let note = if s.big {
@@ -403,6 +430,7 @@ fn downgrades<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         s.case(cat, forged.as_bytes(), Some("wrong_version"));
     }
 
+    // Includes version 1's format bytes (0x01 signed, 0x02 encrypted).
     let cat = "downgrade: format byte (validly sealed)";
     for format in (0..=255u8).filter(|&f| f != s.ctx.mode().format()) {
         let forged = s.forge(
@@ -416,11 +444,10 @@ fn downgrades<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     }
 
     let cat = "downgrade: key id";
-    let mode = s.ctx.mode();
     // A server that still verifies key 2 (rotated out of sealing).
     let rotating = s.ctx.sibling(1, &[2]);
     let old_id = rotating.keys[1].key_id;
-    let ids = 1..1 + KEY_ID_LEN;
+    let ids = KEY_ID_AT..KEY_ID_AT + KEY_ID_LEN;
     // Current-key cookie relabelled as sealed by the previous key.
     let mut m = s.raw.clone();
     m[ids.clone()].copy_from_slice(&old_id);
@@ -431,7 +458,7 @@ fn downgrades<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         key_id: old_id,
         ..rotating.header()
     };
-    let old_cookie = rotating.keys[1].forge(mode, T::NAME, &old_header, &payload);
+    let old_cookie = rotating.keys[1].forge(&Binding::of::<T>(), &old_header, &payload);
     let session = rotating.config.decode(old_cookie.as_bytes()).unwrap();
     assert_eq!(session.status(), &LoadStatus::ValidPreviousKey);
     let mut m = reference_base64(old_cookie.as_bytes()).unwrap();
@@ -454,6 +481,133 @@ fn downgrades<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         s.report
             .case(&rotating, cat, forged.as_bytes(), Some("unknown_key"));
     }
+}
+
+/// Genuine version 1 cookies (same key, same name, same data, written now):
+/// docs/wire-format.md refuses them by their format byte, or by the length
+/// cap when the longer version 1 envelope exceeds this type's maximum.
+fn version_1<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
+    let cat = "version 1 cookie (refused)";
+    let now = s.ctx.now();
+    let mut too_long = 0;
+    for mode in [Mode::Signed, Mode::Encrypted] {
+        for payload in [s.payload.clone(), Vec::new()] {
+            let value = v1::cookie(
+                &secret(1),
+                mode,
+                T::NAME,
+                T::VERSION,
+                T::SCHEMA_FINGERPRINT,
+                now,
+                now,
+                &payload,
+            );
+            let expected = if value.len() > s.ctx.max_value_len() {
+                too_long += 1;
+                "too_long"
+            } else {
+                "unknown_format"
+            };
+            s.case(cat, value.as_bytes(), Some(expected));
+        }
+    }
+    s.report.note(
+        cat,
+        format!("signed (0x01) and encrypted (0x02), this data and empty; {too_long} over this type's v2 length cap (too_long)"),
+    );
+}
+
+/// The lifetime byte: undeclared values validly sealed (`unknown_lifetime`,
+/// after the MAC), a declared one changed without re-sealing (a browser
+/// session cannot become "remember me": `bad_signature`), remember-me
+/// cookies past their own timeouts, and remember-me cookies at a
+/// configuration that no longer declares it.
+fn lifetimes<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
+    let payload = s.payload.clone();
+    let cat = "lifetime byte (validly sealed)";
+    for lifetime in 3..=255u8 {
+        let forged = s.forge(
+            Header {
+                lifetime,
+                ..s.header()
+            },
+            &payload,
+        );
+        s.case(cat, forged.as_bytes(), Some("unknown_lifetime"));
+    }
+    let remember = Header {
+        lifetime: LIFETIME_REMEMBER_ME,
+        ..s.header()
+    };
+    let forgotten = s.ctx.without_remember_me();
+    let value = s.forge(remember, &payload);
+    assert!(s.ctx.config.decode(value.as_bytes()).is_ok());
+    s.report
+        .case(&forgotten, cat, value.as_bytes(), Some("unknown_lifetime"));
+    s.report.note(
+        cat,
+        "bytes 3..=255; remember me (2) where remember_me(..) is not configured",
+    );
+
+    let cat = "lifetime byte changed (not re-sealed)";
+    for lifetime in [LIFETIME_BROWSER_SESSION, LIFETIME_REMEMBER_ME, 3, 0xff] {
+        let mut m = s.raw.clone();
+        m[LIFETIME_AT] = lifetime;
+        s.case(cat, b64(&m).as_bytes(), Some("bad_signature"));
+    }
+    let browser = s.forge(
+        Header {
+            lifetime: LIFETIME_BROWSER_SESSION,
+            ..s.header()
+        },
+        &payload,
+    );
+    let mut m = reference_base64(browser.as_bytes()).unwrap();
+    m[LIFETIME_AT] = LIFETIME_REMEMBER_ME;
+    s.case(cat, b64(&m).as_bytes(), Some("bad_signature"));
+
+    let cat = "remember me past its timeouts";
+    let now = s.ctx.now();
+    let day = 86_400_000;
+    let idle = REMEMBER_IDLE.as_millis() as u64;
+    let absolute = REMEMBER_ABSOLUTE.as_millis() as u64;
+    // Idle for two days: valid as remember me, expired as standard.
+    let two_days = Header {
+        issued: secs(now - 2 * day),
+        created: secs(now - 2 * day),
+        ..remember
+    };
+    assert!(s
+        .ctx
+        .config
+        .decode(s.forge(two_days, &payload).as_bytes())
+        .is_ok());
+    let standard = s.forge(
+        Header {
+            lifetime: 0,
+            ..two_days
+        },
+        &payload,
+    );
+    s.case(cat, standard.as_bytes(), Some("idle_expired"));
+    for (created, issued, expected) in [
+        (now - idle - 1000, now - idle - 1000, "idle_expired"),
+        (now - absolute - 1000, now - day, "absolute_expired"),
+    ] {
+        let forged = s.forge(
+            Header {
+                created: secs(created),
+                issued: secs(issued),
+                ..remember
+            },
+            &payload,
+        );
+        s.case(cat, forged.as_bytes(), Some(expected));
+    }
+    s.report.note(
+        cat,
+        "a standard cookie idle 2 days (valid as remember me); remember me idle 30 days + 1 s, started 60 days + 1 s ago",
+    );
 }
 
 /// Replay after the idle and the absolute timeout (injected clock), issue
@@ -500,14 +654,14 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     ctx.clock.set(T0_MS);
     // Forged: started long ago, issued just now.
     let now = ctx.now();
-    for age in [
-        absolute.as_millis() as u64 + 1,
-        absolute.as_millis() as u64 + 86_400_000,
-        now,
+    for created in [
+        secs(now - absolute.as_millis() as u64) - 1,
+        secs(now - absolute.as_millis() as u64 - 86_400_000),
+        0,
     ] {
         let forged = s.forge(
             Header {
-                created_ms: now - age,
+                created,
                 ..s.header()
             },
             &payload,
@@ -516,21 +670,23 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     }
 
     let cat = "issued in the future beyond skew";
-    let limit = now + ctx.skew_ms;
+    // Whole seconds on the wire: the latest issue time accepted is the skew
+    // limit itself, one second more is refused.
+    let limit = secs(now + ctx.skew_ms);
     let at_limit = Header {
-        issued_ms: limit,
+        issued: limit,
         ..s.header()
     };
     assert!(ctx
         .config
         .decode(s.forge(at_limit, &payload).as_bytes())
         .is_ok());
-    for issued in [limit + 1, limit + 1000, limit + 86_400_000, (1 << 48) - 1] {
-        for created in [now, issued] {
+    for issued in [limit + 1, limit + 60, limit + 86_400, u32::MAX] {
+        for created in [secs(now), issued] {
             let forged = s.forge(
                 Header {
-                    created_ms: created,
-                    issued_ms: issued,
+                    created,
+                    issued,
                     ..s.header()
                 },
                 &payload,
@@ -547,16 +703,17 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     s.case(cat, future.as_bytes(), Some("issued_in_future"));
 
     let cat = "inconsistent timestamps";
+    let now_s = secs(now);
     for (created, issued) in [
-        (now + 1, now),
-        (now + ctx.skew_ms, now),
-        ((1 << 48) - 1, now),
-        (now, 0),
+        (now_s + 1, now_s),
+        (secs(now + ctx.skew_ms), now_s),
+        (u32::MAX, now_s),
+        (now_s, 0),
     ] {
         let forged = s.forge(
             Header {
-                created_ms: created,
-                issued_ms: issued,
+                created,
+                issued,
                 ..s.header()
             },
             &payload,
@@ -582,21 +739,33 @@ fn removed_keys<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) 
         .case(&rotated, cat, s.value.as_bytes(), Some("unknown_key"));
 }
 
-/// Sealed for another schema fingerprint (validly sealed).
+/// Sealed for another schema fingerprint (validly sealed, as a deploy of a
+/// changed struct without a version bump would write it): the MAC binds the
+/// full fingerprint, so it fails; the hint on the wire names the cause.
 fn fingerprints<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let cat = "other schema fingerprint (validly sealed)";
     let payload = s.payload.clone();
-    let flips = (0..64).map(|bit| T::SCHEMA_FINGERPRINT ^ (1 << bit));
-    for fingerprint in flips.chain([0, u64::MAX, !T::SCHEMA_FINGERPRINT]) {
-        let forged = s.forge(
-            Header {
-                fingerprint,
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("schema_mismatch"));
+    let ours = T::SCHEMA_FINGERPRINT;
+    let flips = (0..64).map(|bit| ours ^ (1 << bit));
+    let mut same_hint = 0;
+    for fingerprint in flips.chain([0, u64::MAX, !ours]) {
+        // What the other schema's server writes: its own hint.
+        let header = Header {
+            hint: hint(fingerprint),
+            ..s.header()
+        };
+        let expected = s.ctx.mac_reason(T::VERSION, header.hint, fingerprint);
+        same_hint += usize::from(expected == Some("bad_signature"));
+        let forged = s.ctx.forge_for(fingerprint, header, &payload);
+        s.case(cat, forged.as_bytes(), expected);
+        // The same with our hint copied in: still no MAC.
+        let forged = s.ctx.forge_for(fingerprint, s.header(), &payload);
+        s.case(cat, forged.as_bytes(), Some("bad_signature"));
     }
+    s.report.note(
+        cat,
+        format!("64 one-bit changes + 3 others, each with its own hint and with ours; {same_hint} keep the top 16 bits (bad_signature)"),
+    );
 }
 
 /// Hostile payloads behind a valid tag: the payload decoder is reached.
@@ -640,10 +809,10 @@ fn revoked<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let payload = s.payload.clone();
     ctx.revoke_before.store(ctx.now() + 1, Ordering::SeqCst);
     s.case(cat, s.value.clone().as_bytes(), Some("revoked"));
-    for age in [1, 3_600_000, 86_400_000] {
+    for age in [1000, 3_600_000, 86_400_000] {
         let forged = s.forge(
             Header {
-                created_ms: ctx.now() - age,
+                created: secs(ctx.now() - age),
                 ..s.header()
             },
             &payload,
@@ -662,29 +831,30 @@ fn older_versions<T: CookieSession + Clone + PartialEq + Debug>(
     let payload = s.payload.clone();
     for older in s.ctx.older.clone() {
         let cat = "older version (migrate_from): wrong fingerprint";
-        for (version, fingerprint) in [
-            (older.version, T::SCHEMA_FINGERPRINT),
-            (T::VERSION, older.fingerprint),
-            (older.version, older.fingerprint ^ 1),
+        let (theirs, ours) = (older.fingerprint, T::SCHEMA_FINGERPRINT);
+        for (version, sealed_for) in [
+            (older.version, ours),
+            (T::VERSION, theirs),
+            (older.version, theirs ^ 1),
         ] {
-            let forged = s.forge(
-                Header {
-                    version,
-                    fingerprint,
-                    ..s.header()
-                },
-                &payload,
-            );
-            s.case(cat, forged.as_bytes(), Some("schema_mismatch"));
+            let header = Header {
+                version,
+                hint: hint(sealed_for),
+                ..s.header()
+            };
+            let expected = s.ctx.mac_reason(version, header.hint, sealed_for);
+            assert!(expected.is_some());
+            let forged = s.ctx.forge_for(sealed_for, header, &payload);
+            s.case(cat, forged.as_bytes(), expected);
         }
         let cat = "older version (migrate_from): hostile payload";
         for (version, _what, bytes) in older_hostile.iter().filter(|o| o.0 == older.version) {
             let header = Header {
                 version: *version,
-                fingerprint: older.fingerprint,
+                hint: hint(older.fingerprint),
                 ..s.header()
             };
-            let forged = s.forge(header, bytes);
+            let forged = s.ctx.forge_for(older.fingerprint, header, bytes);
             let expected = if forged.len() > s.ctx.max_value_len() {
                 "too_long"
             } else {

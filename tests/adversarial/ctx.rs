@@ -10,7 +10,8 @@ use session_runtime::{
     Clock, CookieSession, LoadStatus, ManualClock, SessionConfig, DEFAULT_MAX_CLOCK_SKEW,
 };
 use session_tests::reference::{
-    check_times, decode_payload, open, Forger, Header, Mode, TimeLimits,
+    check_times, decode_payload, hint, open, survives_cookie_header, Binding, Forger, Header,
+    Lifetimes, Mode, TimeLimits, Timeouts,
 };
 use session_tests::{key, secret, T0_MS};
 
@@ -24,6 +25,12 @@ pub struct Older {
     /// Whether an authentic payload decodes as the older type.
     pub decodes: fn(&[u8]) -> bool,
 }
+
+/// The "remember me" timeouts every configuration here declares (so all
+/// three lifetime bytes are meaningful): 30 days idle, 60 days absolute.
+pub const REMEMBER_IDLE: Duration = Duration::from_secs(30 * 86_400);
+/// See [`REMEMBER_IDLE`].
+pub const REMEMBER_ABSOLUTE: Duration = Duration::from_secs(60 * 86_400);
 
 pub fn decodes_as<T: CookieSession>(payload: &[u8]) -> bool {
     decode_payload::<T>(payload).is_some()
@@ -39,13 +46,16 @@ pub struct Ctx<T: CookieSession> {
     /// Verifying keys in configuration order; `keys[0]` seals.
     pub keys: Vec<Forger>,
     pub older: Vec<Older>,
+    /// The declared lifetimes (standard, browser session, remember me).
+    pub lifetimes: Lifetimes,
     pub skew_ms: u64,
     pub revoke_before: Arc<AtomicU64>,
     hook_calls: Arc<AtomicUsize>,
 }
 
 impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
-    /// Seals with `key(current)`, verifies with `previous` too, clock at `T0_MS`.
+    /// Seals with `key(current)`, verifies with `previous` too, clock at
+    /// `T0_MS`, remember-me declared.
     pub fn new(label: &'static str, current: u8, previous: &[u8]) -> Ctx<T> {
         Self::with_older(label, current, previous, Vec::new())
     }
@@ -55,6 +65,22 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
         current: u8,
         previous: &[u8],
         older: Vec<Older>,
+    ) -> Ctx<T> {
+        Self::build(label, current, previous, older, true)
+    }
+
+    /// The same configuration without `remember_me`: cookies of that
+    /// lifetime are `unknown_lifetime` here.
+    pub fn without_remember_me(&self) -> Ctx<T> {
+        Self::build(self.label, 1, &[], self.older.clone(), false)
+    }
+
+    fn build(
+        label: &'static str,
+        current: u8,
+        previous: &[u8],
+        older: Vec<Older>,
+        remember_me: bool,
     ) -> Ctx<T> {
         let clock = ManualClock::new(T0_MS);
         let revoke_before = Arc::new(AtomicU64::new(0));
@@ -70,7 +96,11 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
         for &p in previous {
             builder = builder.previous_key(key(p));
         }
+        if remember_me {
+            builder = builder.remember_me(REMEMBER_IDLE, REMEMBER_ABSOLUTE);
+        }
         let config = builder.build().expect("valid config");
+        let (config_idle, config_absolute) = (config.idle_timeout(), config.absolute_timeout());
         let keys = std::iter::once(current)
             .chain(previous.iter().copied())
             .map(|k| Forger::new(&secret(k)))
@@ -81,6 +111,11 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
             clock,
             keys,
             older,
+            lifetimes: Lifetimes([
+                Some(Timeouts::new(config_idle, config_absolute)),
+                Some(Timeouts::new(config_idle, config_absolute)),
+                remember_me.then(|| Timeouts::new(REMEMBER_IDLE, REMEMBER_ABSOLUTE)),
+            ]),
             skew_ms: DEFAULT_MAX_CLOCK_SKEW.as_millis() as u64,
             revoke_before,
             hook_calls,
@@ -115,7 +150,46 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
 
     /// A validly sealed cookie value with this header and payload.
     pub fn forge(&self, header: Header, payload: &[u8]) -> String {
-        self.keys[0].forge(self.mode(), T::NAME, &header, payload)
+        self.keys[0].forge(&Binding::of::<T>(), &header, payload)
+    }
+
+    /// A cookie sealed by the current key for the schema `fingerprint` (the
+    /// MAC binds it; the header's hint is whatever `header` says).
+    pub fn forge_for(&self, fingerprint: u64, header: Header, payload: &[u8]) -> String {
+        let binding = Binding::of::<T>().with_fingerprint(fingerprint);
+        self.keys[0].forge(&binding, &header, payload)
+    }
+
+    /// The full fingerprint of a version this configuration reads.
+    pub fn fingerprint_for(&self, version: u16) -> Option<u64> {
+        if version == T::VERSION {
+            return Some(T::SCHEMA_FINGERPRINT);
+        }
+        self.older
+            .iter()
+            .find(|o| o.version == version)
+            .map(|o| o.fingerprint)
+    }
+
+    /// The reason for a cookie sealed for `sealed_fingerprint` whose header
+    /// says `version` and `hint`, if it gets as far as the MAC: it verifies
+    /// only if the version's fingerprint is the sealed one; otherwise
+    /// `schema_mismatch` when the hint is not the version's, else
+    /// `bad_signature` (docs/wire-format.md, decode step 6).
+    pub fn mac_reason(
+        &self,
+        version: u16,
+        hint_on_wire: u16,
+        sealed_fingerprint: u64,
+    ) -> Option<&'static str> {
+        let fingerprint = self.fingerprint_for(version)?;
+        if fingerprint == sealed_fingerprint {
+            None
+        } else if hint_on_wire != hint(fingerprint) {
+            Some("schema_mismatch")
+        } else {
+            Some("bad_signature")
+        }
     }
 
     /// The documented decode order, step by step (docs/wire-format.md), and
@@ -127,23 +201,17 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
             self.mode(),
             T::NAME,
             &self.keys,
+            |version| self.fingerprint_for(version),
         )?;
         let older = self.older.iter().find(|o| o.version == header.version);
-        let fingerprint = match older {
-            _ if header.version == T::VERSION => T::SCHEMA_FINGERPRINT,
-            Some(older) => older.fingerprint,
-            None => return Err("wrong_version"),
-        };
-        if header.fingerprint != fingerprint {
-            return Err("schema_mismatch");
-        }
+        let timeouts = self.lifetimes.check(&header)?;
         check_times(
             &header,
             &TimeLimits {
                 now_ms: self.now(),
                 max_skew_ms: self.skew_ms,
-                absolute_ms: self.config.absolute_timeout().as_millis() as u64,
-                idle_ms: self.config.idle_timeout().as_millis() as u64,
+                absolute_ms: timeouts.absolute_ms,
+                idle_ms: timeouts.idle_ms,
             },
         )?;
         let decodes = match older {
@@ -154,7 +222,7 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
         if !decodes {
             return Err("payload");
         }
-        if header.created_ms < self.revoke_before.load(Ordering::SeqCst) {
+        if header.created_ms() < self.revoke_before.load(Ordering::SeqCst) {
             return Err("revoked");
         }
         Ok(())
@@ -192,10 +260,7 @@ pub fn check<T: CookieSession + Clone + PartialEq + Debug>(
     // The same value through the Cookie header: a pair is split on `;` and
     // trimmed of SP/HTAB, so only values that survive that syntax verbatim are
     // replayed.
-    let survives = replay
-        && !value.contains(&b';')
-        && !value.first().is_some_and(|b| matches!(b, b' ' | b'\t'))
-        && !value.last().is_some_and(|b| matches!(b, b' ' | b'\t'));
+    let survives = replay && survives_cookie_header(value);
     if survives {
         let mut header = format!("{}=", T::NAME).into_bytes();
         header.extend_from_slice(value);

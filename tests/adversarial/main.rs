@@ -219,7 +219,7 @@ fn shop_session_rejects_every_adversarial_cookie() {
 }
 
 pub fn at_budget_sample() -> AtBudget {
-    let blob: String = (0..3000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let blob: String = (0..3027).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     AtBudget {
         blob: BoundedString::truncating(&blob),
         pad: [9, 8, 7],
@@ -231,12 +231,12 @@ fn at_budget_session_rejects_every_adversarial_cookie() {
     let mut hostile = vec![
         (
             "blob: invalid UTF-8 at the end",
-            cat(&[&varint(3000), &[b'a'; 2999], &[0xff], &[0, 0, 0]]),
+            cat(&[&varint(3027), &[b'a'; 3026], &[0xff], &[0, 0, 0]]),
         ),
         ("pad: missing", cat(&[&varint(3), b"abc"])),
     ];
     // Claims up to u64::MAX, behind the largest body the cookie can carry.
-    hostile.extend(hostile_lengths("blob: hostile length", 3000, &[b'a'; 2990]));
+    hostile.extend(hostile_lengths("blob: hostile length", 3027, &[b'a'; 3017]));
     run_suite(
         &Ctx::new("AtBudget", 1, &[]),
         at_budget_sample(),
@@ -253,21 +253,21 @@ fn at_budget_session_rejects_every_adversarial_cookie() {
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
 #[session(name = "__Host-t256", version = 1)]
 struct Tier256 {
-    text: BoundedString<194>,
+    text: BoundedString<221>,
 }
 
 /// Largest envelope 768 bytes (value 1024 characters): the 1024-byte tier.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
 #[session(name = "__Host-t1k", version = 1)]
 struct Tier1024 {
-    text: BoundedString<707>,
+    text: BoundedString<734>,
 }
 
 /// Largest envelope 769 bytes: one byte past the 1024-character value.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
 #[session(name = "__Host-t1k1", version = 1)]
 struct Tier1025 {
-    text: BoundedString<708>,
+    text: BoundedString<735>,
 }
 
 fn full_text<const N: usize>() -> BoundedString<N> {
@@ -428,13 +428,13 @@ mod enc {
         pub roles: BoundedVec<u16, 4>,
     }
 
-    /// An encrypted session at the browser limit: 10 (name) + base64url(27 +
-    /// 12 + (2 + 3005) + 2 + 16 = 3064) = 4096, so the sampled positions and
+    /// An encrypted session at the browser limit: 10 (name) + base64url(16 +
+    /// 12 + (2 + 3016) + 2 + 16 = 3064) = 4096, so the sampled positions and
     /// the length cap are exercised with AES-GCM-SIV too.
     #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
     #[session(name = "__Host-sec", version = 1, encrypted)]
     pub struct EncAtBudget {
-        pub blob: BoundedString<3005>,
+        pub blob: BoundedString<3016>,
         pub pad: [u8; 2],
     }
 }
@@ -468,6 +468,7 @@ fn encrypted_session_rejects_every_adversarial_cookie() {
         &twin,
         SignedTwin {
             user_id: Some(42),
+            email: BoundedString::truncating("ada@example.com"),
             ..SignedTwin::default()
         },
     );
@@ -486,7 +487,7 @@ fn encrypted_session_rejects_every_adversarial_cookie() {
 #[test]
 fn encrypted_session_at_budget_rejects_every_adversarial_cookie() {
     let data = enc::EncAtBudget {
-        blob: BoundedString::truncating(&format!("{}x", "é".repeat(1502))),
+        blob: BoundedString::truncating(&format!("{}xx", "é".repeat(1507))),
         pad: [9; 2],
     };
     run_suite(

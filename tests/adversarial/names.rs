@@ -5,6 +5,7 @@ use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
 use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, SessionConfig};
+use session_tests::reference::{hint, reference_base64, Header};
 use session_tests::{issue, key, shop_sample, AppSession, AtBudget, ShopSession, Tiny};
 
 use crate::ctx::Ctx;
@@ -169,8 +170,8 @@ struct EncOtherName {
 }
 
 /// Presents `value` (issued for `source`, `encrypted` or not) to `ctx`: too
-/// long for it, the other mode's format byte, or a tag that does not verify
-/// because the name is bound into it.
+/// long for it, the other mode's format byte, a version it does not read, or
+/// a tag that does not verify because the name is bound into it.
 fn moved<T: CookieSession + Clone + PartialEq + Debug>(
     report: &mut Report,
     ctx: &Ctx<T>,
@@ -180,15 +181,23 @@ fn moved<T: CookieSession + Clone + PartialEq + Debug>(
     if source == T::NAME {
         return;
     }
-    let decoded_len = value.len() * 3 / 4;
+    // The documented order: length cap, envelope length, format byte; the
+    // key is the same; then the version (before the MAC); then the MAC, which
+    // binds the name and fails, named by the fingerprint hint.
+    let raw = reference_base64(value.as_bytes()).expect("a genuine cookie");
     let expected = if value.len() > ctx.max_value_len() {
         "too_long"
-    } else if decoded_len < ctx.mode().overhead() {
+    } else if raw.len() < ctx.mode().overhead() {
         "truncated"
     } else if *encrypted != T::ENCRYPTED {
         "unknown_format"
     } else {
-        "bad_signature"
+        let header = Header::parse(&raw);
+        match ctx.fingerprint_for(header.version) {
+            None => "wrong_version",
+            Some(fingerprint) if hint(fingerprint) != header.hint => "schema_mismatch",
+            Some(_) => "bad_signature",
+        }
     };
     report.case(
         ctx,

@@ -6,7 +6,9 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use session_runtime::{CookieSession, LoadStatus, MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
-use session_tests::reference::{b64, body, reference_base64, Forger, Header, Mode, HEADER_LEN};
+use session_tests::reference::{
+    b64, body, reference_base64, Binding, Forger, Header, Mode, HEADER_LEN,
+};
 use session_tests::{issue, secret, shop_sample, AppSession, Tiny};
 
 use crate::ctx::Ctx;
@@ -95,8 +97,7 @@ fn planted_candidates_never_hide_or_replace_the_genuine_session() {
         let unknown_keys: Vec<String> = (0..count)
             .map(|i| {
                 Forger::new(&secret(100 + i as u8)).forge(
-                    Mode::Signed,
-                    AppSession::NAME,
+                    &Binding::of::<AppSession>(),
                     &header,
                     payload,
                 )
@@ -123,8 +124,8 @@ fn planted_candidates_never_hide_or_replace_the_genuine_session() {
         let older: Vec<String> = (0..count)
             .map(|i| {
                 let mut other = header;
-                other.created_ms = header.created_ms - 1000 * (i as u64 + 1);
-                forger.forge(Mode::Signed, AppSession::NAME, &other, &other_data)
+                other.created = header.created - (i as u32 + 1);
+                forger.forge(&Binding::of::<AppSession>(), &other, &other_data)
             })
             .collect();
         planted_case(&mut report, &ctx, category, &older, &genuine, &app_sample());
@@ -291,4 +292,17 @@ fn reference_decoder_agrees_with_the_runtime_on_valid_cookies() {
     agree("ShopSession", shop_sample());
     agree("AtBudget", at_budget_sample());
     agree("Enc", enc_sample());
+
+    // A key holder's cookie whose fingerprint hint is not the schema's but
+    // whose MAC binds the right full fingerprint: docs/wire-format.md (step 6)
+    // consults the hint only to name a failed MAC, so both accept it (the
+    // hint is a diagnostic, the fingerprint under the MAC is the guarantee).
+    let ctx = Ctx::<AppSession>::new("AppSession", 1, &[]);
+    let header = Header {
+        hint: ctx.header().hint ^ 0x8000,
+        ..ctx.header()
+    };
+    let value = ctx.forge(header, &postcard::to_allocvec(&app_sample()).unwrap());
+    assert_eq!(ctx.reference(value.as_bytes()), Ok(()));
+    assert_eq!(*ctx.config.decode(value.as_bytes()).unwrap(), app_sample());
 }
