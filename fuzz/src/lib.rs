@@ -1,15 +1,17 @@
-//! Shared code of the fuzz targets (issue #4).
+//! Shared code of the fuzz targets (docs/adversarial.md).
 //!
 //! Every target is differential: an independent reference decoder, written
-//! from `docs/wire-format.md` (its own strict base64url, its own HKDF/HMAC tag,
-//! the documented check order), must name the same `Rejection::kind()` as
+//! from `docs/wire-format.md` (its own strict base64url, its own HKDF
+//! subkeys, HMAC-SHA-256-128 tag and AES-256-GCM-SIV opening, the documented
+//! check order), must name the same `Rejection::kind()` as
 //! `session-runtime` for every input, or accept exactly when it accepts, with
 //! the same data. Nothing may panic (the fuzz profile keeps debug assertions
 //! and overflow checks on).
 //!
-//! The two shapes are `AppSession` and `ShopSession` from `tests/support/lib.rs`
-//! (crate `session_tests`), so cookies written by the tests are valid seeds
-//! here; the reference decoder and forger are `session_tests::reference`.
+//! The signed shapes are `AppSession` and `ShopSession` from
+//! `tests/support/lib.rs` (crate `session_tests`), so cookies written by the
+//! tests are valid seeds here; [`EncSession`] is an encrypted shape. The
+//! reference decoder and forger are `session_tests::reference`.
 
 use std::fmt::Debug;
 use std::sync::OnceLock;
@@ -20,10 +22,30 @@ use session_runtime::{
     MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 pub use session_tests::reference::{
-    check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header,
-    Lifetimes, Mode, TimeLimits, Timeouts,
+    check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header, Lifetimes,
+    Mode, TimeLimits, Timeouts,
 };
 pub use session_tests::{AppSession, CartLine, ShopSession, Theme, T0_MS};
+
+/// An encrypted (AES-256-GCM-SIV) session shape.
+#[derive(
+    session_runtime::CookieSession,
+    serde::Serialize,
+    serde::Deserialize,
+    Default,
+    Debug,
+    Clone,
+    PartialEq,
+)]
+#[session(name = "__Host-enc", version = 3, encrypted)]
+pub struct EncSession {
+    /// An optional id.
+    pub user_id: Option<u64>,
+    /// A bounded string.
+    pub email: BoundedString<40>,
+    /// A bounded list.
+    pub roles: BoundedVec<u16, 4>,
+}
 
 /// The signing secret (`key(1)` in the tests).
 pub const SECRET: [u8; 32] = [1; 32];
@@ -74,6 +96,21 @@ impl Shape for AppSession {
             display_name: bounded_string(u)?,
             roles: bounded_vec(u, |u| u.arbitrary())?,
             csrf: u.arbitrary()?,
+        })
+    }
+}
+
+impl Shape for EncSession {
+    fn config() -> &'static SessionConfig<Self> {
+        static CONFIG: OnceLock<SessionConfig<EncSession>> = OnceLock::new();
+        CONFIG.get_or_init(build)
+    }
+
+    fn arbitrary_data(u: &mut Unstructured) -> Result<Self> {
+        Ok(EncSession {
+            user_id: u.arbitrary()?,
+            email: bounded_string(u)?,
+            roles: bounded_vec(u, |u| u.arbitrary())?,
         })
     }
 }
