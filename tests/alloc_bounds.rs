@@ -1,4 +1,4 @@
-//! Allocation bounds (issue #4): hostile `Cookie` headers (1 MB values,
+//! Allocation bounds (docs/adversarial.md): hostile `Cookie` headers (1 MB values,
 //! thousands of cookies, megabytes of filler) and hostile postcard length
 //! prefixes behind a VALID MAC cost a small fixed amount of heap, independent of
 //! the input size and of the length the attacker claims.
