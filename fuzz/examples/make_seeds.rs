@@ -1,13 +1,14 @@
 //! Writes the seed corpus (a few valid cookies per target) into
 //! `fuzz/corpus/<target>/`: `cargo run --example make_seeds` from `fuzz/`.
+//! Wire format version 2 cookies of every shape and lifetime, plus version 1
+//! cookies (refused by their format byte) so the fuzzer starts from both.
 
 use std::fs;
 use std::path::Path;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use session_runtime::{BoundedString, BoundedVec, CookieSession};
-use session_runtime_fuzz::{AppSession, Shape, ShopSession};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, Lifetime};
+use session_runtime_fuzz::{AppSession, EncSession, Mode, Shape, ShopSession, T0_MS};
+use session_tests::reference::{body, reference_base64, v1, Binding, Forger};
 use session_tests::shop_sample;
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
@@ -16,6 +17,56 @@ fn write(target: &str, name: &str, bytes: &[u8]) {
         .join(target);
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Cookies of `data` as `T`'s configuration writes them, one per lifetime
+/// (standard, browser session); `shape` is the targets' shape byte.
+fn seeds<T: Shape>(label: &str, shape: u8, items: &[T], header: &mut Vec<String>) {
+    let config = T::config();
+    for (i, data) in items.iter().enumerate() {
+        for (lifetime, tag) in [
+            (Lifetime::Standard, ""),
+            (Lifetime::BrowserSession, "-browser"),
+        ] {
+            let mut session = config.load_from_cookie_headers(std::iter::empty::<&[u8]>());
+            // A fresh default session sends nothing unless renewed.
+            session.renew();
+            session.set_lifetime(lifetime);
+            *session = data.clone();
+            let set_cookie = config.set_cookie(&session).unwrap().expect("changed");
+            let value = session_tests::cookie_value(&set_cookie);
+            let raw = reference_base64(value.as_bytes()).unwrap();
+            // The payload: decrypted by the reference in encrypted mode.
+            let payload = Forger::new(&session_runtime_fuzz::SECRET)
+                .unseal(&Binding::of::<T>(), &raw)
+                .expect("a genuine cookie");
+            if Mode::of::<T>() == Mode::Signed {
+                assert_eq!(payload, body(Mode::Signed, &raw));
+            }
+            let name = format!("{label}-{i}{tag}");
+            write(
+                "decode_value",
+                &name,
+                &[&[shape], value.as_bytes()].concat(),
+            );
+            write("resign_payload", &name, &[&[shape], &payload[..]].concat());
+            header.push(format!("{}={value}", T::NAME));
+        }
+        // The same data as a version 1 server wrote it.
+        let payload = postcard::to_allocvec(data).unwrap();
+        let old = v1::cookie(
+            &session_runtime_fuzz::SECRET,
+            Mode::of::<T>(),
+            T::NAME,
+            T::VERSION,
+            T::SCHEMA_FINGERPRINT,
+            T0_MS,
+            T0_MS,
+            &payload,
+        );
+        let name = format!("{label}-{i}-v1");
+        write("decode_value", &name, &[&[shape], old.as_bytes()].concat());
+    }
 }
 
 fn main() {
@@ -29,49 +80,29 @@ fn main() {
         },
     ];
     let shops = [ShopSession::default(), shop_sample()];
+    let encs = [
+        EncSession::default(),
+        EncSession {
+            user_id: Some(42),
+            email: BoundedString::truncating("ada@example.com"),
+            roles: BoundedVec::try_from([1, 2]).unwrap(),
+        },
+    ];
     let mut header = Vec::new();
-    for (i, app) in apps.iter().enumerate() {
-        let value = AppSession::config().encode(app).unwrap();
-        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-        let payload = &raw[27..raw.len() - 32];
-        write(
-            "decode_value",
-            &format!("app-{i}"),
-            &[&[0], value.as_bytes()].concat(),
-        );
-        write(
-            "resign_payload",
-            &format!("app-{i}"),
-            &[&[0], payload].concat(),
-        );
-        header.push(format!("{}={value}", AppSession::NAME));
-    }
-    for (i, shop) in shops.iter().enumerate() {
-        let value = ShopSession::config().encode(shop).unwrap();
-        let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-        let payload = &raw[27..raw.len() - 32];
-        write(
-            "decode_value",
-            &format!("shop-{i}"),
-            &[&[1], value.as_bytes()].concat(),
-        );
-        write(
-            "resign_payload",
-            &format!("shop-{i}"),
-            &[&[1], payload].concat(),
-        );
-        header.push(format!("{}={value}", ShopSession::NAME));
-    }
-    // Headers: both sessions among other cookies, a bogus duplicate first,
+    seeds("app", 0, &apps, &mut header);
+    seeds("shop", 1, &shops, &mut header);
+    seeds("enc", 2, &encs, &mut header);
+    // Headers: the sessions among other cookies, a bogus duplicate first,
     // and a second header line.
     write(
         "decode_header",
         "mixed",
         format!(
-            "theme=dark; {}=AAAA; {}; lang=en\n{}; x=1",
+            "theme=dark; {}=AAAA; {}; lang=en\n{}; x=1\n{}",
             AppSession::NAME,
-            header[1],
-            header[3]
+            header[3],
+            header[7],
+            header[11]
         )
         .as_bytes(),
     );

@@ -11,14 +11,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use session_runtime_fuzz::{
-    arbitrary_header, check_value, current, genuine, AppSession, Edit, Shape, ShopSession,
+    arbitrary_header, check_value, current, genuine, AppSession, Binding, Edit, Shape, ShopSession,
 };
 
 fn run<T: Shape>(u: &mut Unstructured) -> arbitrary::Result<()> {
     let data = T::arbitrary_data(u)?;
     let payload = postcard::to_allocvec(&data).unwrap();
     let header = arbitrary_header::<T>(u)?;
-    let mut raw = current().seal(T::NAME, &header, &payload);
+    let mut raw = current().seal(&Binding::of::<T>(), &header, &payload);
     let raw_edits: Vec<Edit> = (0..u.int_in_range(0..=3u8)?)
         .map(|_| u.arbitrary())
         .collect::<arbitrary::Result<_>>()?;
@@ -26,7 +26,7 @@ fn run<T: Shape>(u: &mut Unstructured) -> arbitrary::Result<()> {
         edit.apply(&mut raw);
     }
     if !raw_edits.is_empty() && u.arbitrary()? {
-        current().resign(T::NAME, &mut raw);
+        current().resign(&Binding::of::<T>(), &mut raw);
     }
     let mut text = URL_SAFE_NO_PAD.encode(&raw).into_bytes();
     let text_edits: Vec<Edit> = (0..u.int_in_range(0..=2u8)?)

@@ -1,15 +1,17 @@
-//! Shared code of the fuzz targets (issue #4).
+//! Shared code of the fuzz targets (docs/adversarial.md).
 //!
 //! Every target is differential: an independent reference decoder, written
-//! from `docs/wire-format.md` (its own strict base64url, its own HKDF/HMAC tag,
-//! the documented check order), must name the same `Rejection::kind()` as
+//! from `docs/wire-format.md` (its own strict base64url, its own HKDF
+//! subkeys, HMAC-SHA-256-128 tag and AES-256-GCM-SIV opening, the documented
+//! check order), must name the same `Rejection::kind()` as
 //! `session-runtime` for every input, or accept exactly when it accepts, with
 //! the same data. Nothing may panic (the fuzz profile keeps debug assertions
 //! and overflow checks on).
 //!
-//! The two shapes are `AppSession` and `ShopSession` from `tests/support/lib.rs`
-//! (crate `session_tests`), so cookies written by the tests are valid seeds
-//! here; the reference decoder and forger are `session_tests::reference`.
+//! The signed shapes are `AppSession` and `ShopSession` from
+//! `tests/support/lib.rs` (crate `session_tests`), so cookies written by the
+//! tests are valid seeds here; [`EncSession`] is an encrypted shape. The
+//! reference decoder and forger are `session_tests::reference`.
 
 use std::fmt::Debug;
 use std::sync::OnceLock;
@@ -20,9 +22,30 @@ use session_runtime::{
     MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 pub use session_tests::reference::{
-    check_times, decode_payload, open, reference_base64, Forger, Header, TimeLimits, MIN_RAW_LEN,
+    check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header, Lifetimes,
+    Mode, TimeLimits, Timeouts,
 };
 pub use session_tests::{AppSession, CartLine, ShopSession, Theme, T0_MS};
+
+/// An encrypted (AES-256-GCM-SIV) session shape.
+#[derive(
+    session_runtime::CookieSession,
+    serde::Serialize,
+    serde::Deserialize,
+    Default,
+    Debug,
+    Clone,
+    PartialEq,
+)]
+#[session(name = "__Host-enc", version = 3, encrypted)]
+pub struct EncSession {
+    /// An optional id.
+    pub user_id: Option<u64>,
+    /// A bounded string.
+    pub email: BoundedString<40>,
+    /// A bounded list.
+    pub roles: BoundedVec<u16, 4>,
+}
 
 /// The signing secret (`key(1)` in the tests).
 pub const SECRET: [u8; 32] = [1; 32];
@@ -73,6 +96,21 @@ impl Shape for AppSession {
             display_name: bounded_string(u)?,
             roles: bounded_vec(u, |u| u.arbitrary())?,
             csrf: u.arbitrary()?,
+        })
+    }
+}
+
+impl Shape for EncSession {
+    fn config() -> &'static SessionConfig<Self> {
+        static CONFIG: OnceLock<SessionConfig<EncSession>> = OnceLock::new();
+        CONFIG.get_or_init(build)
+    }
+
+    fn arbitrary_data(u: &mut Unstructured) -> Result<Self> {
+        Ok(EncSession {
+            user_id: u.arbitrary()?,
+            email: bounded_string(u)?,
+            roles: bounded_vec(u, |u| u.arbitrary())?,
         })
     }
 }
@@ -130,7 +168,7 @@ pub fn genuine<T: CookieSession>() -> Header {
 
 /// A validly signed cookie value for `T` with this header and payload.
 pub fn forge<T: CookieSession>(header: &Header, payload: &[u8]) -> String {
-    current().forge(T::NAME, header, payload)
+    current().forge(&Binding::of::<T>(), header, payload)
 }
 
 /// The documented decode order for `T` under [`Shape::config`] at [`T0_MS`]:
@@ -140,16 +178,14 @@ pub fn reference<T: Shape>(value: &[u8]) -> std::result::Result<T, &'static str>
     let (header, payload) = open(
         value,
         max_value_len,
+        Mode::of::<T>(),
         T::NAME,
         std::slice::from_ref(current()),
+        |version| (version == T::VERSION).then_some(T::SCHEMA_FINGERPRINT),
     )?;
-    if header.version != T::VERSION {
-        return Err("wrong_version");
-    }
-    if header.fingerprint != T::SCHEMA_FINGERPRINT {
-        return Err("schema_mismatch");
-    }
-    check_times(&header, &TimeLimits::defaults(T0_MS))?;
+    // Standard and browser session declared (default timeouts), no remember me.
+    let timeouts = Lifetimes::defaults().check(&header)?;
+    check_times(&header, &TimeLimits::at(T0_MS, timeouts))?;
     decode_payload::<T>(&payload).ok_or("payload")
 }
 
@@ -208,23 +244,24 @@ pub fn reference_candidates<'a>(headers: &[&'a [u8]], name: &str) -> Vec<&'a [u8
 
 /// Loads from raw `Cookie` header values as docs/wire-format.md describes:
 /// of at most `MAX_CANDIDATE_COOKIES` candidates, those failing a cheap check
-/// (length, base64url, truncated, format, key id) cost nothing, the others
+/// (length, base64url, truncated, format, key id, version) cost nothing, the others
 /// take one of `MAX_VERIFIED_CANDIDATES` MAC checks (the rest are skipped
 /// unreported); the accepted candidate with the latest (start, issue) wins,
 /// the earlier on a tie; else the first candidate's rejection, else `Missing`.
 pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
-    const CHEAP: [&str; 5] = [
+    const CHEAP: [&str; 6] = [
         "too_long",
         "not_base64",
         "truncated",
         "unknown_format",
         "unknown_key",
+        "wrong_version",
     ];
     let session = T::config().load_from_cookie_headers(headers.iter().copied());
     let candidates = reference_candidates(headers, T::NAME);
     let mut first_kind = None;
     let mut macs_left = MAX_VERIFIED_CANDIDATES;
-    let mut best: Option<((u64, u64), T)> = None;
+    let mut best: Option<((u32, u32), T)> = None;
     for value in candidates.iter().take(MAX_CANDIDATE_COOKIES) {
         let result = reference::<T>(value);
         let cheap = matches!(&result, Err(kind) if CHEAP.contains(kind));
@@ -238,7 +275,7 @@ pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
             Ok(data) => {
                 let raw = reference_base64(value).expect("accepted, so base64url");
                 let header = Header::parse(&raw);
-                let recency = (header.created_ms, header.issued_ms);
+                let recency = header.recency();
                 if best.as_ref().is_none_or(|(seen, _)| recency > *seen) {
                     best = Some((recency, data));
                 }
@@ -323,33 +360,43 @@ pub fn arbitrary_header<T: CookieSession>(u: &mut Unstructured) -> Result<Header
         header.version = u.arbitrary()?;
     }
     if u.ratio(1, 16)? {
-        header.fingerprint = u.arbitrary()?;
+        header.hint = u.arbitrary()?;
     }
-    // Timestamps: around now, the skew, the idle and the absolute deadlines.
-    let day = 86_400_000i64;
+    if u.ratio(1, 8)? {
+        // Mostly the declared lifetimes (0, 1), then remember me (not
+        // declared by these configurations) and junk.
+        header.lifetime = u.int_in_range(0..=3)?;
+        if header.lifetime == 3 {
+            header.lifetime = u.arbitrary()?;
+        }
+    }
+    // Timestamps: around now, the skew, the idle and the absolute deadlines
+    // (seconds on the wire).
+    let day = 86_400i64;
     let interesting = [
         0,
         1,
         -1,
-        60_000,
-        60_001,
+        60,
+        61,
         -day,
         -day - 1,
         -7 * day,
         -7 * day - 1,
         day,
     ];
-    for field in [&mut header.created_ms, &mut header.issued_ms] {
+    let now = i64::from(secs(T0_MS));
+    for field in [&mut header.created, &mut header.issued] {
         let offset: i64 = match u.int_in_range(0..=3u8)? {
             0 => 0,
             1 => interesting[u.choose_index(interesting.len())?],
             2 => u.int_in_range(-8 * day..=2 * day)?,
             _ => {
-                *field = u.int_in_range(0..=(1u64 << 48) - 1)?;
+                *field = u.arbitrary()?;
                 continue;
             }
         };
-        *field = T0_MS.wrapping_add_signed(offset);
+        *field = u32::try_from(now + offset).expect("within 2025..2161");
     }
     Ok(header)
 }
