@@ -134,6 +134,159 @@ fn a_genuine_cookie_of_a_changed_struct_is_rejected() {
     report.finish();
 }
 
+// --- genuine cookies of structs that differ only by serde attributes --------
+
+mod serde_layouts {
+    use super::*;
+    use session_runtime::MaxEncodedLen;
+
+    /// The deploy before: every field on the wire.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-cart", version = 1)]
+    pub struct Cart {
+        pub cart_open: bool,
+        pub user_id: Option<u32>,
+    }
+
+    /// The deploy after, same name and version: `cart_open` skipped. Without
+    /// the skip in the fingerprint, `{cart_open: true, user_id: None}`
+    /// (payload `01 00`) would load as `user_id = Some(0)`.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-cart", version = 1)]
+    pub struct CartSkip {
+        #[serde(skip)]
+        pub cart_open: bool,
+        pub user_id: Option<u32>,
+    }
+
+    #[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    pub struct Pair {
+        pub a: u8,
+        pub b: u8,
+    }
+
+    #[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    pub struct PairSkip {
+        #[serde(skip)]
+        pub a: u8,
+        pub b: u8,
+    }
+
+    /// A nested struct, before.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-nest", version = 1)]
+    pub struct Nest {
+        pub pair: Pair,
+        pub n: u8,
+    }
+
+    /// The same session with a field of the nested struct skipped.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-nest", version = 1)]
+    pub struct NestSkip {
+        pub pair: PairSkip,
+        pub n: u8,
+    }
+
+    #[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    pub enum Mode {
+        #[default]
+        Light,
+        Dark,
+    }
+
+    #[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    pub enum ModeOther {
+        #[default]
+        Light,
+        Dark,
+        #[serde(other)]
+        Unknown,
+    }
+
+    /// An enum, before.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-mode", version = 1)]
+    pub struct Modes {
+        pub mode: Mode,
+    }
+
+    /// The same enum with a `#[serde(other)]` catch-all variant.
+    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+    #[session(name = "__Host-mode", version = 1)]
+    pub struct ModesOther {
+        pub mode: ModeOther,
+    }
+}
+
+#[test]
+fn a_genuine_cookie_of_a_struct_with_other_serde_attributes_is_rejected() {
+    use serde_layouts::*;
+    let mut report = Report::new("genuine cookies of structs differing only by serde attributes");
+    let category = "serde-attribute layouts";
+    fn layout_case<
+        S: CookieSession + Clone + PartialEq + Debug,
+        T: CookieSession + Clone + PartialEq + Debug,
+    >(
+        report: &mut Report,
+        label: &'static str,
+        data: S,
+        expected: &str,
+    ) {
+        let ctx = Ctx::<T>::new(label, 1, &[]);
+        let writer = SessionConfig::<S>::builder(key(1))
+            .clock(ctx.clock.clone())
+            .build()
+            .unwrap();
+        let value = issue(&writer, data);
+        report.case(
+            &ctx,
+            "serde-attribute layouts",
+            value.as_bytes(),
+            Some(expected),
+        );
+    }
+    layout_case::<Cart, CartSkip>(
+        &mut report,
+        "CartSkip",
+        Cart {
+            cart_open: true,
+            user_id: None,
+        },
+        "schema_mismatch",
+    );
+    layout_case::<CartSkip, Cart>(
+        &mut report,
+        "Cart",
+        CartSkip {
+            cart_open: false,
+            user_id: Some(7),
+        },
+        "schema_mismatch",
+    );
+    // The skip makes NestSkip's largest cookie one byte shorter: the full
+    // cookie is refused on its length, before anything is decoded.
+    layout_case::<Nest, NestSkip>(&mut report, "NestSkip", Nest::default(), "too_long");
+    layout_case::<NestSkip, Nest>(&mut report, "Nest", NestSkip::default(), "schema_mismatch");
+    layout_case::<Modes, ModesOther>(
+        &mut report,
+        "ModesOther",
+        Modes { mode: Mode::Dark },
+        "schema_mismatch",
+    );
+    layout_case::<ModesOther, Modes>(
+        &mut report,
+        "Modes",
+        ModesOther::default(),
+        "schema_mismatch",
+    );
+    report.note(
+        category,
+        "field `skip` (the issue's `cart_open` attack, both ways), `skip` inside a nested MaxEncodedLen struct, a `#[serde(other)]` variant",
+    );
+    report.finish();
+}
+
 // --- the cookie moved to every other cookie name ----------------------------
 
 macro_rules! app_alias {
