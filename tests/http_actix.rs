@@ -104,6 +104,41 @@ fn assert_line(body: &str, line: &str) {
     );
 }
 
+/// The extractor awaits `revocation_check_async` before the handler sees the
+/// session (docs/operations.md), as the axum one does.
+#[tokio::test]
+async fn the_extractor_awaits_the_async_revocation_check() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let clock = ManualClock::new(T0_MS);
+    let revoked = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&revoked);
+    let config = SessionConfig::<ActixSession>::builder(key(1))
+        .clock(clock.clone())
+        .revocation_check_async(move |_, _| {
+            let flag = Arc::clone(&flag);
+            async move {
+                tokio::task::yield_now().await;
+                !flag.load(Ordering::SeqCst)
+            }
+        })
+        .build()
+        .expect("valid config");
+    let server = serve!(move || App::new()
+        .wrap(SessionMiddleware::new(config.clone()))
+        .configure(actix_app::routes));
+    let mut browser = Client::new(server.addr);
+    browser.post("/login", "name=grace").await;
+    let home = browser.get("/").await;
+    assert_line(&home.body, "cookie: valid");
+    assert_line(&home.body, "user: grace");
+
+    revoked.store(true, Ordering::SeqCst);
+    let home = browser.get("/").await;
+    assert_line(&home.body, "cookie: refused (revoked)");
+    assert!(!home.body.contains("user: grace"), "{}", home.body);
+}
+
 #[tokio::test]
 async fn login_counter_logout_flow() {
     let clock = ManualClock::new(T0_MS);

@@ -291,6 +291,43 @@ async fn tampered_or_garbage_cookie_gives_a_fresh_session_and_the_app_sees_why()
     assert!(reply.set_cookies().is_empty());
 }
 
+/// The extractor awaits `revocation_check_async` before the handler sees the
+/// session (docs/operations.md): a revoked user's next request gets a fresh
+/// session, and the check's future really is awaited (it yields first).
+#[tokio::test]
+async fn the_extractor_awaits_the_async_revocation_check() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let clock = ManualClock::new(T0_MS);
+    let revoked = Arc::new(AtomicBool::new(false));
+    let checks = Arc::new(AtomicUsize::new(0));
+    let (flag, count) = (Arc::clone(&revoked), Arc::clone(&checks));
+    let app = SessionConfig::<AppSession>::builder(key(1))
+        .clock(clock.clone())
+        .revocation_check_async(move |_, _| {
+            let (flag, count) = (Arc::clone(&flag), Arc::clone(&count));
+            async move {
+                tokio::task::yield_now().await;
+                count.fetch_add(1, Ordering::SeqCst);
+                !flag.load(Ordering::SeqCst)
+            }
+        })
+        .build()
+        .expect("valid config");
+    let (_, prefs) = configs(&clock, &[key(1)]);
+    let mut browser = Client::with_csrf(serve(axum_app::router(app, prefs)).await);
+    browser.post("/login", "name=ada").await;
+    let home = browser.get("/").await;
+    assert_line(&home.body, "cookie: valid");
+    assert_line(&home.body, "user: ada");
+    assert!(checks.load(Ordering::SeqCst) >= 1, "the check ran");
+
+    revoked.store(true, Ordering::SeqCst);
+    let home = browser.get("/").await;
+    assert_line(&home.body, "cookie: refused (revoked)");
+    assert!(!home.body.contains("user: ada"), "{}", home.body);
+}
+
 #[tokio::test]
 async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
     let clock = ManualClock::new(T0_MS);

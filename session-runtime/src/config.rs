@@ -102,8 +102,6 @@ pub struct SessionConfig<T: CookieSession> {
     pub(crate) inner: Arc<Inner<T>>,
 }
 
-/// An application check run on every authentic cookie (see
-/// [`SessionConfigBuilder::revocation_check`]).
 /// An application check that awaits (see
 /// [`SessionConfigBuilder::revocation_check_async`]).
 pub(crate) type AsyncRevocationCheck<T> = Box<
@@ -112,6 +110,8 @@ pub(crate) type AsyncRevocationCheck<T> = Box<
         + Sync,
 >;
 
+/// An application check run on every authentic cookie (see
+/// [`SessionConfigBuilder::revocation_check`]).
 pub(crate) type RevocationCheck<T> = Box<dyn Fn(&T, &CookieMeta) -> bool + Send + Sync>;
 
 /// Facts about an authentic cookie, for [`SessionConfigBuilder::revocation_check`].
@@ -589,6 +589,12 @@ impl<T: CookieSession> SessionConfig<T> {
             key_role,
             version: header.version,
         }
+    }
+
+    /// Whether loading must await an asynchronous revocation check.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) fn has_async_revocation(&self) -> bool {
+        self.inner.async_revocation.is_some()
     }
 
     pub(crate) fn now_ms(&self) -> u64 {

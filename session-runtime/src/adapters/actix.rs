@@ -197,10 +197,11 @@ where
 
 impl<T: CookieSession> FromRequest for RequestSession<T> {
     type Error = SessionUnavailable;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(extract(request.extensions().get::<SessionSlot<T>>()))
+        let slot = request.extensions().get::<SessionSlot<T>>().cloned();
+        Box::pin(extract(slot))
     }
 }
 

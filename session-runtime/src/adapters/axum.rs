@@ -102,7 +102,7 @@ where
     type Rejection = SessionUnavailable;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        extract(parts.extensions.get::<SessionSlot<T>>())
+        extract(parts.extensions.get::<SessionSlot<T>>().cloned()).await
     }
 }
 
@@ -120,11 +120,10 @@ where
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         // No layer is not an error here; a refused take still is.
-        parts
-            .extensions
-            .get::<SessionSlot<T>>()
-            .map(|slot| slot.take().map_err(SessionUnavailable::logged))
-            .transpose()
+        match parts.extensions.get::<SessionSlot<T>>().cloned() {
+            Some(slot) => extract(Some(slot)).await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 

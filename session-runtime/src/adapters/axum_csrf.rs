@@ -164,7 +164,7 @@ where
         let field = self.field;
         let form_limit = self.form_limit;
         Box::pin(async move {
-            let session = extract(request.extensions().get::<SessionSlot<T>>());
+            let session = extract(request.extensions().get::<SessionSlot<T>>().cloned()).await;
             let method = request.method().as_str();
             let expected = match Refusal::current_token(session, field, method) {
                 Ok(token) => token,

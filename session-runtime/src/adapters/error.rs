@@ -29,6 +29,10 @@ pub enum UnavailableKind {
     AlreadyTaken,
     /// The response for this request was already produced.
     Finished,
+    /// The configuration has an asynchronous revocation check, and the
+    /// session was first asked for through the synchronous
+    /// [`SessionSlot::take`](crate::SessionSlot::take), which cannot await it.
+    NeedsAsyncLoad,
 }
 
 // With `tower` alone there is no extractor to report these.
@@ -44,6 +48,10 @@ impl SessionUnavailable {
 
     pub(crate) fn finished<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::Finished)
+    }
+
+    pub(crate) fn needs_async_load<T: CookieSession>() -> Self {
+        Self::of::<T>(UnavailableKind::NeedsAsyncLoad)
     }
 
     fn of<T: CookieSession>(kind: UnavailableKind) -> Self {
@@ -98,6 +106,14 @@ impl fmt::Display for SessionUnavailable {
                 f,
                 "session-runtime: RequestSession<{ty}> (cookie `{cookie}`) was requested after \
                  the response was produced; changes could no longer be sent."
+            ),
+            UnavailableKind::NeedsAsyncLoad => write!(
+                f,
+                "session-runtime: RequestSession<{ty}> (cookie `{cookie}`) was first asked for \
+                 with the synchronous `SessionSlot::take`, but the config has an asynchronous \
+                 revocation check (`revocation_check_async`), which must be awaited before the \
+                 session is used. Call `SessionSlot::take_async(&slot).await` (the extractors \
+                 do) or use the extractor first."
             ),
         }
     }

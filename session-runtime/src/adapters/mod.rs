@@ -44,11 +44,11 @@ use crate::CookieSession;
 /// What an extractor does: take the session from the request's slot, or
 /// explain (to the client in a 500, and in the server's log) what is wrong.
 #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) fn extract<T: CookieSession>(
-    slot: Option<&SessionSlot<T>>,
+pub(crate) async fn extract<T: CookieSession>(
+    slot: Option<SessionSlot<T>>,
 ) -> Result<RequestSession<T>, SessionUnavailable> {
     match slot {
-        Some(slot) => slot.take().map_err(SessionUnavailable::logged),
+        Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
         None => Err(SessionUnavailable::missing_layer::<T>().logged()),
     }
 }
@@ -116,7 +116,13 @@ mod tests {
     fn a_missing_layer_is_logged_on_the_server_too() {
         let capture = Capture::default();
         let err = tracing::subscriber::with_default(capture.clone(), || {
-            extract::<Logged>(None).map(|_| ()).unwrap_err()
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime
+                .block_on(extract::<Logged>(None))
+                .map(|_| ())
+                .unwrap_err()
         });
         assert_eq!(err.kind(), UnavailableKind::MissingLayer);
         let events = capture.0.lock().unwrap();

@@ -158,9 +158,21 @@ impl<T: CookieSession> SessionSlot<T> {
     /// Several handles may be alive at once (see [`RequestSession`]). This
     /// fails when another handle holds changes it has not published yet (this
     /// one could not see them), or when the response was already produced.
+    ///
+    /// With an asynchronous revocation check configured
+    /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
+    /// the first use must await it: this then fails with
+    /// [`UnavailableKind::NeedsAsyncLoad`](super::UnavailableKind::NeedsAsyncLoad)
+    /// until [`take_async`](Self::take_async) has loaded the session (the
+    /// extractors and the CSRF layers always use `take_async`).
     pub fn take(&self) -> Result<RequestSession<T>, SessionUnavailable> {
         let mut state = self.shared.lock();
         let snapshot = match &state.phase {
+            Phase::Unloaded(_) if self.shared.config.has_async_revocation() => {
+                // Loading without the awaited check would let a revoked
+                // session through: fail closed.
+                return Err(SessionUnavailable::needs_async_load::<T>());
+            }
             Phase::Unloaded(headers) => {
                 let session = self
                     .shared
@@ -190,6 +202,33 @@ impl<T: CookieSession> SessionSlot<T> {
             has_read: AtomicBool::new(false),
             slot: Arc::clone(&self.shared),
         })
+    }
+
+    /// [`take`](Self::take), awaiting the configured asynchronous revocation
+    /// check ([`SessionConfig::load_from_cookie_headers_async`]) when this is
+    /// the request's first use of the session. Without such a check it is
+    /// the same as `take`. The extractors and the CSRF layers call this.
+    pub async fn take_async(&self) -> Result<RequestSession<T>, SessionUnavailable> {
+        let headers = match &self.shared.lock().phase {
+            Phase::Unloaded(headers) if self.shared.config.has_async_revocation() => {
+                Some(headers.clone())
+            }
+            _ => None,
+        };
+        if let Some(headers) = headers {
+            // The lock is not held across the await; if another handle loaded
+            // the session meanwhile, its result stands and this one is dropped.
+            let session = self
+                .shared
+                .config
+                .load_from_cookie_headers_async(headers.iter().map(HeaderValue::as_bytes))
+                .await;
+            let mut state = self.shared.lock();
+            if matches!(state.phase, Phase::Unloaded(_)) {
+                state.phase = Phase::Published(Arc::new(session));
+            }
+        }
+        self.take()
     }
 
     /// Runs `f` on the session (see [`take`](Self::take)) and publishes it.
@@ -621,5 +660,55 @@ mod tests {
         let pair = headers[http::header::SET_COOKIE].to_str().unwrap();
         let pair = pair.split(';').next().unwrap();
         assert_eq!(config().load_from_cookie_headers([pair.as_bytes()]).n, 2);
+    }
+
+    /// With an awaited revocation check, the synchronous `take` refuses to
+    /// load (it cannot run the check), and `take_async` runs it exactly once.
+    #[test]
+    fn an_async_revocation_check_is_awaited_before_first_use() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let revoking = SessionConfig::<Unit>::builder(Key::from_secret(&[5; 32]).unwrap())
+            .revocation_check_async(move |session, _| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let keep = session.n != 7;
+                async move { keep }
+            })
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for (n, expect_valid) in [(3, true), (7, false)] {
+            let mut session = config().load(&HeaderMap::new());
+            session.set_n(n);
+            let value = config().set_cookie(&session).unwrap().unwrap();
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let header = HeaderValue::from_str(pair).unwrap();
+            let slot = SessionSlot::new(revoking.clone(), vec![header]);
+            assert_eq!(
+                slot.take().map(|_| ()).unwrap_err().kind(),
+                super::super::UnavailableKind::NeedsAsyncLoad
+            );
+            let before = calls.load(Ordering::SeqCst);
+            let handle = runtime.block_on(slot.take_async()).unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), before + 1, "n = {n}");
+            if expect_valid {
+                assert_eq!(*handle.status(), LoadStatus::Valid);
+                assert_eq!(handle.n, n);
+            } else {
+                assert_eq!(
+                    *handle.status(),
+                    LoadStatus::Rejected(crate::Rejection::Revoked)
+                );
+                assert_eq!(handle.n, 0);
+            }
+            drop(handle);
+            // Loaded once: later uses, sync or not, do not check again.
+            drop(slot.take().unwrap());
+            drop(runtime.block_on(slot.take_async()).unwrap());
+            assert_eq!(calls.load(Ordering::SeqCst), before + 1, "n = {n}");
+        }
     }
 }
