@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz smoke test (issue #4, docs/adversarial.md): builds every cargo-fuzz
+# Fuzz smoke test (docs/adversarial.md): builds every cargo-fuzz
 # target in fuzz/ and runs each for a short bounded time, from the committed
 # seed corpus. Any crash, panic, sanitizer report or runtime/reference
 # disagreement fails the script and leaves the input in fuzz/artifacts/<target>/.

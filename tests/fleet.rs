@@ -1,4 +1,4 @@
-//! The fleet test (issue #11, docs/operations.md): three replicas of the
+//! The fleet test (docs/operations.md): three replicas of the
 //! example app as separate processes on ephemeral loopback ports, behind nginx
 //! (round-robin), with a real `redis-server` for "log out everywhere".
 //!

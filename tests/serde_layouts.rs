@@ -55,7 +55,7 @@ fn adding_skip_is_a_schema_change_so_old_cookies_are_refused() {
     };
     assert_eq!(postcard::to_allocvec(&old).unwrap(), [1, 0]);
     let cookie = encode(&old);
-    // The attack of issue 8: the same bytes read through the new layout.
+    // The skip attack (docs/serde-attributes.md): the same bytes read through the new layout.
     assert_eq!(
         postcard::from_bytes::<after::S>(&[1, 0]).unwrap().user_id,
         Some(0)

@@ -1,4 +1,4 @@
-//! Measures, in real headless Chromium, the cookie facts the size budget in DESIGN.md rests on:
+//! Measures, in real headless Chromium, the cookie facts the size budget (README.md, "The size guarantee") rests on:
 //!
 //! (a) a cookie with `len(name) + len(value) == 4096` is stored and sent back byte-for-byte;
 //! (b) a later `Set-Cookie` of the same name with 4097 bytes is dropped silently and the old
@@ -25,7 +25,7 @@ use webdriver::{browser_or_skip, Browser};
 
 /// The cookie under test; `__Host-` is the prefix the library defaults to.
 const COOKIE_NAME: &str = "__Host-probe";
-/// The attributes the library emits by default (DESIGN.md, "Runtime behaviour").
+/// The attributes the library emits by default (README.md, "Defaults and runtime behaviour").
 const HOST_ATTRS: &str = "Secure; HttpOnly; Path=/; SameSite=Lax";
 /// Chromium's `kMaxCookieNamePlusValueSize`.
 const LIMIT: usize = 4096;

@@ -156,7 +156,9 @@ where
             let refuse = |request: ServiceRequest, response: HttpResponse| {
                 Ok(request.into_response(response).map_into_right_body())
             };
-            let session = extract(request.extensions().get::<SessionSlot<T>>().cloned()).await;
+            // The extensions' borrow ends here, before the await.
+            let slot = request.extensions().get::<SessionSlot<T>>().cloned();
+            let session = extract(slot).await;
             let method = request.method().as_str();
             let expected = match Refusal::current_token(session, field, method) {
                 Ok(token) => token,

@@ -164,7 +164,9 @@ where
         let field = self.field;
         let form_limit = self.form_limit;
         Box::pin(async move {
-            let session = extract(request.extensions().get::<SessionSlot<T>>().cloned()).await;
+            // The extensions' borrow ends here, before the await.
+            let slot = request.extensions().get::<SessionSlot<T>>().cloned();
+            let session = extract(slot).await;
             let method = request.method().as_str();
             let expected = match Refusal::current_token(session, field, method) {
                 Ok(token) => token,

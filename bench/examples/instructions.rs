@@ -1,0 +1,87 @@
+//! Runs one codec operation N times, for instruction counts under callgrind
+//! (deterministic, unlike wall-clock time on a shared machine):
+//!
+//! ```sh
+//! cargo build -p session-bench --release --example instructions
+//! for n in 1 1001; do valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
+//!   target/release/examples/instructions decode-small-ours $n; done
+//! # per operation: (Ir of 1001 runs − Ir of 1 run) / 1000
+//! ```
+//!
+//! Operations: `{encode,decode}-{small,medium,large}-{floor,ours,full}`;
+//! encode of `ours` is `set_cookie_string` on a new session, decode is
+//! `load_from_cookie_headers` on the raw `Cookie` value (the floor's own input
+//! and output types); `full` is `set_cookie` (an `http::HeaderValue`) and
+//! `load` (from a `HeaderMap`).
+
+use std::hint::black_box;
+
+use session_bench::floor::Floor;
+use session_bench::ours::{ours, OurLarge, OurMedium, OurSmall};
+use session_bench::shapes::{large, medium, small};
+use session_bench::{check_round_trip, Peer, Shape};
+use session_runtime::CookieSession;
+
+fn run<S: Shape, T>(op: &str, who: &str, session: &S, n: usize)
+where
+    T: CookieSession + Clone + PartialEq + std::fmt::Debug + session_bench::ours::Change,
+    T: for<'a> From<&'a S>,
+{
+    let floor = Floor::default();
+    match (op, who) {
+        ("encode", "floor") => {
+            for _ in 0..n {
+                black_box(floor.encode(black_box(session)).expect("encode"));
+            }
+        }
+        ("decode", "floor") => {
+            let header = check_round_trip(&floor, session);
+            for _ in 0..n {
+                black_box(floor.decode::<S>(black_box(&header)).expect("decode"));
+            }
+        }
+        ("encode", "ours") => {
+            let ours = ours::<T, S>(session);
+            for _ in 0..n {
+                black_box(black_box(&ours).set_cookie_string_fresh());
+            }
+        }
+        ("decode", "ours") => {
+            let ours = ours::<T, S>(session);
+            for _ in 0..n {
+                black_box(black_box(&ours).load_raw());
+            }
+        }
+        // The full `Set-Cookie` header value and the load from a `HeaderMap`:
+        // the `ours` rows of the criterion groups.
+        ("encode", "full") => {
+            let ours = ours::<T, S>(session);
+            for _ in 0..n {
+                black_box(black_box(&ours).set_cookie_fresh());
+            }
+        }
+        ("decode", "full") => {
+            let ours = ours::<T, S>(session);
+            for _ in 0..n {
+                black_box(black_box(&ours).load());
+            }
+        }
+        _ => panic!("unknown operation {op}-{who}"),
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let what = args.next().expect("operation, e.g. decode-small-ours");
+    let n: usize = args.next().map_or(1, |n| n.parse().expect("a count"));
+    let parts: Vec<&str> = what.split('-').collect();
+    let [op, shape, who] = parts[..] else {
+        panic!("expected <encode|decode>-<small|medium|large>-<floor|ours|full>");
+    };
+    match shape {
+        "small" => run::<_, OurSmall>(op, who, &small(), n),
+        "medium" => run::<_, OurMedium>(op, who, &medium(), n),
+        "large" => run::<_, OurLarge>(op, who, &large(), n),
+        _ => panic!("unknown shape {shape}"),
+    }
+}
