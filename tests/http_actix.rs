@@ -23,10 +23,10 @@ use session_runtime::actix::{CsrfMiddleware, SessionMiddleware};
 use session_runtime::{
     BoundedString, CookieSession, CsrfToken, Key, ManualClock, RequestSession, SessionConfig,
 };
-use session_tests::{key, T0_MS};
+use session_tests::{config_on, key, T0_MS};
 
 use actix_app::ActixSession;
-use client::{send, tamper, value_of, Client};
+use client::{assert_line, send, tamper, value_of, Client};
 
 const NAME: &str = ActixSession::NAME;
 
@@ -95,13 +95,6 @@ fn example(clock: &ManualClock, keys: &[Key]) -> ActixServer {
     serve!(move || App::new()
         .wrap(SessionMiddleware::new(config.clone()))
         .configure(actix_app::routes))
-}
-
-fn assert_line(body: &str, line: &str) {
-    assert!(
-        body.contains(line),
-        "expected {line:?} in the page:\n{body}"
-    );
 }
 
 /// The extractor awaits `revocation_check_async` before the handler sees the
@@ -256,10 +249,7 @@ async fn both(
 async fn other_set_cookie_headers_are_kept_and_session_types_coexist() {
     let clock = ManualClock::new(T0_MS);
     let app = config(&clock, &[key(1)]);
-    let cart = SessionConfig::<Cart>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .expect("valid config");
+    let cart = config_on::<Cart>(1, &clock);
     let server = serve!(move || App::new()
         .wrap(SessionMiddleware::new(app.clone()))
         .wrap(SessionMiddleware::new(cart.clone()))

@@ -27,7 +27,7 @@ use session_runtime::{
 use session_tests::{key, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
-use client::{send, send_with_header, tamper, value_of, Client};
+use client::{assert_line, send, send_with_header, tamper, value_of, Client};
 
 const APP: &str = AppSession::NAME;
 const PREFS: &str = Prefs::NAME;
@@ -62,13 +62,6 @@ async fn serve(router: Router) -> SocketAddr {
 async fn example(clock: &ManualClock, keys: &[Key]) -> SocketAddr {
     let (app, prefs) = configs(clock, keys);
     serve(axum_app::router(app, prefs)).await
-}
-
-fn assert_line(body: &str, line: &str) {
-    assert!(
-        body.contains(line),
-        "expected {line:?} in the page:\n{body}"
-    );
 }
 
 #[tokio::test]

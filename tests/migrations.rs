@@ -6,7 +6,7 @@ use session_runtime::{
     BoundedString, CookieSession, LoadStatus, ManualClock, Rejection, Session, SessionConfig,
     WriteReason,
 };
-use session_tests::{cookie_value, issue, key, request_with_cookie, store, T0_MS};
+use session_tests::{config_on, cookie_value, issue, request_with_cookie, store, T0_MS};
 
 /// Version 1: a user id and a name.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
@@ -64,10 +64,7 @@ pub struct AppV4NoMigration {
 }
 
 fn config<T: CookieSession>(clock: &ManualClock) -> SessionConfig<T> {
-    SessionConfig::<T>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap()
+    config_on(1, clock)
 }
 
 fn v1_value() -> AppV1 {

@@ -11,10 +11,11 @@ use session_runtime::{
     SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
 };
 use session_tests::reference::{
-    changed_byte_reason, single_bit_flips, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
+    changed_byte_reason, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
 };
 use session_tests::{
-    config_with_clock, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
+    assert_every_bit_flip_rejected, config_on, config_with_clock, cookie_value, issue, key,
+    request_with_cookie, store, AppSession, T0_MS,
 };
 
 fn sample() -> AppSession {
@@ -62,14 +63,7 @@ fn every_single_bit_flip_of_the_decoded_cookie_is_rejected() {
     // The expectation table is the reference's (docs/wire-format.md decode
     // order), shared with tests/encrypted.rs and the adversarial catalogue.
     let (config, _clock, value) = valid_cookie();
-    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-    let mut rejected = 0;
-    for (byte, flipped) in single_bit_flips(&raw) {
-        let reason = reject(&config, URL_SAFE_NO_PAD.encode(&flipped).as_bytes());
-        assert_eq!(reason.kind(), changed_byte_reason(byte), "byte {byte}");
-        rejected += 1;
-    }
-    assert_eq!(rejected, raw.len() * 8);
+    let rejected = assert_every_bit_flip_rejected(&value, |_, text| reject(&config, text));
     println!("bit flips (decoded): rejected {rejected} of {rejected}");
 }
 
@@ -260,10 +254,7 @@ fn absolute_timeout_ends_even_an_active_session() {
 #[test]
 fn issue_time_in_the_future_beyond_skew_is_rejected() {
     let ahead_clock = ManualClock::new(T0_MS + 61_000);
-    let ahead = SessionConfig::<AppSession>::builder(key(1))
-        .clock(ahead_clock.clone())
-        .build()
-        .unwrap();
+    let ahead = config_on::<AppSession>(1, &ahead_clock);
     let value = issue(&ahead, sample());
     let (config, _clock) = config_with_clock::<AppSession>();
     assert!(matches!(
@@ -278,10 +269,7 @@ fn issue_time_in_the_future_beyond_skew_is_rejected() {
 #[test]
 fn removed_key_is_rejected_and_previous_key_is_rotated() {
     let clock = ManualClock::new(T0_MS);
-    let old = SessionConfig::<AppSession>::builder(key(2))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let old = config_on::<AppSession>(2, &clock);
     let value = issue(&old, sample());
 
     // Key 2 removed from rotation.

@@ -6,7 +6,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use session_runtime::{LoadStatus, ManualClock, Rejection, SessionConfig, WriteReason};
-use session_tests::{cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS};
+use session_tests::{
+    config_on, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
+};
 
 fn at(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
@@ -89,10 +91,7 @@ fn log_out_everywhere_revokes_older_sessions_only() {
 #[test]
 fn renew_on_login_changes_the_cookie_even_for_equal_data() {
     let clock = ManualClock::new(T0_MS);
-    let config = SessionConfig::<AppSession>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let config = config_on::<AppSession>(1, &clock);
     // An attacker plants a pre-login cookie; the victim logs in with it.
     let planted = issue(&config, AppSession::default());
     let mut session = config.load(&request_with_cookie("__Host-app", &planted));
@@ -168,10 +167,7 @@ async fn an_async_check_is_awaited_by_load_async() {
 #[test]
 fn renewals_in_quick_succession_never_run_ahead_of_the_clock() {
     let clock = ManualClock::new(T0_MS);
-    let config = SessionConfig::<AppSession>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let config = config_on::<AppSession>(1, &clock);
     let mut value = issue(&config, AppSession::default());
     // A hundred logins within a few seconds (an app that renews on every
     // request): each new cookie differs from the one it replaces, and the

@@ -19,7 +19,7 @@ use session_tests::reference::{
     ALPHABET, HEADER_LEN, HINT_AT, KEY_ID_AT, KEY_ID_LEN, LIFETIME_AT, LIFETIME_BROWSER_SESSION,
     LIFETIME_REMEMBER_ME, NONCE_LEN, VERSION_AT,
 };
-use session_tests::{issue, key, secret, T0_MS};
+use session_tests::{config_on, issue, key, secret, T0_MS};
 
 use crate::ctx::{Ctx, REMEMBER_ABSOLUTE, REMEMBER_IDLE};
 use crate::report::Report;
@@ -726,10 +726,7 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
 fn removed_keys<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let cat = "removed key";
     for k in 2..=9u8 {
-        let old = SessionConfig::<T>::builder(key(k))
-            .clock(s.ctx.clock.clone())
-            .build()
-            .unwrap();
+        let old = config_on::<T>(k, &s.ctx.clock);
         let value = issue(&old, s.data.clone());
         s.case(cat, value.as_bytes(), Some("unknown_key"));
     }

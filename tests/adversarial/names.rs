@@ -4,9 +4,9 @@
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
-use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, SessionConfig};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus};
 use session_tests::reference::{hint, reference_base64, Header};
-use session_tests::{issue, key, shop_sample, AppSession, AtBudget, ShopSession, Tiny};
+use session_tests::{config_on, issue, shop_sample, AppSession, AtBudget, ShopSession, Tiny};
 
 use crate::ctx::Ctx;
 use crate::report::Report;
@@ -72,10 +72,7 @@ fn changed_case<
     ctx: &Ctx<T>,
     data: S,
 ) {
-    let writer = SessionConfig::<S>::builder(key(1))
-        .clock(ctx.clock.clone())
-        .build()
-        .unwrap();
+    let writer = config_on::<S>(1, &ctx.clock);
     let value = issue(&writer, data);
     let expected = if S::VERSION != T::VERSION {
         "wrong_version"
@@ -234,10 +231,7 @@ fn a_genuine_cookie_of_a_struct_with_other_serde_attributes_is_rejected() {
         expected: &str,
     ) {
         let ctx = Ctx::<T>::new(label, 1, &[]);
-        let writer = SessionConfig::<S>::builder(key(1))
-            .clock(ctx.clock.clone())
-            .build()
-            .unwrap();
+        let writer = config_on::<S>(1, &ctx.clock);
         let value = issue(&writer, data);
         report.case(
             &ctx,

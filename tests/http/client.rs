@@ -244,6 +244,14 @@ pub fn csrf_in_page(body: &str) -> Option<&str> {
     Some(&body[start..start + len])
 }
 
+/// Asserts that the page `body` shows `line`.
+pub fn assert_line(body: &str, line: &str) {
+    assert!(
+        body.contains(line),
+        "expected {line:?} in the page:\n{body}"
+    );
+}
+
 /// The value part of a `Set-Cookie` header value.
 pub fn value_of(set_cookie: &str) -> &str {
     set_cookie
