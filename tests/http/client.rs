@@ -169,6 +169,15 @@ impl Client {
         self.request(Method::GET, path, None).await
     }
 
+    /// `GET /`, asserting that the page shows each of `lines`.
+    pub async fn assert_page(&mut self, lines: &[&str]) -> Reply {
+        let page = self.get("/").await;
+        for line in lines {
+            assert_line(&page.body, line);
+        }
+        page
+    }
+
     /// `POST path` with a form body and the jar's cookies (and the CSRF
     /// token, for a client made with [`with_csrf`](Self::with_csrf)).
     pub async fn post(&mut self, path: &str, form: &str) -> Reply {
@@ -249,6 +258,33 @@ pub fn assert_line(body: &str, line: &str) {
     assert!(
         body.contains(line),
         "expected {line:?} in the page:\n{body}"
+    );
+}
+
+/// Without the session layer (or middleware) at `addr`: `GET /` is a `500`
+/// whose page shows each of `lines` (what is missing and what to add), and
+/// `GET /optional` (an `Option<RequestSession<_>>` handler) is a `200`
+/// saying `without session`.
+pub async fn assert_missing_layer_is_explained(addr: SocketAddr, lines: &[&str]) {
+    let reply = send(addr, Method::GET, "/", None, None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    for line in lines {
+        assert_line(&reply.body, line);
+    }
+    let reply = send(addr, Method::GET, "/optional", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "without session");
+}
+
+/// Asserts that `reply` sets one cookie, `name`, with the attributes of a
+/// default session cookie (a day's `Max-Age`, `__Host-` rules, `Lax`).
+pub fn assert_one_session_cookie(reply: &Reply, name: &str) {
+    let set = reply.set_cookies();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(set[0].starts_with(&format!("{name}=")), "{set:?}");
+    assert!(
+        set[0].ends_with("; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax"),
+        "{set:?}"
     );
 }
 

@@ -74,6 +74,18 @@ pub struct AtBudget {
     pub pad: [u8; 3],
 }
 
+/// The session behind the guard-middleware tests of both web adapters
+/// (tests/http_axum.rs, tests/http_actix.rs).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-guarded", version = 1)]
+pub struct Guarded {
+    pub user: Option<u64>,
+    pub guard_visits: u32,
+    pub handler_visits: u32,
+    /// Written by a guard after the handler ran.
+    pub after: u32,
+}
+
 /// A 32-byte secret for tests (never use a constant secret in production).
 pub fn secret(byte: u8) -> [u8; 32] {
     [byte; 32]
