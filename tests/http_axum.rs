@@ -188,13 +188,12 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
         (token.as_str(), StatusCode::SEE_OTHER),
         ("AAAA", StatusCode::FORBIDDEN),
     ] {
-        let header = Some(("x-csrf-token", value));
+        let header = ("x-csrf-token", value);
         let reply = send_with_header(
             addr,
             http::Method::POST,
             "/counter",
             cookie.as_deref(),
-            None,
             header,
         )
         .await;

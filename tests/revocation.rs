@@ -10,6 +10,17 @@ use session_tests::{
     config_on, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
 };
 
+/// A cookie of a session logged in as `user`, issued by `config` now.
+fn user_cookie(config: &SessionConfig<AppSession>, user: u64) -> String {
+    issue(
+        config,
+        AppSession {
+            user_id: Some(user),
+            ..AppSession::default()
+        },
+    )
+}
+
 fn at(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
@@ -38,20 +49,8 @@ fn log_out_everywhere_revokes_older_sessions_only() {
             .build()
             .unwrap()
     };
-    let laptop = issue(
-        &config,
-        AppSession {
-            user_id: Some(42),
-            ..AppSession::default()
-        },
-    );
-    let other_user = issue(
-        &config,
-        AppSession {
-            user_id: Some(7),
-            ..AppSession::default()
-        },
-    );
+    let laptop = user_cookie(&config, 42);
+    let other_user = user_cookie(&config, 7);
     assert_eq!(
         config.decode(laptop.as_bytes()).unwrap().status(),
         &LoadStatus::Valid
@@ -71,13 +70,7 @@ fn log_out_everywhere_revokes_older_sessions_only() {
     );
 
     // Logging in again after the cut-off works.
-    let phone = issue(
-        &config,
-        AppSession {
-            user_id: Some(42),
-            ..AppSession::default()
-        },
-    );
+    let phone = user_cookie(&config, 42);
     assert!(config.decode(phone.as_bytes()).is_ok());
 
     // The check never runs for cookies that fail authentication.
@@ -130,13 +123,7 @@ async fn an_async_check_is_awaited_by_load_async() {
             .build()
             .unwrap()
     };
-    let value = issue(
-        &config,
-        AppSession {
-            user_id: Some(7),
-            ..AppSession::default()
-        },
-    );
+    let value = user_cookie(&config, 7);
     let request = request_with_cookie("__Host-app", &value);
     assert_eq!(
         config.load_async(&request).await.status(),
@@ -151,13 +138,7 @@ async fn an_async_check_is_awaited_by_load_async() {
     // The synchronous load cannot await the check (documented): it does not run it.
     assert_eq!(config.load(&request).status(), &LoadStatus::Valid);
     // Another user's session is untouched.
-    let other = issue(
-        &config,
-        AppSession {
-            user_id: Some(8),
-            ..AppSession::default()
-        },
-    );
+    let other = user_cookie(&config, 8);
     let other = config
         .load_from_cookie_headers_async([format!("__Host-app={other}").as_bytes()])
         .await;

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use http::request::Builder;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -60,18 +61,36 @@ pub async fn send(
     cookie: Option<&str>,
     form: Option<&str>,
 ) -> Reply {
-    send_with_header(addr, method, path, cookie, form, None).await
+    exchange(addr, path, request_to(addr, method, path, cookie), form).await
 }
 
-/// [`send`] with one extra request header.
+/// [`send`] with one extra request header (`(name, value)`) and no body.
 pub async fn send_with_header(
     addr: SocketAddr,
     method: Method,
     path: &str,
     cookie: Option<&str>,
-    form: Option<&str>,
-    header: Option<(&str, &str)>,
+    (name, value): (&str, &str),
 ) -> Reply {
+    let request = request_to(addr, method, path, cookie).header(name, value);
+    exchange(addr, path, request, None).await
+}
+
+/// A request for `path` on `addr`, with the `Cookie` header if given.
+fn request_to(addr: SocketAddr, method: Method, path: &str, cookie: Option<&str>) -> Builder {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(HOST, format!("localhost:{}", addr.port()));
+    match cookie {
+        Some(cookie) => request.header(COOKIE, cookie),
+        None => request,
+    }
+}
+
+/// Sends `request` (with `form` as its urlencoded body, if given) over a
+/// fresh connection to `addr`; `path` names it in panic messages.
+async fn exchange(addr: SocketAddr, path: &str, mut request: Builder, form: Option<&str>) -> Reply {
     let work = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -80,16 +99,6 @@ pub async fn send_with_header(
             .await
             .expect("HTTP/1.1 handshake");
         let connection = tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, format!("localhost:{}", addr.port()));
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        if let Some((name, value)) = header {
-            request = request.header(name, value);
-        }
         let body = match form {
             Some(form) => {
                 request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
