@@ -15,7 +15,7 @@ use session_tests::reference::{
 };
 use session_tests::{
     assert_every_bit_flip_rejected, config_on, config_with_clock, cookie_value, issue, key,
-    request_with_cookie, store, AppSession, T0_MS,
+    request_with_cookie, store, AppNext, AppSession, AppWider, T0_MS,
 };
 
 fn sample() -> AppSession {
@@ -171,33 +171,11 @@ fn cookie_moved_to_another_name_is_rejected() {
     ));
 }
 
-mod versions {
-    use super::*;
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-    #[session(name = "__Host-app", version = 3)]
-    pub struct NextVersion {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<32>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-    #[session(name = "__Host-app", version = 2)]
-    pub struct ChangedSchema {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<64>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-}
-
 #[test]
 fn wrong_version_and_changed_schema_are_rejected_after_the_mac() {
     let (_, _clock, value) = valid_cookie();
-    let next = SessionConfig::<versions::NextVersion>::builder(key(1))
-        .clock(ManualClock::new(T0_MS))
-        .build()
-        .unwrap();
+    // The same fields one version on; and the same version, a wider bound.
+    let next = config_on::<AppNext>(1, &ManualClock::new(T0_MS));
     assert!(matches!(
         next.decode(value.as_bytes()),
         Err(Rejection::WrongVersion {
@@ -205,10 +183,7 @@ fn wrong_version_and_changed_schema_are_rejected_after_the_mac() {
             expected: 3
         })
     ));
-    let changed = SessionConfig::<versions::ChangedSchema>::builder(key(1))
-        .clock(ManualClock::new(T0_MS))
-        .build()
-        .unwrap();
+    let changed = config_on::<AppWider>(1, &ManualClock::new(T0_MS));
     assert!(matches!(
         changed.decode(value.as_bytes()),
         Err(Rejection::SchemaMismatch { .. })

@@ -160,8 +160,11 @@ fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
     true
 }
 
+/// An attribute's value (if given), its rule, and the error when it breaks it.
+type ValueCheck<'a> = (&'a Option<Spanned<String>>, fn(&str) -> bool, String);
+
 fn check_attribute_values(attrs: &SessionAttrs, errors: &mut Errors) -> bool {
-    let checks: [(&Option<Spanned<String>>, fn(&str) -> bool, String); 2] = [
+    let checks: [ValueCheck<'_>; 2] = [
         (
             &attrs.path,
             rules::is_path_value,

@@ -25,6 +25,26 @@ pub struct AppSession {
     pub csrf: [u8; 32],
 }
 
+/// `AppSession` with a larger bound (same name and version, another schema).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 2)]
+pub struct AppWider {
+    pub user_id: Option<u64>,
+    pub display_name: BoundedString<64>,
+    pub roles: BoundedVec<u16, 8>,
+    pub csrf: [u8; 32],
+}
+
+/// `AppSession` one version on, unchanged fields, no migration.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 3)]
+pub struct AppNext {
+    pub user_id: Option<u64>,
+    pub display_name: BoundedString<32>,
+    pub roles: BoundedVec<u16, 8>,
+    pub csrf: [u8; 32],
+}
+
 /// The smallest useful session.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
 #[session(name = "t", version = 1)]
