@@ -15,21 +15,12 @@ set -euo pipefail
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
-if [[ -x "$CHROMIUM" && -x "$CHROMEDRIVER" ]]; then
-  echo "install-browser: $CHROMIUM and $CHROMEDRIVER already present, skipping apt"
-else
-  if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-  elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    echo "install-browser: need root (or sudo) to apt-get install chromium" >&2
-    exit 1
-  fi
-  echo "install-browser: installing chromium and chromium-driver with apt"
-  "${SUDO[@]}" apt-get update -q
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends chromium chromium-driver
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
+if ! already_present install-browser "$CHROMIUM" "$CHROMEDRIVER"; then
+  need_root install-browser chromium
+  apt_update install-browser chromium chromium-driver
+  apt_install chromium chromium-driver
 fi
 
 # Print versions for the CI log. `|| true`: a version print must never fail the job by itself;

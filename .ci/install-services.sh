@@ -17,19 +17,11 @@ set -euo pipefail
 NGINX="${NGINX:-/usr/sbin/nginx}"
 REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
 
-if [[ -x "$NGINX" && -x "$REDIS_SERVER" ]]; then
-  echo "install-services: $NGINX and $REDIS_SERVER already present, skipping apt"
-else
-  if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-  elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    echo "install-services: need root (or sudo) to apt-get install nginx and redis-server" >&2
-    exit 1
-  fi
-  echo "install-services: installing nginx and redis-server with apt"
-  "${SUDO[@]}" apt-get update -q
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
+if ! already_present install-services "$NGINX" "$REDIS_SERVER"; then
+  need_root install-services "nginx and redis-server"
+  apt_update install-services nginx redis-server
   # policy-rc.d exit 101 keeps the packages' post-install scripts from starting
   # the system services on hosts that have an init system; removed afterwards.
   policy=/usr/sbin/policy-rc.d
@@ -40,8 +32,7 @@ else
     created_policy=1
   fi
   status=0
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends nginx redis-server || status=$?
+  apt_install nginx redis-server || status=$?
   if [[ "$created_policy" -eq 1 ]]; then
     "${SUDO[@]}" rm -f "$policy"
   fi

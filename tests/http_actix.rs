@@ -23,10 +23,13 @@ use session_runtime::actix::{CsrfMiddleware, SessionMiddleware};
 use session_runtime::{
     BoundedString, CookieSession, CsrfToken, Key, ManualClock, RequestSession, SessionConfig,
 };
-use session_tests::{key, T0_MS};
+use session_tests::{config_on, key, Guarded, T0_MS};
 
 use actix_app::ActixSession;
-use client::{send, tamper, value_of, Client};
+use client::{
+    assert_line, assert_missing_layer_is_explained, assert_one_session_cookie, send, tamper,
+    value_of, Client,
+};
 
 const NAME: &str = ActixSession::NAME;
 
@@ -97,13 +100,6 @@ fn example(clock: &ManualClock, keys: &[Key]) -> ActixServer {
         .configure(actix_app::routes))
 }
 
-fn assert_line(body: &str, line: &str) {
-    assert!(
-        body.contains(line),
-        "expected {line:?} in the page:\n{body}"
-    );
-}
-
 /// The extractor awaits `revocation_check_async` before the handler sees the
 /// session (docs/operations.md), as the axum one does.
 #[tokio::test]
@@ -129,13 +125,10 @@ async fn the_extractor_awaits_the_async_revocation_check() {
         .configure(actix_app::routes));
     let mut browser = Client::new(server.addr);
     browser.post("/login", "name=grace").await;
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: grace");
+    browser.assert_page(&["cookie: valid", "user: grace"]).await;
 
     revoked.store(true, Ordering::SeqCst);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: refused (revoked)");
+    let home = browser.assert_page(&["cookie: refused (revoked)"]).await;
     assert!(!home.body.contains("user: grace"), "{}", home.body);
 }
 
@@ -153,17 +146,9 @@ async fn login_counter_logout_flow() {
 
     let login = browser.post("/login", "name=grace").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
-    let set = login.set_cookies();
-    assert_eq!(set.len(), 1, "{set:?}");
-    assert!(set[0].starts_with("__Host-actix="), "{set:?}");
-    assert!(
-        set[0].ends_with("; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax"),
-        "{set:?}"
-    );
+    assert_one_session_cookie(&login, "__Host-actix");
 
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: grace");
+    let home = browser.assert_page(&["cookie: valid", "user: grace"]).await;
     assert!(home.set_cookies().is_empty(), "read-only: no cookie");
     assert!(browser.get("/health").await.set_cookies().is_empty());
 
@@ -215,22 +200,19 @@ async fn old_key_cookie_is_reissued_and_expiry_follows_the_injected_clock() {
 
     let rotating = example(&clock, &[key(2), key(1)]);
     browser.retarget(rotating.addr);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid (previous key");
+    let home = browser.assert_page(&["cookie: valid (previous key"]).await;
     let set = home.set_cookies();
     assert_eq!(set.len(), 1, "re-keyed although untouched: {set:?}");
     assert_ne!(value_of(&set[0]), old_cookie);
 
     let current_only = example(&clock, &[key(2)]);
     browser.retarget(current_only.addr);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: grace");
+    browser.assert_page(&["cookie: valid", "user: grace"]).await;
 
     clock.advance(Duration::from_secs(24 * 3600 + 1));
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: refused (idle_expired)");
-    assert_line(&home.body, "user: (not logged in)");
+    browser
+        .assert_page(&["cookie: refused (idle_expired)", "user: (not logged in)"])
+        .await;
 }
 
 /// A second session type, to show two middlewares side by side.
@@ -256,10 +238,7 @@ async fn both(
 async fn other_set_cookie_headers_are_kept_and_session_types_coexist() {
     let clock = ManualClock::new(T0_MS);
     let app = config(&clock, &[key(1)]);
-    let cart = SessionConfig::<Cart>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .expect("valid config");
+    let cart = config_on::<Cart>(1, &clock);
     let server = serve!(move || App::new()
         .wrap(SessionMiddleware::new(app.clone()))
         .wrap(SessionMiddleware::new(cart.clone()))
@@ -292,29 +271,14 @@ async fn a_missing_middleware_is_a_clear_error() {
     let server = serve!(|| App::new()
         .route("/", web::get().to(needs_session))
         .route("/optional", web::get().to(optional_session)));
-    let reply = send(server.addr, http::Method::GET, "/", None, None).await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_line(
-        &reply.body,
-        "RequestSession<ActixSession> (cookie `__Host-actix`)",
-    );
-    assert_line(
-        &reply.body,
-        ".wrap(session_runtime::actix::SessionMiddleware::new(config))",
-    );
-    let reply = send(server.addr, http::Method::GET, "/optional", None, None).await;
-    assert_eq!(reply.body, "without session");
-}
-
-/// The session behind the guard-middleware tests.
-#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-#[session(name = "__Host-guarded", version = 1)]
-struct Guarded {
-    user: Option<u64>,
-    guard_visits: u32,
-    handler_visits: u32,
-    /// Written by a guard after the handler ran.
-    after: u32,
+    assert_missing_layer_is_explained(
+        server.addr,
+        &[
+            "RequestSession<ActixSession> (cookie `__Host-actix`)",
+            ".wrap(session_runtime::actix::SessionMiddleware::new(config))",
+        ],
+    )
+    .await;
 }
 
 async fn guarded_login(mut session: RequestSession<Guarded>) -> HttpResponse {

@@ -19,15 +19,17 @@ use axum::routing::{get, post};
 use axum::Router;
 use http::header::SET_COOKIE;
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 use session_runtime::axum::{RequestSession, SessionLayer, SessionStoreFailed};
 use session_runtime::{
     CookieSession, FinishError, FinishErrorKind, Key, ManualClock, SessionConfig,
 };
-use session_tests::{key, Liar, T0_MS};
+use session_tests::{key, Guarded, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
-use client::{send, send_with_header, tamper, value_of, Client};
+use client::{
+    assert_line, assert_missing_layer_is_explained, assert_one_session_cookie, send,
+    send_with_header, tamper, value_of, Client,
+};
 
 const APP: &str = AppSession::NAME;
 const PREFS: &str = Prefs::NAME;
@@ -64,11 +66,11 @@ async fn example(clock: &ManualClock, keys: &[Key]) -> SocketAddr {
     serve(axum_app::router(app, prefs)).await
 }
 
-fn assert_line(body: &str, line: &str) {
-    assert!(
-        body.contains(line),
-        "expected {line:?} in the page:\n{body}"
-    );
+/// A browser logged in as `ada` to the example app (key 1) on `clock`.
+async fn logged_in_as_ada(clock: &ManualClock) -> Client {
+    let mut browser = Client::with_csrf(example(clock, &[key(1)]).await);
+    browser.post("/login", "name=ada").await;
+    browser
 }
 
 #[tokio::test]
@@ -92,18 +94,12 @@ async fn login_counter_cart_logout_flow() {
 
     let login = browser.post("/login", "name=Ada+%3CL%3E").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
-    let set = login.set_cookies();
-    assert_eq!(set.len(), 1, "{set:?}");
-    assert!(set[0].starts_with("__Host-app="), "{set:?}");
-    assert!(
-        set[0].ends_with("; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax"),
-        "{set:?}"
-    );
+    assert_one_session_cookie(&login, "__Host-app");
 
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: Ada &lt;L&gt;"); // typed, and escaped by the app
-    assert_line(&home.body, "counter: 0");
+    // The name is typed, and escaped by the app.
+    let home = browser
+        .assert_page(&["cookie: valid", "user: Ada &lt;L&gt;", "counter: 0"])
+        .await;
     // The flash message is shown once: taking it changes the session.
     assert_line(&home.body, r#"<p id="flash">Welcome, Ada &lt;L&gt;!</p>"#);
     assert_eq!(home.set_cookies_for(APP).len(), 1);
@@ -118,9 +114,9 @@ async fn login_counter_cart_logout_flow() {
     }
     let reply = browser.post("/cart", "item=fig").await;
     assert_eq!(reply.set_cookies_for(APP).len(), 1);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "counter: 2");
-    assert_line(&home.body, "cart: [fig] (1/8)");
+    browser
+        .assert_page(&["counter: 2", "cart: [fig] (1/8)"])
+        .await;
 
     // Logging in again with the same data still issues a new cookie: renew()
     // starts a new session lifetime (fixation defence).
@@ -192,13 +188,12 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
         (token.as_str(), StatusCode::SEE_OTHER),
         ("AAAA", StatusCode::FORBIDDEN),
     ] {
-        let header = Some(("x-csrf-token", value));
+        let header = ("x-csrf-token", value);
         let reply = send_with_header(
             addr,
             http::Method::POST,
             "/counter",
             cookie.as_deref(),
-            None,
             header,
         )
         .await;
@@ -220,8 +215,7 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
 #[tokio::test]
 async fn untouched_routes_send_no_set_cookie_and_session_types_are_independent() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
-    browser.post("/login", "name=ada").await;
+    let mut browser = logged_in_as_ada(&clock).await;
     browser.get("/").await; // shows (and removes) the welcome flash
     let app_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
@@ -240,16 +234,14 @@ async fn untouched_routes_send_no_set_cookie_and_session_types_are_independent()
     let set = theme.set_cookies();
     assert_eq!(set.len(), 1, "{set:?}");
     assert!(set[0].starts_with("__Host-prefs="), "{set:?}");
-    let home = browser.get("/").await;
-    assert_line(&home.body, "theme: dark");
-    assert_line(&home.body, "user: ada");
+    browser.assert_page(&["theme: dark", "user: ada"]).await;
     assert_eq!(browser.cookie(APP), Some(app_cookie.as_str()));
 
     // Logout clears the app session only; preferences survive.
     browser.post("/logout", "").await;
-    let home = browser.get("/").await;
-    assert_line(&home.body, "user: (not logged in)");
-    assert_line(&home.body, "theme: dark");
+    browser
+        .assert_page(&["user: (not logged in)", "theme: dark"])
+        .await;
 }
 
 #[tokio::test]
@@ -317,44 +309,37 @@ async fn the_extractor_awaits_the_async_revocation_check() {
     let (_, prefs) = configs(&clock, &[key(1)]);
     let mut browser = Client::with_csrf(serve(axum_app::router(app, prefs)).await);
     browser.post("/login", "name=ada").await;
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: ada");
+    browser.assert_page(&["cookie: valid", "user: ada"]).await;
     assert!(checks.load(Ordering::SeqCst) >= 1, "the check ran");
 
     revoked.store(true, Ordering::SeqCst);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: refused (revoked)");
+    let home = browser.assert_page(&["cookie: refused (revoked)"]).await;
     assert!(!home.body.contains("user: ada"), "{}", home.body);
 }
 
 #[tokio::test]
 async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
-    browser.post("/login", "name=ada").await;
+    let mut browser = logged_in_as_ada(&clock).await;
     browser.get("/").await; // shows (and removes) the welcome flash
     let old_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
     // Deploy with a new key, the old one kept for verification.
     browser.retarget(example(&clock, &[key(2), key(1)]).await);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid (previous key");
-    assert_line(&home.body, "user: ada");
+    let home = browser
+        .assert_page(&["cookie: valid (previous key", "user: ada"])
+        .await;
     let set = home.set_cookies();
     assert_eq!(set.len(), 1, "re-keyed although untouched: {set:?}");
     let new_cookie = value_of(&set[0]).to_owned();
     assert_ne!(new_cookie, old_cookie);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
+    let home = browser.assert_page(&["cookie: valid"]).await;
     assert!(home.set_cookies().is_empty(), "re-keyed once, then quiet");
 
     // Later the old key is dropped: the re-issued cookie still works, the old one not.
     let addr = example(&clock, &[key(2)]).await;
     browser.retarget(addr);
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
-    assert_line(&home.body, "user: ada");
+    browser.assert_page(&["cookie: valid", "user: ada"]).await;
     let stale = format!("{APP}={old_cookie}");
     let reply = send(addr, http::Method::GET, "/", Some(&stale), None).await;
     assert_line(&reply.body, "cookie: refused (unknown_key)");
@@ -363,8 +348,7 @@ async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
 #[tokio::test]
 async fn idle_refresh_and_expiry_follow_the_injected_clock() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
-    browser.post("/login", "name=ada").await;
+    let mut browser = logged_in_as_ada(&clock).await;
     browser.get("/").await; // shows (and removes) the welcome flash
 
     // Past the refresh interval (1 h): a route that uses the session re-issues
@@ -372,24 +356,22 @@ async fn idle_refresh_and_expiry_follow_the_injected_clock() {
     clock.advance(Duration::from_secs(2 * 3600));
     assert!(browser.get("/health").await.set_cookies().is_empty());
     let before = browser.cookie(APP).expect("cookie").to_owned();
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: valid");
+    let home = browser.assert_page(&["cookie: valid"]).await;
     assert_eq!(home.set_cookies_for(APP).len(), 1, "idle refresh");
     assert_ne!(browser.cookie(APP), Some(before.as_str()));
 
     // 24 h without a request: the cookie is refused from the timestamp under the
     // MAC, whatever Max-Age the browser was told.
     clock.advance(Duration::from_secs(24 * 3600 + 1));
-    let home = browser.get("/").await;
-    assert_line(&home.body, "cookie: refused (idle_expired)");
-    assert_line(&home.body, "user: (not logged in)");
+    browser
+        .assert_page(&["cookie: refused (idle_expired)", "user: (not logged in)"])
+        .await;
 }
 
 #[tokio::test]
 async fn concurrent_requests_last_response_wins() {
     let clock = ManualClock::new(T0_MS);
-    let mut browser = Client::with_csrf(example(&clock, &[key(1)]).await);
-    browser.post("/login", "name=ada").await;
+    let mut browser = logged_in_as_ada(&clock).await;
     // Two tabs send the same cookie before either response arrives: each
     // response carries the whole session, so the second overwrites the first.
     let mut tab_a = browser.clone();
@@ -399,8 +381,8 @@ async fn concurrent_requests_last_response_wins() {
         assert_eq!(reply.set_cookies_for(APP).len(), 1);
         browser.apply(&reply.set_cookies_for(APP)[0]);
     }
-    let home = browser.get("/").await;
-    assert_line(&home.body, "counter: 1"); // not 2: one increment is lost
+    // not 2: one increment is lost
+    browser.assert_page(&["counter: 1"]).await;
 }
 
 async fn both(
@@ -461,34 +443,15 @@ async fn a_missing_layer_is_a_clear_error_not_a_silent_loss() {
         .route("/optional", get(optional_session))
         .layer(SessionLayer::new(prefs));
     let addr = serve(router).await;
-    let reply = send(addr, http::Method::GET, "/", None, None).await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_line(
-        &reply.body,
-        "RequestSession<AppSession> (cookie `__Host-app`)",
-    );
-    assert_line(
-        &reply.body,
-        "no session layer for AppSession wraps this route",
-    );
-    assert_line(
-        &reply.body,
-        ".layer(session_runtime::axum::SessionLayer::new(config))",
-    );
-    let reply = send(addr, http::Method::GET, "/optional", None, None).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body, "without session");
-}
-
-/// The session behind the guard-middleware tests.
-#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-#[session(name = "__Host-guarded", version = 1)]
-struct Guarded {
-    user: Option<u64>,
-    guard_visits: u32,
-    handler_visits: u32,
-    /// Written by a guard after the handler ran.
-    after: u32,
+    assert_missing_layer_is_explained(
+        addr,
+        &[
+            "RequestSession<AppSession> (cookie `__Host-app`)",
+            "no session layer for AppSession wraps this route",
+            ".layer(session_runtime::axum::SessionLayer::new(config))",
+        ],
+    )
+    .await;
 }
 
 async fn guarded_login(mut session: RequestSession<Guarded>) -> &'static str {

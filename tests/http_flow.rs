@@ -10,8 +10,8 @@ use session_runtime::{
     Rejection, SameSite, Session, SessionConfig, StoreError, WriteReason, MAX_CANDIDATE_COOKIES,
 };
 use session_tests::{
-    config_with_clock, cookie_pair, cookie_value, issue, key, request_with_cookie, store,
-    AppSession, Liar, Tiny, T0_MS,
+    config_on, config_with_clock, cookie_pair, cookie_value, issue, key, request_with_cookie,
+    store, AppSession, Liar, Tiny, T0_MS,
 };
 
 fn logged_in() -> AppSession {
@@ -310,10 +310,7 @@ impl CookieSession for Greedy {
 #[test]
 fn runtime_refuses_cookies_beyond_the_bound_or_the_browser_limit() {
     let clock = ManualClock::new(T0_MS);
-    let liar = SessionConfig::<Liar>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let liar = config_on::<Liar>(1, &clock);
     let mut session = Session::<Liar>::new();
     session.set(Liar {
         text: "far more than eight bytes".into(),

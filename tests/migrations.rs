@@ -6,7 +6,7 @@ use session_runtime::{
     BoundedString, CookieSession, LoadStatus, ManualClock, Rejection, Session, SessionConfig,
     WriteReason,
 };
-use session_tests::{cookie_value, issue, key, request_with_cookie, store, T0_MS};
+use session_tests::{config_on, cookie_value, issue, request_with_cookie, store, T0_MS};
 
 /// Version 1: a user id and a name.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
@@ -64,10 +64,7 @@ pub struct AppV4NoMigration {
 }
 
 fn config<T: CookieSession>(clock: &ManualClock) -> SessionConfig<T> {
-    SessionConfig::<T>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap()
+    config_on(1, clock)
 }
 
 fn v1_value() -> AppV1 {
@@ -77,12 +74,19 @@ fn v1_value() -> AppV1 {
     }
 }
 
+/// A version-1 cookie (of [`v1_value`]) loaded by an app whose session is
+/// `T`, both on `clock`: that app's config and the session.
+fn load_v1_cookie<T: CookieSession>(clock: &ManualClock) -> (SessionConfig<T>, Session<T>) {
+    let v1_cookie = issue(&config::<AppV1>(clock), v1_value());
+    let config = config::<T>(clock);
+    let session = config.load(&request_with_cookie("__Host-m", &v1_cookie));
+    (config, session)
+}
+
 #[test]
 fn v1_cookie_reaches_a_v3_app_through_the_chain() {
     let clock = ManualClock::new(T0_MS);
-    let v1_cookie = issue(&config::<AppV1>(&clock), v1_value());
-    let v3 = config::<AppV3>(&clock);
-    let session = v3.load(&request_with_cookie("__Host-m", &v1_cookie));
+    let (v3, session) = load_v1_cookie::<AppV3>(&clock);
     assert_eq!(session.status(), &LoadStatus::Migrated { from: 1 });
     assert_eq!(
         *session,
@@ -130,10 +134,8 @@ fn v2_cookie_reaches_a_v3_app_and_current_cookies_are_plain_valid() {
 #[test]
 fn unknown_versions_give_a_fresh_session() {
     let clock = ManualClock::new(T0_MS);
-    let v1_cookie = issue(&config::<AppV1>(&clock), v1_value());
     // No migration path from v1 to v4.
-    let v4 = config::<AppV4NoMigration>(&clock);
-    let session = v4.load(&request_with_cookie("__Host-m", &v1_cookie));
+    let (_, session) = load_v1_cookie::<AppV4NoMigration>(&clock);
     assert!(session.is_new());
     assert_eq!(
         session.rejection(),

@@ -11,10 +11,11 @@ use session_runtime::{
     SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
 };
 use session_tests::reference::{
-    changed_byte_reason, single_bit_flips, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
+    changed_byte_reason, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
 };
 use session_tests::{
-    config_with_clock, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
+    assert_every_bit_flip_rejected, config_on, config_with_clock, cookie_value, issue, key,
+    request_with_cookie, store, AppNext, AppSession, AppWider, T0_MS,
 };
 
 fn sample() -> AppSession {
@@ -62,14 +63,7 @@ fn every_single_bit_flip_of_the_decoded_cookie_is_rejected() {
     // The expectation table is the reference's (docs/wire-format.md decode
     // order), shared with tests/encrypted.rs and the adversarial catalogue.
     let (config, _clock, value) = valid_cookie();
-    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
-    let mut rejected = 0;
-    for (byte, flipped) in single_bit_flips(&raw) {
-        let reason = reject(&config, URL_SAFE_NO_PAD.encode(&flipped).as_bytes());
-        assert_eq!(reason.kind(), changed_byte_reason(byte), "byte {byte}");
-        rejected += 1;
-    }
-    assert_eq!(rejected, raw.len() * 8);
+    let rejected = assert_every_bit_flip_rejected(&value, |_, text| reject(&config, text));
     println!("bit flips (decoded): rejected {rejected} of {rejected}");
 }
 
@@ -177,33 +171,11 @@ fn cookie_moved_to_another_name_is_rejected() {
     ));
 }
 
-mod versions {
-    use super::*;
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-    #[session(name = "__Host-app", version = 3)]
-    pub struct NextVersion {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<32>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
-    #[session(name = "__Host-app", version = 2)]
-    pub struct ChangedSchema {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<64>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-}
-
 #[test]
 fn wrong_version_and_changed_schema_are_rejected_after_the_mac() {
     let (_, _clock, value) = valid_cookie();
-    let next = SessionConfig::<versions::NextVersion>::builder(key(1))
-        .clock(ManualClock::new(T0_MS))
-        .build()
-        .unwrap();
+    // The same fields one version on; and the same version, a wider bound.
+    let next = config_on::<AppNext>(1, &ManualClock::new(T0_MS));
     assert!(matches!(
         next.decode(value.as_bytes()),
         Err(Rejection::WrongVersion {
@@ -211,10 +183,7 @@ fn wrong_version_and_changed_schema_are_rejected_after_the_mac() {
             expected: 3
         })
     ));
-    let changed = SessionConfig::<versions::ChangedSchema>::builder(key(1))
-        .clock(ManualClock::new(T0_MS))
-        .build()
-        .unwrap();
+    let changed = config_on::<AppWider>(1, &ManualClock::new(T0_MS));
     assert!(matches!(
         changed.decode(value.as_bytes()),
         Err(Rejection::SchemaMismatch { .. })
@@ -260,10 +229,7 @@ fn absolute_timeout_ends_even_an_active_session() {
 #[test]
 fn issue_time_in_the_future_beyond_skew_is_rejected() {
     let ahead_clock = ManualClock::new(T0_MS + 61_000);
-    let ahead = SessionConfig::<AppSession>::builder(key(1))
-        .clock(ahead_clock.clone())
-        .build()
-        .unwrap();
+    let ahead = config_on::<AppSession>(1, &ahead_clock);
     let value = issue(&ahead, sample());
     let (config, _clock) = config_with_clock::<AppSession>();
     assert!(matches!(
@@ -278,10 +244,7 @@ fn issue_time_in_the_future_beyond_skew_is_rejected() {
 #[test]
 fn removed_key_is_rejected_and_previous_key_is_rotated() {
     let clock = ManualClock::new(T0_MS);
-    let old = SessionConfig::<AppSession>::builder(key(2))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let old = config_on::<AppSession>(2, &clock);
     let value = issue(&old, sample());
 
     // Key 2 removed from rotation.

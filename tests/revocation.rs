@@ -6,7 +6,20 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use session_runtime::{LoadStatus, ManualClock, Rejection, SessionConfig, WriteReason};
-use session_tests::{cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS};
+use session_tests::{
+    config_on, cookie_value, issue, key, request_with_cookie, store, AppSession, T0_MS,
+};
+
+/// A cookie of a session logged in as `user`, issued by `config` now.
+fn user_cookie(config: &SessionConfig<AppSession>, user: u64) -> String {
+    issue(
+        config,
+        AppSession {
+            user_id: Some(user),
+            ..AppSession::default()
+        },
+    )
+}
 
 fn at(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
@@ -36,20 +49,8 @@ fn log_out_everywhere_revokes_older_sessions_only() {
             .build()
             .unwrap()
     };
-    let laptop = issue(
-        &config,
-        AppSession {
-            user_id: Some(42),
-            ..AppSession::default()
-        },
-    );
-    let other_user = issue(
-        &config,
-        AppSession {
-            user_id: Some(7),
-            ..AppSession::default()
-        },
-    );
+    let laptop = user_cookie(&config, 42);
+    let other_user = user_cookie(&config, 7);
     assert_eq!(
         config.decode(laptop.as_bytes()).unwrap().status(),
         &LoadStatus::Valid
@@ -69,13 +70,7 @@ fn log_out_everywhere_revokes_older_sessions_only() {
     );
 
     // Logging in again after the cut-off works.
-    let phone = issue(
-        &config,
-        AppSession {
-            user_id: Some(42),
-            ..AppSession::default()
-        },
-    );
+    let phone = user_cookie(&config, 42);
     assert!(config.decode(phone.as_bytes()).is_ok());
 
     // The check never runs for cookies that fail authentication.
@@ -89,10 +84,7 @@ fn log_out_everywhere_revokes_older_sessions_only() {
 #[test]
 fn renew_on_login_changes_the_cookie_even_for_equal_data() {
     let clock = ManualClock::new(T0_MS);
-    let config = SessionConfig::<AppSession>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let config = config_on::<AppSession>(1, &clock);
     // An attacker plants a pre-login cookie; the victim logs in with it.
     let planted = issue(&config, AppSession::default());
     let mut session = config.load(&request_with_cookie("__Host-app", &planted));
@@ -131,13 +123,7 @@ async fn an_async_check_is_awaited_by_load_async() {
             .build()
             .unwrap()
     };
-    let value = issue(
-        &config,
-        AppSession {
-            user_id: Some(7),
-            ..AppSession::default()
-        },
-    );
+    let value = user_cookie(&config, 7);
     let request = request_with_cookie("__Host-app", &value);
     assert_eq!(
         config.load_async(&request).await.status(),
@@ -152,13 +138,7 @@ async fn an_async_check_is_awaited_by_load_async() {
     // The synchronous load cannot await the check (documented): it does not run it.
     assert_eq!(config.load(&request).status(), &LoadStatus::Valid);
     // Another user's session is untouched.
-    let other = issue(
-        &config,
-        AppSession {
-            user_id: Some(8),
-            ..AppSession::default()
-        },
-    );
+    let other = user_cookie(&config, 8);
     let other = config
         .load_from_cookie_headers_async([format!("__Host-app={other}").as_bytes()])
         .await;
@@ -168,10 +148,7 @@ async fn an_async_check_is_awaited_by_load_async() {
 #[test]
 fn renewals_in_quick_succession_never_run_ahead_of_the_clock() {
     let clock = ManualClock::new(T0_MS);
-    let config = SessionConfig::<AppSession>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let config = config_on::<AppSession>(1, &clock);
     let mut value = issue(&config, AppSession::default());
     // A hundred logins within a few seconds (an app that renews on every
     // request): each new cookie differs from the one it replaces, and the

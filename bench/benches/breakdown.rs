@@ -15,8 +15,10 @@
 //!
 //! Run: `cargo bench -p session-bench --bench breakdown`.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, KeyInit as _, Mac as _};
@@ -107,16 +109,9 @@ fn header_value(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = mac, clock, header_value
 }
 criterion_main!(benches);

@@ -19,8 +19,9 @@
 //! Run (what BENCHMARKS.md quotes): `cargo bench -p session-bench --bench codec`.
 //! Node's cookie-session is measured separately by `node/cookie_session_bench.js`.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
@@ -151,18 +152,9 @@ fn codecs(c: &mut Criterion) {
     bench_shape::<_, OurLarge, OurLargeEnc>(c, &peers, "large", &large());
 }
 
-fn config() -> Criterion {
-    // 51 functions; 1 s warm-up + 3 s of samples each keeps a full run near 4 minutes on
-    // two cores. Override on the command line (`-- --measurement-time 5`).
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = codecs
 }
 criterion_main!(benches);

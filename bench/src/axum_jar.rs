@@ -6,10 +6,10 @@
 
 use axum_core::response::IntoResponse as _;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-use crate::{Peer, PeerError, Shape, COOKIE_NAME, MASTER_KEY};
+use crate::{set_cookie_of, Peer, PeerError, Shape, COOKIE_NAME, MASTER_KEY};
 
 /// `SignedCookieJar` (cookie 0.18, HMAC-SHA256) with a JSON value.
 pub struct AxumSigned {
@@ -41,11 +41,7 @@ impl Peer for AxumSigned {
         // cookie and returns the jar; `into_response` is where the delta becomes headers.
         let jar = SignedCookieJar::new(self.key.clone()).add(cookie);
         let response = jar.into_response();
-        let value = response
-            .headers()
-            .get(SET_COOKIE)
-            .ok_or("no Set-Cookie header")?;
-        Ok(value.to_str()?.to_owned())
+        set_cookie_of(&response)
     }
 
     fn decode<T: Shape>(&self, cookie_header: &str) -> Result<T, PeerError> {

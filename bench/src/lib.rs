@@ -68,6 +68,16 @@ pub fn cookie_pair(set_cookie: &str) -> &str {
         .map_or(set_cookie, |(pair, _)| pair)
 }
 
+/// The `Set-Cookie` header value of a response, as text (for the peers whose encode
+/// ends in an `http` response: axum-extra's jar and the tower-sessions layer).
+pub fn set_cookie_of<B>(response: &http::Response<B>) -> Result<String, PeerError> {
+    let value = response
+        .headers()
+        .get(http::header::SET_COOKIE)
+        .ok_or("no Set-Cookie header")?;
+    Ok(value.to_str()?.to_owned())
+}
+
 /// Build the `Cookie` request header a browser would send back for these `Set-Cookie`s.
 pub fn cookie_header<'a>(set_cookies: impl IntoIterator<Item = &'a str>) -> String {
     set_cookies

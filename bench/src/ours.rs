@@ -65,44 +65,41 @@ shape!(
     }
 );
 
-shape!(
-    /// The ≈120-byte application session.
-    OurMedium / OurMediumEnc, {
-        /// Authenticated user.
-        user_id: u64,
-        /// Display name, 24 bytes.
-        name: BoundedString<24>,
-        /// Role ids.
-        roles: BoundedVec<u16, 5>,
-        /// Per-session CSRF secret.
-        csrf: [u8; 32],
-        /// `(sku, quantity)` pairs.
-        cart: MediumCart,
-        /// BCP 47 tag.
-        locale: BoundedString<8>,
-        /// Unix seconds.
-        last_seen: i64,
-    }
+/// Defines the medium or large shape (the same fields as
+/// [`Medium`](crate::shapes::Medium); only the bounds of `name` and `cart` differ).
+macro_rules! app_shape {
+    ($(#[$doc:meta])* $signed:ident / $encrypted:ident, name: $name:ty, cart: $cart:ty) => {
+        shape!(
+            $(#[$doc])*
+            $signed / $encrypted, {
+                /// Authenticated user.
+                user_id: u64,
+                /// Display name.
+                name: $name,
+                /// Role ids.
+                roles: BoundedVec<u16, 5>,
+                /// Per-session CSRF secret.
+                csrf: [u8; 32],
+                /// `(sku, quantity)` pairs.
+                cart: $cart,
+                /// BCP 47 tag.
+                locale: BoundedString<8>,
+                /// Unix seconds.
+                last_seen: i64,
+            }
+        );
+    };
+}
+
+app_shape!(
+    /// The ≈120-byte application session (a 24-byte name).
+    OurMedium / OurMediumEnc, name: BoundedString<24>, cart: MediumCart
 );
 
-shape!(
-    /// Medium with a 500-byte name and a cart bounded to just fit 4096 bytes.
-    OurLarge / OurLargeEnc, {
-        /// Authenticated user.
-        user_id: u64,
-        /// Display name, 500 bytes.
-        name: BoundedString<500>,
-        /// Role ids.
-        roles: BoundedVec<u16, 5>,
-        /// Per-session CSRF secret.
-        csrf: [u8; 32],
-        /// `(sku, quantity)` pairs, 150 in the fixture.
-        cart: LargeCart,
-        /// BCP 47 tag.
-        locale: BoundedString<8>,
-        /// Unix seconds.
-        last_seen: i64,
-    }
+app_shape!(
+    /// Medium with a 500-byte name and a cart bounded to just fit 4096 bytes
+    /// (150 items in the fixture).
+    OurLarge / OurLargeEnc, name: BoundedString<500>, cart: LargeCart
 );
 
 fn bounded<const N: usize>(s: &str) -> BoundedString<N> {
@@ -135,25 +132,22 @@ macro_rules! from_peer {
 from_peer!(Medium => OurMedium, OurMediumEnc);
 from_peer!(Large => OurLarge, OurLargeEnc);
 
-impl From<&Small> for OurSmall {
-    fn from(p: &Small) -> Self {
-        Self {
-            user_id: p.user_id,
-            csrf: p.csrf,
-            flash_message: p.flash.as_deref().map(bounded),
+/// The same conversion from the small peer shape, for the signed and encrypted variants.
+macro_rules! from_small {
+    ($($ours:ty),+) => {$(
+        impl From<&Small> for $ours {
+            fn from(p: &Small) -> Self {
+                Self {
+                    user_id: p.user_id,
+                    csrf: p.csrf,
+                    flash_message: p.flash.as_deref().map(bounded),
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl From<&Small> for OurSmallEnc {
-    fn from(p: &Small) -> Self {
-        Self {
-            user_id: p.user_id,
-            csrf: p.csrf,
-            flash_message: p.flash.as_deref().map(bounded),
-        }
-    }
-}
+from_small!(OurSmall, OurSmallEnc);
 
 /// One configured session type and the fixtures the benchmark times it with.
 pub struct Ours<T: CookieSession> {

@@ -24,13 +24,13 @@ pub struct Small {
 pub struct Medium {
     /// Authenticated user.
     pub user_id: u64,
-    /// Display name (24 characters in the fixture).
+    /// Display name (24 characters in the medium fixture, 500 in the large one).
     pub name: String,
-    /// Role ids (5 in the fixture).
+    /// Role ids (5 in the fixtures).
     pub roles: Vec<u16>,
     /// Per-session CSRF secret.
     pub csrf: [u8; 32],
-    /// `(sku, quantity)` pairs (10 in the fixture).
+    /// `(sku, quantity)` pairs (10 in the medium fixture, 150 in the large one).
     pub cart: Vec<(u32, u16)>,
     /// BCP 47 tag.
     pub locale: String,
@@ -38,25 +38,9 @@ pub struct Medium {
     pub last_seen: i64,
 }
 
-/// Same fields as [`Medium`], filled close to the browser's cookie limit
-/// (500-character name, 150 cart items) so per-byte costs dominate.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Large {
-    /// Authenticated user.
-    pub user_id: u64,
-    /// Display name (500 characters in the fixture).
-    pub name: String,
-    /// Role ids (5 in the fixture).
-    pub roles: Vec<u16>,
-    /// Per-session CSRF secret.
-    pub csrf: [u8; 32],
-    /// `(sku, quantity)` pairs (150 in the fixture).
-    pub cart: Vec<(u32, u16)>,
-    /// BCP 47 tag.
-    pub locale: String,
-    /// Unix seconds.
-    pub last_seen: i64,
-}
+/// Same fields as [`Medium`] (the same type), filled close to the browser's
+/// cookie limit (500-character name, 150 cart items) so per-byte costs dominate.
+pub type Large = Medium;
 
 /// Receives a session one field at a time, the way `Session::insert(key, value)` is called
 /// by an application using a string-keyed session map (actix-session, tower-sessions).
@@ -133,15 +117,6 @@ fieldwise!(Medium {
     locale,
     last_seen
 });
-fieldwise!(Large {
-    user_id,
-    name,
-    roles,
-    csrf,
-    cart,
-    locale,
-    last_seen
-});
 
 /// 24 ASCII characters; the large fixture repeats it with a trailing space.
 const NAME24: &str = "Alexandra Montgomery-Fox";
@@ -190,13 +165,9 @@ pub fn large() -> Large {
     // 20 × 25 characters = 500; ASCII, so chars == bytes.
     let name = format!("{NAME24} ").repeat(20);
     Large {
-        user_id: USER_ID,
         name,
-        roles: ROLES.to_vec(),
-        csrf: csrf(),
         cart: cart(150),
-        locale: "en-GB".to_owned(),
-        last_seen: LAST_SEEN,
+        ..medium()
     }
 }
 

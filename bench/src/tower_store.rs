@@ -18,7 +18,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::COOKIE;
 use http::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -30,7 +30,7 @@ use tower_sessions_cookie_store::{
 };
 
 use crate::shapes::{FieldSink, FieldSource};
-use crate::{run_ready, Peer, PeerError, Shape, COOKIE_NAME, MASTER_KEY};
+use crate::{run_ready, set_cookie_of, Peer, PeerError, Shape, COOKIE_NAME, MASTER_KEY};
 
 /// Fields for the handler to `insert_value`, already turned into JSON values.
 #[derive(Clone)]
@@ -167,11 +167,7 @@ impl Peer for TowerCookieStore {
         let mut req = Request::new(());
         req.extensions_mut().insert(InsertFields(fields.0));
         let response = self.call(req)?;
-        let value = response
-            .headers()
-            .get(SET_COOKIE)
-            .ok_or("no Set-Cookie header")?;
-        Ok(value.to_str()?.to_owned())
+        set_cookie_of(&response)
     }
 
     fn decode<T: Shape>(&self, cookie_header: &str) -> Result<T, PeerError> {

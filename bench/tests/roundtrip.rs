@@ -32,29 +32,22 @@ fn check_all<P: Peer, T: Shape>(peer: &P, session: &T) {
     );
 }
 
-#[test]
-fn floor() {
-    round_trips_and_rejects_tampering(&Floor::default());
+/// One test per peer, each named after it.
+macro_rules! peer_tests {
+    ($($name:ident => $peer:expr),+ $(,)?) => {$(
+        #[test]
+        fn $name() {
+            round_trips_and_rejects_tampering(&$peer);
+        }
+    )+};
 }
 
-#[test]
-fn actix_session_signed() {
-    round_trips_and_rejects_tampering(&ActixSession::signed());
-}
-
-#[test]
-fn actix_session_private() {
-    round_trips_and_rejects_tampering(&ActixSession::private());
-}
-
-#[test]
-fn axum_extra_signed() {
-    round_trips_and_rejects_tampering(&AxumSigned::default());
-}
-
-#[test]
-fn tower_sessions_cookie_store() {
-    round_trips_and_rejects_tampering(&TowerCookieStore::default());
+peer_tests! {
+    floor => Floor::default(),
+    actix_session_signed => ActixSession::signed(),
+    actix_session_private => ActixSession::private(),
+    axum_extra_signed => AxumSigned::default(),
+    tower_sessions_cookie_store => TowerCookieStore::default(),
 }
 
 #[test]

@@ -186,35 +186,37 @@ fn parse_bool(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<bool>> {
     })
 }
 
-fn parse_version(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<u16>> {
+/// An integer literal that fits `N`, else an error at the literal saying `message`.
+fn parse_int<N>(meta: &ParseNestedMeta<'_>, message: &str) -> syn::Result<Spanned<N>>
+where
+    N: core::str::FromStr,
+    N::Err: core::fmt::Display,
+{
     let lit: LitInt = meta.value()?.parse()?;
-    let value = lit.base10_parse::<u16>().map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            "`version` must be an integer from 0 to 65535 (it is stored in 2 bytes)",
-        )
-    })?;
+    let value = lit
+        .base10_parse::<N>()
+        .map_err(|_| syn::Error::new(lit.span(), message))?;
     Ok(Spanned {
         value,
         span: lit.span(),
     })
 }
 
+fn parse_version(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<u16>> {
+    parse_int(
+        meta,
+        "`version` must be an integer from 0 to 65535 (it is stored in 2 bytes)",
+    )
+}
+
 fn parse_budget(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<usize>> {
-    let lit: LitInt = meta.value()?.parse()?;
-    let value = lit.base10_parse::<usize>().map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "`budget` must be a number of bytes from 1 to {}",
-                session_cookie_rules::BROWSER_COOKIE_LIMIT
-            ),
-        )
-    })?;
-    Ok(Spanned {
-        value,
-        span: lit.span(),
-    })
+    parse_int(
+        meta,
+        &format!(
+            "`budget` must be a number of bytes from 1 to {}",
+            session_cookie_rules::BROWSER_COOKIE_LIMIT
+        ),
+    )
 }
 
 fn parse_same_site(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<SameSite>> {

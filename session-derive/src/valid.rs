@@ -160,24 +160,29 @@ fn check_name(name: &Spanned<String>, errors: &mut Errors) -> bool {
     true
 }
 
+/// An attribute's value (if given), its rule, and the error when it breaks it.
+type ValueCheck<'a> = (&'a Option<Spanned<String>>, fn(&str) -> bool, String);
+
 fn check_attribute_values(attrs: &SessionAttrs, errors: &mut Errors) -> bool {
+    let checks: [ValueCheck<'_>; 2] = [
+        (
+            &attrs.path,
+            rules::is_path_value,
+            format!("`path` must start with `/`, contain no `;` or control characters, and be at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
+        ),
+        (
+            &attrs.domain,
+            rules::is_domain_value,
+            format!("`domain` must be a host name with no `;` or control characters, at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
+        ),
+    ];
     let mut ok = true;
-    if let Some(path) = &attrs.path {
-        if !rules::is_path_value(&path.value) {
-            errors.push(syn::Error::new(
-                path.span,
-                format!("`path` must start with `/`, contain no `;` or control characters, and be at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
-            ));
-            ok = false;
-        }
-    }
-    if let Some(domain) = &attrs.domain {
-        if !rules::is_domain_value(&domain.value) {
-            errors.push(syn::Error::new(
-                domain.span,
-                format!("`domain` must be a host name with no `;` or control characters, at most {MAX_ATTRIBUTE_VALUE_LEN} bytes"),
-            ));
-            ok = false;
+    for (attr, is_valid, message) in checks {
+        if let Some(attr) = attr {
+            if !is_valid(&attr.value) {
+                errors.push(syn::Error::new(attr.span, message));
+                ok = false;
+            }
         }
     }
     ok

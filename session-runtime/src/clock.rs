@@ -57,20 +57,20 @@ impl ManualClock {
 
     /// Moves the time forward.
     pub fn advance(&self, by: Duration) {
-        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
-                Some(now.saturating_add(by))
-            })
-            .ok();
+        self.shift(by, u64::saturating_add);
     }
 
     /// Moves the time backward.
     pub fn rewind(&self, by: Duration) {
+        self.shift(by, u64::saturating_sub);
+    }
+
+    /// Applies `step(now, by)` to the time, `by` in (saturated) milliseconds.
+    fn shift(&self, by: Duration, step: fn(u64, u64) -> u64) {
         let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
         self.0
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
-                Some(now.saturating_sub(by))
+                Some(step(now, by))
             })
             .ok();
     }

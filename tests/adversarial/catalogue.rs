@@ -19,7 +19,7 @@ use session_tests::reference::{
     ALPHABET, HEADER_LEN, HINT_AT, KEY_ID_AT, KEY_ID_LEN, LIFETIME_AT, LIFETIME_BROWSER_SESSION,
     LIFETIME_REMEMBER_ME, NONCE_LEN, VERSION_AT,
 };
-use session_tests::{issue, key, secret, T0_MS};
+use session_tests::{config_on, issue, key, secret, T0_MS};
 
 use crate::ctx::{Ctx, REMEMBER_ABSOLUTE, REMEMBER_IDLE};
 use crate::report::Report;
@@ -52,6 +52,24 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Suite<'_, T> {
     /// A validly sealed cookie for this shape with `header` and `payload`.
     fn forge(&self, header: Header, payload: &[u8]) -> String {
         self.ctx.forge(header, payload)
+    }
+
+    /// A case: the shape's payload validly sealed under the current header
+    /// changed by `edit`, refused with `expected`.
+    fn sealed_case(&mut self, category: &str, edit: impl FnOnce(&mut Header), expected: &str) {
+        let mut header = self.header();
+        edit(&mut header);
+        let forged = self.forge(header, &self.payload);
+        self.case(category, forged.as_bytes(), Some(expected));
+    }
+
+    /// A case refused as `too_long` when `value` is over the type's length
+    /// cap (checked first), else with `otherwise`; says whether it was over.
+    fn capped_case(&mut self, category: &str, value: &str, otherwise: &str) -> bool {
+        let too_long = value.len() > self.ctx.max_value_len();
+        let expected = if too_long { "too_long" } else { otherwise };
+        self.case(category, value.as_bytes(), Some(expected));
+        too_long
     }
 
     /// A header issued now by the current key.
@@ -420,27 +438,13 @@ fn downgrades<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         if version == T::VERSION || s.ctx.older.iter().any(|o| o.version == version) {
             continue;
         }
-        let forged = s.forge(
-            Header {
-                version,
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("wrong_version"));
+        s.sealed_case(cat, |h| h.version = version, "wrong_version");
     }
 
     // Includes version 1's format bytes (0x01 signed, 0x02 encrypted).
     let cat = "downgrade: format byte (validly sealed)";
     for format in (0..=255u8).filter(|&f| f != s.ctx.mode().format()) {
-        let forged = s.forge(
-            Header {
-                format,
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("unknown_format"));
+        s.sealed_case(cat, |h| h.format = format, "unknown_format");
     }
 
     let cat = "downgrade: key id";
@@ -502,13 +506,7 @@ fn version_1<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
                 now,
                 &payload,
             );
-            let expected = if value.len() > s.ctx.max_value_len() {
-                too_long += 1;
-                "too_long"
-            } else {
-                "unknown_format"
-            };
-            s.case(cat, value.as_bytes(), Some(expected));
+            too_long += usize::from(s.capped_case(cat, &value, "unknown_format"));
         }
     }
     s.report.note(
@@ -526,14 +524,7 @@ fn lifetimes<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let payload = s.payload.clone();
     let cat = "lifetime byte (validly sealed)";
     for lifetime in 3..=255u8 {
-        let forged = s.forge(
-            Header {
-                lifetime,
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("unknown_lifetime"));
+        s.sealed_case(cat, |h| h.lifetime = lifetime, "unknown_lifetime");
     }
     let remember = Header {
         lifetime: LIFETIME_REMEMBER_ME,
@@ -659,14 +650,7 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         secs(now - absolute.as_millis() as u64 - 86_400_000),
         0,
     ] {
-        let forged = s.forge(
-            Header {
-                created,
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("absolute_expired"));
+        s.sealed_case(cat, |h| h.created = created, "absolute_expired");
     }
 
     let cat = "issued in the future beyond skew";
@@ -683,15 +667,11 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         .is_ok());
     for issued in [limit + 1, limit + 60, limit + 86_400, u32::MAX] {
         for created in [secs(now), issued] {
-            let forged = s.forge(
-                Header {
-                    created,
-                    issued,
-                    ..s.header()
-                },
-                &payload,
+            s.sealed_case(
+                cat,
+                |h| (h.created, h.issued) = (created, issued),
+                "issued_in_future",
             );
-            s.case(cat, forged.as_bytes(), Some("issued_in_future"));
         }
     }
     // A genuine cookie from a server whose clock runs 61 s ahead.
@@ -710,15 +690,11 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
         (u32::MAX, now_s),
         (now_s, 0),
     ] {
-        let forged = s.forge(
-            Header {
-                created,
-                issued,
-                ..s.header()
-            },
-            &payload,
+        s.sealed_case(
+            cat,
+            |h| (h.created, h.issued) = (created, issued),
+            "inconsistent_timestamps",
         );
-        s.case(cat, forged.as_bytes(), Some("inconsistent_timestamps"));
     }
 }
 
@@ -726,10 +702,7 @@ fn timeouts<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
 fn removed_keys<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let cat = "removed key";
     for k in 2..=9u8 {
-        let old = SessionConfig::<T>::builder(key(k))
-            .clock(s.ctx.clock.clone())
-            .build()
-            .unwrap();
+        let old = config_on::<T>(k, &s.ctx.clock);
         let value = issue(&old, s.data.clone());
         s.case(cat, value.as_bytes(), Some("unknown_key"));
     }
@@ -786,13 +759,7 @@ fn hostile_payloads<T: CookieSession + Clone + PartialEq + Debug>(
         let forged = s.forge(s.header(), bytes);
         // A payload longer than MAX_PAYLOAD_LEN makes the cookie too long:
         // refused by the length cap before the tag is even computed.
-        let expected = if forged.len() > s.ctx.max_value_len() {
-            over += 1;
-            "too_long"
-        } else {
-            "payload"
-        };
-        s.case(cat, forged.as_bytes(), Some(expected));
+        over += usize::from(s.capped_case(cat, &forged, "payload"));
     }
     s.report.note(
         cat,
@@ -806,18 +773,10 @@ fn hostile_payloads<T: CookieSession + Clone + PartialEq + Debug>(
 fn revoked<T: CookieSession + Clone + PartialEq + Debug>(s: &mut Suite<T>) {
     let cat = "revoked by the application's check";
     let ctx = s.ctx;
-    let payload = s.payload.clone();
     ctx.revoke_before.store(ctx.now() + 1, Ordering::SeqCst);
     s.case(cat, s.value.clone().as_bytes(), Some("revoked"));
     for age in [1000, 3_600_000, 86_400_000] {
-        let forged = s.forge(
-            Header {
-                created: secs(ctx.now() - age),
-                ..s.header()
-            },
-            &payload,
-        );
-        s.case(cat, forged.as_bytes(), Some("revoked"));
+        s.sealed_case(cat, |h| h.created = secs(ctx.now() - age), "revoked");
     }
     ctx.revoke_before.store(0, Ordering::SeqCst);
 }
@@ -855,12 +814,7 @@ fn older_versions<T: CookieSession + Clone + PartialEq + Debug>(
                 ..s.header()
             };
             let forged = s.ctx.forge_for(older.fingerprint, header, bytes);
-            let expected = if forged.len() > s.ctx.max_value_len() {
-                "too_long"
-            } else {
-                "payload"
-            };
-            s.case(cat, forged.as_bytes(), Some(expected));
+            s.capped_case(cat, &forged, "payload");
         }
     }
 }

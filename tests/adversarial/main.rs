@@ -35,9 +35,9 @@ mod report;
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
-use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, SessionConfig};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus};
 use session_tests::reference::{b64, reference_base64, varint, varint_too_long, FORMAT_SIGNED};
-use session_tests::{issue, key, shop_sample, AppSession, AtBudget, Tiny};
+use session_tests::{config_on, issue, shop_sample, AppSession, AtBudget, Tiny};
 
 use catalogue::{run_catalogue, Hostile, OlderHostile};
 use ctx::{decodes_as, Ctx, Older};
@@ -340,10 +340,7 @@ fn migrating_session_rejects_every_adversarial_cookie() {
     let ctx = Ctx::<MigV2>::with_older("MigV2 (migrate_from MigV1)", 1, &[], vec![older]);
     // Sanity: a genuine version-1 cookie is accepted and migrated, and the
     // length cap is version 1's.
-    let v1 = SessionConfig::<MigV1>::builder(key(1))
-        .clock(ctx.clock.clone())
-        .build()
-        .unwrap();
+    let v1 = config_on::<MigV1>(1, &ctx.clock);
     let old = issue(
         &v1,
         MigV1 {
@@ -460,10 +457,7 @@ fn encrypted_session_rejects_every_adversarial_cookie() {
     let cat = "signed ↔ encrypted format swap";
     // A signed cookie of the same name, fields and version (the format a
     // downgrade would try) is refused by its format byte...
-    let twin = SessionConfig::<SignedTwin>::builder(key(1))
-        .clock(ctx.clock.clone())
-        .build()
-        .unwrap();
+    let twin = config_on::<SignedTwin>(1, &ctx.clock);
     let signed = issue(
         &twin,
         SignedTwin {

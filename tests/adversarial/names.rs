@@ -4,9 +4,11 @@
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
-use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, SessionConfig};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus};
 use session_tests::reference::{hint, reference_base64, Header};
-use session_tests::{issue, key, shop_sample, AppSession, AtBudget, ShopSession, Tiny};
+use session_tests::{
+    config_on, issue, shop_sample, AppNext, AppSession, AppWider, AtBudget, ShopSession, Tiny,
+};
 
 use crate::ctx::Ctx;
 use crate::report::Report;
@@ -31,32 +33,12 @@ mod changed {
         pub m: u8,
     }
 
-    /// `AppSession` with a larger bound.
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-    #[session(name = "__Host-app", version = 2)]
-    pub struct AppWider {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<64>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-
     /// `AppSession` with two fields swapped.
     #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
     #[session(name = "__Host-app", version = 2)]
     pub struct AppReordered {
         pub display_name: BoundedString<32>,
         pub user_id: Option<u64>,
-        pub roles: BoundedVec<u16, 8>,
-        pub csrf: [u8; 32],
-    }
-
-    /// `AppSession` one version on, unchanged fields, no migration.
-    #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-    #[session(name = "__Host-app", version = 3)]
-    pub struct AppNext {
-        pub user_id: Option<u64>,
-        pub display_name: BoundedString<32>,
         pub roles: BoundedVec<u16, 8>,
         pub csrf: [u8; 32],
     }
@@ -72,10 +54,7 @@ fn changed_case<
     ctx: &Ctx<T>,
     data: S,
 ) {
-    let writer = SessionConfig::<S>::builder(key(1))
-        .clock(ctx.clock.clone())
-        .build()
-        .unwrap();
+    let writer = config_on::<S>(1, &ctx.clock);
     let value = issue(&writer, data);
     let expected = if S::VERSION != T::VERSION {
         "wrong_version"
@@ -234,10 +213,7 @@ fn a_genuine_cookie_of_a_struct_with_other_serde_attributes_is_rejected() {
         expected: &str,
     ) {
         let ctx = Ctx::<T>::new(label, 1, &[]);
-        let writer = SessionConfig::<S>::builder(key(1))
-            .clock(ctx.clock.clone())
-            .build()
-            .unwrap();
+        let writer = config_on::<S>(1, &ctx.clock);
         let value = issue(&writer, data);
         report.case(
             &ctx,

@@ -142,21 +142,23 @@ struct LifeSession {
 /// Remember-me sessions last 30 days in this test's configuration.
 const REMEMBER_ME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
-/// A login that chooses a browser-session cookie (no `Max-Age`).
-async fn life_browser(mut session: RequestSession<LifeSession>) -> &'static str {
+/// What both logins do: renew the session, count the login, set `lifetime`.
+fn log_in(session: &mut RequestSession<LifeSession>, lifetime: Lifetime) {
     session.renew();
     let logins = session.logins() + 1;
     session.set_logins(logins);
-    session.set_lifetime(Lifetime::BrowserSession);
+    session.set_lifetime(lifetime);
+}
+
+/// A login that chooses a browser-session cookie (no `Max-Age`).
+async fn life_browser(mut session: RequestSession<LifeSession>) -> &'static str {
+    log_in(&mut session, Lifetime::BrowserSession);
     "life: browser session"
 }
 
 /// A login with "remember me" ticked.
 async fn life_remember(mut session: RequestSession<LifeSession>) -> &'static str {
-    session.renew();
-    let logins = session.logins() + 1;
-    session.set_logins(logins);
-    session.set_lifetime(Lifetime::RememberMe);
+    log_in(&mut session, Lifetime::RememberMe);
     "life: remember me"
 }
 

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use http::request::Builder;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -60,18 +61,36 @@ pub async fn send(
     cookie: Option<&str>,
     form: Option<&str>,
 ) -> Reply {
-    send_with_header(addr, method, path, cookie, form, None).await
+    exchange(addr, path, request_to(addr, method, path, cookie), form).await
 }
 
-/// [`send`] with one extra request header.
+/// [`send`] with one extra request header (`(name, value)`) and no body.
 pub async fn send_with_header(
     addr: SocketAddr,
     method: Method,
     path: &str,
     cookie: Option<&str>,
-    form: Option<&str>,
-    header: Option<(&str, &str)>,
+    (name, value): (&str, &str),
 ) -> Reply {
+    let request = request_to(addr, method, path, cookie).header(name, value);
+    exchange(addr, path, request, None).await
+}
+
+/// A request for `path` on `addr`, with the `Cookie` header if given.
+fn request_to(addr: SocketAddr, method: Method, path: &str, cookie: Option<&str>) -> Builder {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(HOST, format!("localhost:{}", addr.port()));
+    match cookie {
+        Some(cookie) => request.header(COOKIE, cookie),
+        None => request,
+    }
+}
+
+/// Sends `request` (with `form` as its urlencoded body, if given) over a
+/// fresh connection to `addr`; `path` names it in panic messages.
+async fn exchange(addr: SocketAddr, path: &str, mut request: Builder, form: Option<&str>) -> Reply {
     let work = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -80,16 +99,6 @@ pub async fn send_with_header(
             .await
             .expect("HTTP/1.1 handshake");
         let connection = tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, format!("localhost:{}", addr.port()));
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        if let Some((name, value)) = header {
-            request = request.header(name, value);
-        }
         let body = match form {
             Some(form) => {
                 request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -169,6 +178,15 @@ impl Client {
         self.request(Method::GET, path, None).await
     }
 
+    /// `GET /`, asserting that the page shows each of `lines`.
+    pub async fn assert_page(&mut self, lines: &[&str]) -> Reply {
+        let page = self.get("/").await;
+        for line in lines {
+            assert_line(&page.body, line);
+        }
+        page
+    }
+
     /// `POST path` with a form body and the jar's cookies (and the CSRF
     /// token, for a client made with [`with_csrf`](Self::with_csrf)).
     pub async fn post(&mut self, path: &str, form: &str) -> Reply {
@@ -242,6 +260,41 @@ pub fn csrf_in_page(body: &str) -> Option<&str> {
     let start = body.find(MARK)? + MARK.len();
     let len = body[start..].find('"')?;
     Some(&body[start..start + len])
+}
+
+/// Asserts that the page `body` shows `line`.
+pub fn assert_line(body: &str, line: &str) {
+    assert!(
+        body.contains(line),
+        "expected {line:?} in the page:\n{body}"
+    );
+}
+
+/// Without the session layer (or middleware) at `addr`: `GET /` is a `500`
+/// whose page shows each of `lines` (what is missing and what to add), and
+/// `GET /optional` (an `Option<RequestSession<_>>` handler) is a `200`
+/// saying `without session`.
+pub async fn assert_missing_layer_is_explained(addr: SocketAddr, lines: &[&str]) {
+    let reply = send(addr, Method::GET, "/", None, None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    for line in lines {
+        assert_line(&reply.body, line);
+    }
+    let reply = send(addr, Method::GET, "/optional", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "without session");
+}
+
+/// Asserts that `reply` sets one cookie, `name`, with the attributes of a
+/// default session cookie (a day's `Max-Age`, `__Host-` rules, `Lax`).
+pub fn assert_one_session_cookie(reply: &Reply, name: &str) {
+    let set = reply.set_cookies();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(set[0].starts_with(&format!("{name}=")), "{set:?}");
+    assert!(
+        set[0].ends_with("; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax"),
+        "{set:?}"
+    );
 }
 
 /// The value part of a `Set-Cookie` header value.

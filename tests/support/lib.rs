@@ -1,11 +1,13 @@
 //! Session shapes and helpers shared by the integration tests.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use session_runtime::{
-    wire, BoundedString, BoundedVec, CookieSession, Key, ManualClock, MaxEncodedLen, Session,
-    SessionConfig,
+    wire, BoundedString, BoundedVec, CookieSession, Key, ManualClock, MaxEncodedLen, Rejection,
+    Session, SessionConfig,
 };
 
 pub mod reference;
@@ -17,6 +19,26 @@ pub const T0_MS: u64 = 1_795_651_200_000;
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
 #[session(name = "__Host-app", version = 2)]
 pub struct AppSession {
+    pub user_id: Option<u64>,
+    pub display_name: BoundedString<32>,
+    pub roles: BoundedVec<u16, 8>,
+    pub csrf: [u8; 32],
+}
+
+/// `AppSession` with a larger bound (same name and version, another schema).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 2)]
+pub struct AppWider {
+    pub user_id: Option<u64>,
+    pub display_name: BoundedString<64>,
+    pub roles: BoundedVec<u16, 8>,
+    pub csrf: [u8; 32],
+}
+
+/// `AppSession` one version on, unchanged fields, no migration.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[session(name = "__Host-app", version = 3)]
+pub struct AppNext {
     pub user_id: Option<u64>,
     pub display_name: BoundedString<32>,
     pub roles: BoundedVec<u16, 8>,
@@ -72,6 +94,18 @@ pub struct AtBudget {
     pub pad: [u8; 3],
 }
 
+/// The session behind the guard-middleware tests of both web adapters
+/// (tests/http_axum.rs, tests/http_actix.rs).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-guarded", version = 1)]
+pub struct Guarded {
+    pub user: Option<u64>,
+    pub guard_visits: u32,
+    pub handler_visits: u32,
+    /// Written by a guard after the handler ran.
+    pub after: u32,
+}
+
 /// A 32-byte secret for tests (never use a constant secret in production).
 pub fn secret(byte: u8) -> [u8; 32] {
     [byte; 32]
@@ -82,13 +116,18 @@ pub fn key(byte: u8) -> Key {
     Key::from_secret(&secret(byte)).expect("32-byte secret")
 }
 
+/// A config signing with `key(key_byte)` on `clock`, otherwise the defaults.
+pub fn config_on<T: CookieSession>(key_byte: u8, clock: &ManualClock) -> SessionConfig<T> {
+    SessionConfig::<T>::builder(key(key_byte))
+        .clock(clock.clone())
+        .build()
+        .expect("valid config")
+}
+
 /// A config on a manual clock at [`T0_MS`], signing with `key(1)`.
 pub fn config_with_clock<T: CookieSession>() -> (SessionConfig<T>, ManualClock) {
     let clock = ManualClock::new(T0_MS);
-    let config = SessionConfig::<T>::builder(key(1))
-        .clock(clock.clone())
-        .build()
-        .expect("valid config");
+    let config = config_on(1, &clock);
     (config, clock)
 }
 
@@ -132,6 +171,31 @@ pub fn store<T: CookieSession>(
 /// this encodes directly.)
 pub fn issue<T: CookieSession>(config: &SessionConfig<T>, data: T) -> String {
     config.encode(&data).expect("the session encodes")
+}
+
+/// Asserts that every single-bit flip of the decoded cookie `value` is
+/// refused by `reject` (given the flipped byte's index and the flip as
+/// base64url text) with the reason the reference expects for that byte
+/// (docs/wire-format.md decode order); returns how many were refused.
+pub fn assert_every_bit_flip_rejected(
+    value: &str,
+    mut reject: impl FnMut(usize, &[u8]) -> Rejection,
+) -> usize {
+    let raw = URL_SAFE_NO_PAD
+        .decode(value)
+        .expect("a base64url cookie value");
+    let mut rejected = 0;
+    for (byte, flipped) in reference::single_bit_flips(&raw) {
+        let reason = reject(byte, URL_SAFE_NO_PAD.encode(&flipped).as_bytes());
+        assert_eq!(
+            reason.kind(),
+            reference::changed_byte_reason(byte),
+            "byte {byte}"
+        );
+        rejected += 1;
+    }
+    assert_eq!(rejected, raw.len() * 8);
+    rejected
 }
 
 /// A [`ShopSession`] with every field set (a custom theme, three cart lines).

@@ -12,7 +12,7 @@ pub struct AppSession {
     lifetime: u32,
     config: bool,
     into: u8,
-    flash: Option<u8>,
+    flash: Option<u8>, // no clash: the handle has no `flash` method
     created_at: u64,
     ok: bool,
 }

@@ -55,16 +55,16 @@
 //! session calls `RequestSession::publish(&mut session)` before `next.call(req)`).
 //! [`CsrfMiddleware`] checks CSRF tokens.
 
-use core::future::{ready, Future, Ready};
+use core::future::Future;
 use core::pin::Pin;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self as actix_header, HeaderValue as ActixHeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use super::{extract, SessionSlot, SessionUnavailable};
+use super::{config_holder_impls, extract, SessionSlot, SessionUnavailable};
 use crate::{CookieSession, RequestSession, SessionConfig};
 
 pub use super::actix_csrf::CsrfMiddleware;
@@ -83,41 +83,83 @@ impl<T: CookieSession> SessionMiddleware<T> {
     }
 }
 
-impl<T: CookieSession> Clone for SessionMiddleware<T> {
-    fn clone(&self) -> Self {
-        SessionMiddleware {
-            config: self.config.clone(),
-        }
-    }
-}
+config_holder_impls!(SessionMiddleware);
 
-impl<T: CookieSession> core::fmt::Debug for SessionMiddleware<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SessionMiddleware")
-            .field("config", &self.config)
-            .finish()
-    }
-}
-
-impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-    T: CookieSession,
+/// The inner services the middleware of this crate wrap.
+pub(crate) trait Inner<B>:
+    Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static
 {
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Transform = SessionMiddlewareService<S, T>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SessionMiddlewareService {
-            service,
-            config: self.config.clone(),
-        }))
-    }
 }
+
+impl<S, B> Inner<B> for S where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static
+{
+}
+
+/// What the services of this crate's middleware answer: the inner body, or
+/// their own (a `403`, `413` or `500`).
+pub(crate) type Reply<B> =
+    Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
+
+/// The `Transform` impl of middleware `$middleware<T>`, whose service
+/// `$service<S, T>` is built by `$make` (from `$this`, the middleware, and
+/// `$inner`, the wrapped service), and that service's `Service` impl: ready
+/// when its inner `service` is, it hands each request to its own `handle`.
+macro_rules! actix_middleware {
+    ($middleware:ident => $service:ident, |$this:ident, $inner:ident| $make:expr) => {
+        impl<S, B, T> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest>
+            for $middleware<T>
+        where
+            // Whatever the service answers, the middleware does.
+            $service<S, T>: actix_web::dev::Service<
+                actix_web::dev::ServiceRequest,
+                Response = actix_web::dev::ServiceResponse<B>,
+                Error = actix_web::Error,
+            >,
+            T: $crate::CookieSession,
+        {
+            type Response = actix_web::dev::ServiceResponse<B>;
+            type Error = actix_web::Error;
+            type Transform = $service<S, T>;
+            type InitError = ();
+            type Future = core::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+            fn new_transform(&self, $inner: S) -> Self::Future {
+                let $this = self;
+                core::future::ready(Ok($make))
+            }
+        }
+
+        impl<S, B, T> actix_web::dev::Service<actix_web::dev::ServiceRequest> for $service<S, T>
+        where
+            S: actix_web::dev::Service<
+                    actix_web::dev::ServiceRequest,
+                    Response = actix_web::dev::ServiceResponse<B>,
+                    Error = actix_web::Error,
+                > + 'static,
+            B: actix_web::body::MessageBody + 'static,
+            T: $crate::CookieSession,
+        {
+            type Response = actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>;
+            type Error = actix_web::Error;
+            type Future = $crate::adapters::actix::Reply<B>;
+
+            actix_web::dev::forward_ready!(service);
+
+            fn call(&self, request: actix_web::dev::ServiceRequest) -> Self::Future {
+                self.handle(request)
+            }
+        }
+    };
+}
+pub(crate) use actix_middleware;
+
+actix_middleware!(SessionMiddleware => SessionMiddlewareService, |this, service| {
+    SessionMiddlewareService {
+        service,
+        config: this.config.clone(),
+    }
+});
 
 /// The service made by [`SessionMiddleware`].
 pub struct SessionMiddlewareService<S, T: CookieSession> {
@@ -133,19 +175,11 @@ impl<S, T: CookieSession> core::fmt::Debug for SessionMiddlewareService<S, T> {
     }
 }
 
-impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-    T: CookieSession,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
-
-    forward_ready!(service);
-
-    fn call(&self, request: ServiceRequest) -> Self::Future {
+impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
+    fn handle<B: MessageBody + 'static>(&self, request: ServiceRequest) -> Reply<B>
+    where
+        S: Inner<B>,
+    {
         if request.extensions().contains::<SessionSlot<T>>() {
             // An outer middleware for the same session type stores it.
             let response = self.service.call(request);

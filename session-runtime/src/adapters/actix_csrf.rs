@@ -1,21 +1,20 @@
 //! The actix-web CSRF check: [`CsrfMiddleware`] (re-exported as
 //! `session_runtime::actix::CsrfMiddleware`).
 
-use core::future::{ready, Future, Ready};
-use core::pin::Pin;
 use std::rc::Rc;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceRequest};
+use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 
-use super::{extract, SessionSlot};
-use crate::csrf::{is_form, method_needs_token, token_in_form, Refusal, TokenField};
+use super::actix::{actix_middleware, Inner, Reply};
+use super::csrf_check::{
+    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings,
+};
+use super::SessionSlot;
+use crate::csrf::Refusal;
 use crate::{CookieSession, CsrfToken};
-
-/// The largest form body [`CsrfMiddleware`] reads by default to find the token.
-const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 
 /// actix-web middleware that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with
@@ -63,134 +62,78 @@ const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 /// # let _ = app;
 /// ```
 pub struct CsrfMiddleware<T> {
-    field: TokenField<T>,
-    form_limit: usize,
+    settings: CsrfSettings<T>,
 }
 
-impl<T> Clone for CsrfMiddleware<T> {
-    fn clone(&self) -> Self {
-        CsrfMiddleware {
-            field: self.field,
-            form_limit: self.form_limit,
-        }
-    }
-}
+csrf_settings_impls!(CsrfMiddleware, "middleware");
 
-impl<T> core::fmt::Debug for CsrfMiddleware<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CsrfMiddleware")
-            .field("form_limit", &self.form_limit)
-            .finish_non_exhaustive()
+actix_middleware!(CsrfMiddleware => CsrfMiddlewareService, |this, service| {
+    CsrfMiddlewareService {
+        service: Rc::new(service),
+        settings: this.settings,
     }
-}
-
-impl<T: CookieSession> CsrfMiddleware<T> {
-    /// A middleware reading the token with `get` and storing a new one with `set`.
-    pub fn new(get: fn(&T) -> CsrfToken, set: fn(&mut T, CsrfToken)) -> Self {
-        CsrfMiddleware {
-            field: TokenField { get, set },
-            form_limit: DEFAULT_FORM_LIMIT,
-        }
-    }
-
-    /// The largest form body read to find the token (default 64 KiB).
-    pub fn form_limit(mut self, bytes: usize) -> Self {
-        self.form_limit = bytes;
-        self
-    }
-}
-
-impl<S, B, T> Transform<S, ServiceRequest> for CsrfMiddleware<T>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-    T: CookieSession,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Transform = CsrfMiddlewareService<S, T>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CsrfMiddlewareService {
-            service: Rc::new(service),
-            field: self.field,
-            form_limit: self.form_limit,
-        }))
-    }
-}
+});
 
 /// The service made by [`CsrfMiddleware`].
 pub struct CsrfMiddlewareService<S, T> {
     service: Rc<S>,
-    field: TokenField<T>,
-    form_limit: usize,
+    settings: CsrfSettings<T>,
 }
 
 impl<S, T> core::fmt::Debug for CsrfMiddlewareService<S, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CsrfMiddlewareService")
-            .field("form_limit", &self.form_limit)
+            .field("form_limit", &self.settings.form_limit)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, B, T> Service<ServiceRequest> for CsrfMiddlewareService<S, T>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-    T: CookieSession,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
-
-    forward_ready!(service);
-
-    fn call(&self, mut request: ServiceRequest) -> Self::Future {
+impl<S, T: CookieSession> CsrfMiddlewareService<S, T> {
+    fn handle<B: MessageBody + 'static>(&self, mut request: ServiceRequest) -> Reply<B>
+    where
+        S: Inner<B>,
+    {
         let service = Rc::clone(&self.service);
-        let field = self.field;
-        let form_limit = self.form_limit;
+        let settings = self.settings;
         Box::pin(async move {
-            let refuse = |request: ServiceRequest, response: HttpResponse| {
-                Ok(request.into_response(response).map_into_right_body())
+            let refuse = |request: ServiceRequest, refusal: Refusal| {
+                Ok(request
+                    .into_response(respond(refusal))
+                    .map_into_right_body())
             };
             // The extensions' borrow ends here, before the await.
             let slot = request.extensions().get::<SessionSlot<T>>().cloned();
-            let session = extract(slot).await;
             let method = request.method().as_str();
-            let expected = match Refusal::current_token(session, field, method) {
-                Ok(token) => token,
-                Err(refusal) => return refuse(request, respond(refusal)),
+            let expected = match expected_token(slot, settings.field, method).await {
+                Ok(Some(token)) => token,
+                Ok(None) => return Ok(service.call(request).await?.map_into_left_body()),
+                Err(refusal) => return refuse(request, refusal),
             };
-            if !method_needs_token(request.method().as_str()) {
-                return Ok(service.call(request).await?.map_into_left_body());
-            }
-            let submitted_ok = if let Some(header) = request.headers().get(CsrfToken::HEADER) {
-                header.to_str().is_ok_and(|text| expected.matches(text))
-            } else if request
-                .headers()
-                .get(CONTENT_TYPE)
-                .is_some_and(|value| is_form(value.as_bytes()))
-            {
-                let payload = request.extract::<web::Payload>().await?;
-                let bytes = match payload.to_bytes_limited(form_limit).await {
-                    Ok(Ok(bytes)) => bytes,
-                    Ok(Err(err)) => return Err(err),
-                    Err(_) => return refuse(request, respond(Refusal::TooLarge)),
-                };
-                let ok = token_in_form(&bytes).is_some_and(|text| expected.matches(text));
-                // Hand the body back for the handler's own extractors.
-                request.set_payload(bytes.into());
-                ok
-            } else {
-                false
+            let header = request.headers().get(CsrfToken::HEADER);
+            let content_type = request.headers().get(CONTENT_TYPE);
+            let (header, content_type) = (
+                header.map(HeaderValue::as_bytes),
+                content_type.map(HeaderValue::as_bytes),
+            );
+            let verdict = match header_verdict(&expected, header, content_type) {
+                Some(verdict) => verdict,
+                None => {
+                    let payload = request.extract::<web::Payload>().await?;
+                    match payload.to_bytes_limited(settings.form_limit).await {
+                        Ok(Ok(bytes)) => {
+                            let verdict = form_verdict(&expected, &bytes);
+                            // Hand the body back for the handler's own extractors.
+                            request.set_payload(bytes.into());
+                            verdict
+                        }
+                        Ok(Err(err)) => return Err(err),
+                        Err(_) => Err(Refusal::TooLarge),
+                    }
+                }
             };
-            if submitted_ok {
-                Ok(service.call(request).await?.map_into_left_body())
-            } else {
-                refuse(request, respond(Refusal::Forbidden))
+            match verdict {
+                Ok(()) => Ok(service.call(request).await?.map_into_left_body()),
+                Err(refusal) => refuse(request, refusal),
             }
         })
     }

@@ -8,17 +8,17 @@ use core::task::{Context, Poll};
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use http::header::CONTENT_TYPE;
-use http::{Request, StatusCode};
+use http::{HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{extract, SessionSlot};
-use crate::csrf::{is_form, method_needs_token, token_in_form, Refusal, TokenField};
+use super::csrf_check::{
+    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings,
+};
+use super::SessionSlot;
+use crate::csrf::Refusal;
 use crate::{CookieSession, CsrfToken};
-
-/// The largest form body [`CsrfLayer`] reads by default to find the token.
-pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 
 /// A tower layer for axum that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with
@@ -68,42 +68,10 @@ pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 ///     .layer(SessionLayer::new(config));
 /// ```
 pub struct CsrfLayer<T> {
-    field: TokenField<T>,
-    form_limit: usize,
+    settings: CsrfSettings<T>,
 }
 
-impl<T> Clone for CsrfLayer<T> {
-    fn clone(&self) -> Self {
-        CsrfLayer {
-            field: self.field,
-            form_limit: self.form_limit,
-        }
-    }
-}
-
-impl<T> core::fmt::Debug for CsrfLayer<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CsrfLayer")
-            .field("form_limit", &self.form_limit)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: CookieSession> CsrfLayer<T> {
-    /// A layer reading the token with `get` and storing a new one with `set`.
-    pub fn new(get: fn(&T) -> CsrfToken, set: fn(&mut T, CsrfToken)) -> Self {
-        CsrfLayer {
-            field: TokenField { get, set },
-            form_limit: DEFAULT_FORM_LIMIT,
-        }
-    }
-
-    /// The largest form body read to find the token (default 64 KiB).
-    pub fn form_limit(mut self, bytes: usize) -> Self {
-        self.form_limit = bytes;
-        self
-    }
-}
+csrf_settings_impls!(CsrfLayer, "layer");
 
 impl<S, T> Layer<S> for CsrfLayer<T> {
     type Service = CsrfService<S, T>;
@@ -111,8 +79,7 @@ impl<S, T> Layer<S> for CsrfLayer<T> {
     fn layer(&self, inner: S) -> Self::Service {
         CsrfService {
             inner,
-            field: self.field,
-            form_limit: self.form_limit,
+            settings: self.settings,
         }
     }
 }
@@ -120,16 +87,14 @@ impl<S, T> Layer<S> for CsrfLayer<T> {
 /// The service made by [`CsrfLayer`].
 pub struct CsrfService<S, T> {
     inner: S,
-    field: TokenField<T>,
-    form_limit: usize,
+    settings: CsrfSettings<T>,
 }
 
 impl<S: Clone, T> Clone for CsrfService<S, T> {
     fn clone(&self) -> Self {
         CsrfService {
             inner: self.inner.clone(),
-            field: self.field,
-            form_limit: self.form_limit,
+            settings: self.settings,
         }
     }
 }
@@ -138,7 +103,7 @@ impl<S: core::fmt::Debug, T> core::fmt::Debug for CsrfService<S, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CsrfService")
             .field("inner", &self.inner)
-            .field("form_limit", &self.form_limit)
+            .field("form_limit", &self.settings.form_limit)
             .finish_non_exhaustive()
     }
 }
@@ -161,21 +126,17 @@ where
         // The clone that was polled ready serves this request (tower's rule).
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
-        let field = self.field;
-        let form_limit = self.form_limit;
+        let settings = self.settings;
         Box::pin(async move {
             // The extensions' borrow ends here, before the await.
             let slot = request.extensions().get::<SessionSlot<T>>().cloned();
-            let session = extract(slot).await;
             let method = request.method().as_str();
-            let expected = match Refusal::current_token(session, field, method) {
-                Ok(token) => token,
+            let expected = match expected_token(slot, settings.field, method).await {
+                Ok(Some(token)) => token,
+                Ok(None) => return inner.call(request).await,
                 Err(refusal) => return Ok(respond(refusal)),
             };
-            if !method_needs_token(request.method().as_str()) {
-                return inner.call(request).await;
-            }
-            let (request, verdict) = check(request, expected, form_limit).await;
+            let (request, verdict) = check(request, expected, settings.form_limit).await;
             match verdict {
                 Ok(()) => inner.call(request).await,
                 Err(refusal) => Ok(respond(refusal)),
@@ -190,35 +151,27 @@ async fn check(
     expected: CsrfToken,
     form_limit: usize,
 ) -> (Request<Body>, Result<(), Refusal>) {
-    if let Some(header) = request.headers().get(CsrfToken::HEADER) {
-        let ok = header.to_str().is_ok_and(|text| expected.matches(text));
-        return (request, verdict(ok));
-    }
-    let is_form_body = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| is_form(value.as_bytes()));
-    if !is_form_body {
-        return (request, verdict(false));
+    let header = request.headers().get(CsrfToken::HEADER);
+    let content_type = request.headers().get(CONTENT_TYPE);
+    if let Some(verdict) = header_verdict(
+        &expected,
+        header.map(HeaderValue::as_bytes),
+        content_type.map(HeaderValue::as_bytes),
+    ) {
+        return (request, verdict);
     }
     let (parts, body) = request.into_parts();
-    let bytes = match Limited::new(body, form_limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            // Over the limit, or the client broke off: either way no token.
-            let request = Request::from_parts(parts, Body::empty());
-            return (request, Err(Refusal::TooLarge));
+    match Limited::new(body, form_limit).collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let verdict = form_verdict(&expected, &bytes);
+            (Request::from_parts(parts, Body::from(bytes)), verdict)
         }
-    };
-    let ok = token_in_form(&bytes).is_some_and(|text| expected.matches(text));
-    (Request::from_parts(parts, Body::from(bytes)), verdict(ok))
-}
-
-fn verdict(ok: bool) -> Result<(), Refusal> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Refusal::Forbidden)
+        // Over the limit, or the client broke off: either way no token.
+        Err(_) => (
+            Request::from_parts(parts, Body::empty()),
+            Err(Refusal::TooLarge),
+        ),
     }
 }
 

@@ -24,6 +24,9 @@
 mod error;
 mod slot;
 
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod csrf_check;
+
 #[cfg(feature = "actix")]
 pub mod actix;
 #[cfg(feature = "actix")]
@@ -52,6 +55,31 @@ pub(crate) async fn extract<T: CookieSession>(
         None => Err(SessionUnavailable::missing_layer::<T>().logged()),
     }
 }
+
+/// `Clone` and `Debug` of a layer or middleware `$name<T>` that holds only
+/// its `config: SessionConfig<T>`.
+#[cfg(any(feature = "tower", feature = "actix"))]
+macro_rules! config_holder_impls {
+    ($name:ident) => {
+        impl<T: $crate::CookieSession> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name {
+                    config: self.config.clone(),
+                }
+            }
+        }
+
+        impl<T: $crate::CookieSession> core::fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("config", &self.config)
+                    .finish()
+            }
+        }
+    };
+}
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) use config_holder_impls;
 
 /// `my_app::AppSession` → `AppSession`, for messages.
 pub(crate) fn short_type_name<T>() -> &'static str {

@@ -94,7 +94,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{FinishError, FinishErrorKind, SessionSlot};
+use super::{config_holder_impls, FinishError, FinishErrorKind, SessionSlot};
 use crate::{CookieSession, SessionConfig, StoreError};
 
 /// A [`Layer`] that loads and stores sessions of type `T`; see the
@@ -115,21 +115,7 @@ impl<T: CookieSession> SessionLayer<T> {
     }
 }
 
-impl<T: CookieSession> Clone for SessionLayer<T> {
-    fn clone(&self) -> Self {
-        SessionLayer {
-            config: self.config.clone(),
-        }
-    }
-}
-
-impl<T: CookieSession> core::fmt::Debug for SessionLayer<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SessionLayer")
-            .field("config", &self.config)
-            .finish()
-    }
-}
+config_holder_impls!(SessionLayer);
 
 impl<S, T: CookieSession> Layer<S> for SessionLayer<T> {
     type Service = SessionService<S, T>;
