@@ -28,45 +28,37 @@ where
     T: for<'a> From<&'a S>,
 {
     let floor = Floor::default();
+    let header = check_round_trip(&floor, session);
+    let ours = || ours::<T, S>(session);
     match (op, who) {
-        ("encode", "floor") => {
-            for _ in 0..n {
-                black_box(floor.encode(black_box(session)).expect("encode"));
-            }
-        }
-        ("decode", "floor") => {
-            let header = check_round_trip(&floor, session);
-            for _ in 0..n {
-                black_box(floor.decode::<S>(black_box(&header)).expect("decode"));
-            }
-        }
+        ("encode", "floor") => repeat(n, || floor.encode(black_box(session)).expect("encode")),
+        ("decode", "floor") => repeat(n, || floor.decode::<S>(black_box(&header)).expect("decode")),
         ("encode", "ours") => {
-            let ours = ours::<T, S>(session);
-            for _ in 0..n {
-                black_box(black_box(&ours).set_cookie_string_fresh());
-            }
+            let ours = ours();
+            repeat(n, || black_box(&ours).set_cookie_string_fresh());
         }
         ("decode", "ours") => {
-            let ours = ours::<T, S>(session);
-            for _ in 0..n {
-                black_box(black_box(&ours).load_raw());
-            }
+            let ours = ours();
+            repeat(n, || black_box(&ours).load_raw());
         }
         // The full `Set-Cookie` header value and the load from a `HeaderMap`:
         // the `ours` rows of the criterion groups.
         ("encode", "full") => {
-            let ours = ours::<T, S>(session);
-            for _ in 0..n {
-                black_box(black_box(&ours).set_cookie_fresh());
-            }
+            let ours = ours();
+            repeat(n, || black_box(&ours).set_cookie_fresh());
         }
         ("decode", "full") => {
-            let ours = ours::<T, S>(session);
-            for _ in 0..n {
-                black_box(black_box(&ours).load());
-            }
+            let ours = ours();
+            repeat(n, || black_box(&ours).load());
         }
         _ => panic!("unknown operation {op}-{who}"),
+    }
+}
+
+/// Runs `op` `n` times, keeping each result alive for the optimizer.
+fn repeat<R>(n: usize, mut op: impl FnMut() -> R) {
+    for _ in 0..n {
+        black_box(op());
     }
 }
 
