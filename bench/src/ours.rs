@@ -162,6 +162,8 @@ pub struct Ours<T: CookieSession> {
     pub loaded_changed: Session<T>,
     /// The `Cookie` request header carrying `data`'s cookie, as a server holds it.
     pub request: HeaderMap,
+    /// The same header's bytes, as the floor receives them.
+    pub cookie_header: Vec<u8>,
 }
 
 impl<T: CookieSession + Clone + PartialEq + std::fmt::Debug> Ours<T> {
@@ -190,12 +192,14 @@ impl<T: CookieSession + Clone + PartialEq + std::fmt::Debug> Ours<T> {
         change(loaded_changed.get_mut());
         assert_ne!(*loaded_changed, data, "the change must change the data");
 
+        let cookie_header = request[COOKIE].as_bytes().to_vec();
         let ours = Self {
             config,
             data,
             fresh,
             loaded_changed,
             request,
+            cookie_header,
         };
         // Everything the benchmark times must produce a cookie.
         assert!(ours.set_cookie_fresh().is_some());
@@ -234,8 +238,8 @@ impl<T: CookieSession> Ours<T> {
     /// `config.load_from_cookie_headers` from the raw `Cookie` header value,
     /// the same input the floor takes (no `HeaderMap` lookup).
     pub fn load_raw(&self) -> Session<T> {
-        let header = self.request.get(COOKIE).expect("cookie header").as_bytes();
-        self.config.load_from_cookie_headers([header])
+        self.config
+            .load_from_cookie_headers([self.cookie_header.as_slice()])
     }
 
     /// The `name=value` pair of a new cookie: what a browser stores and counts.
