@@ -58,7 +58,10 @@ pub(crate) async fn extract<T: CookieSession>(
 
 /// `Clone` and `Debug` of a layer or middleware `$name<T>` that holds only
 /// its `config: SessionConfig<T>`.
-#[cfg(any(feature = "tower", feature = "actix"))]
+// Used by the tower and actix adapters; feature `web` alone (CSRF tokens,
+// flash) has neither, hence the `allow`s.
+#[cfg(feature = "web")]
+#[allow(unused_macros)]
 macro_rules! config_holder_impls {
     ($name:ident) => {
         impl<T: $crate::CookieSession> Clone for $name<T> {
@@ -78,7 +81,8 @@ macro_rules! config_holder_impls {
         }
     };
 }
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(feature = "web")]
+#[allow(unused_imports)]
 pub(crate) use config_holder_impls;
 
 /// `my_app::AppSession` → `AppSession`, for messages.
