@@ -22,7 +22,7 @@
 //! only from `localhost` (a secure context), so open the printed
 //! `http://localhost:PORT/` URL.
 
-mod ops_env;
+pub mod ops_env;
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -107,15 +107,21 @@ pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Ro
         .route("/cart", post(add_to_cart))
         .route("/theme", post(toggle_theme))
         .route("/logout", post(logout))
-        .layer(CsrfLayer::<AppSession>::new(
-            |session| *session.csrf(),
-            |session, token| session.set_csrf(token),
-        ))
+        .layer(csrf_layer())
         // Outside the CSRF layer, which loads the session on every request:
         // a health check never costs a MAC check or a `Set-Cookie`.
         .route("/health", get(|| async { "ok" }))
         .layer(SessionLayer::new(app))
         .layer(SessionLayer::new(prefs))
+}
+
+/// The CSRF check for every form of the app (and of `ops_env`'s routes): the
+/// token lives in the session's `csrf` field.
+fn csrf_layer() -> CsrfLayer<AppSession> {
+    CsrfLayer::new(
+        |session| *session.csrf(),
+        |session, token| session.set_csrf(token),
+    )
 }
 
 async fn home(

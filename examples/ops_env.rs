@@ -23,7 +23,6 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use http::StatusCode;
-use session_runtime::axum::CsrfLayer;
 use session_runtime::tower::SessionLayer;
 use session_runtime::{
     CookieMeta, KeyRing, RedisRevocations, RequestSession, RevocationError, SessionConfig,
@@ -93,12 +92,11 @@ pub fn revocation_check(
 /// the app's forms: a cross-site form must not log a user out everywhere. The
 /// metrics page never touches the session.
 pub fn routes(app: SessionConfig<AppSession>, revocations: Option<RedisRevocations>) -> Router {
-    let csrf = CsrfLayer::<AppSession>::new(
-        |session| *session.csrf(),
-        |session, token| session.set_csrf(token),
-    );
     Router::new()
-        .route("/logout-everywhere", post(logout_everywhere).layer(csrf))
+        .route(
+            "/logout-everywhere",
+            post(logout_everywhere).layer(super::csrf_layer()),
+        )
         .route("/ops/metrics", get(metrics))
         .with_state(revocations)
         .layer(SessionLayer::new(app))

@@ -146,6 +146,22 @@ async fn login_counter_cart_logout_flow() {
     );
 }
 
+/// "Log out everywhere" is a form too: a cross-site post must not reach it.
+/// (Without Redis configured the route answers 503 once the token passes.)
+#[tokio::test]
+async fn logout_everywhere_needs_the_csrf_token() {
+    let clock = ManualClock::new(T0_MS);
+    let (app, prefs) = configs(&clock, &[key(1)]);
+    let ops = axum_app::ops_env::routes(app.clone(), None);
+    let addr = serve(axum_app::router(app, prefs).merge(ops)).await;
+    let mut browser = Client::with_csrf(addr);
+    browser.post("/login", "name=ada").await;
+    let reply = browser.post_raw("/logout-everywhere", "").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = browser.post("/logout-everywhere", "").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
 #[tokio::test]
 async fn csrf_posts_without_the_sessions_token_are_refused() {
     let clock = ManualClock::new(T0_MS);

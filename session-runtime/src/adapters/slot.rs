@@ -209,10 +209,11 @@ impl<T: CookieSession> SessionSlot<T> {
     /// the request's first use of the session. Without such a check it is
     /// the same as `take`. The extractors and the CSRF layers call this.
     pub async fn take_async(&self) -> Result<RequestSession<T>, SessionUnavailable> {
+        if !self.shared.config.has_async_revocation() {
+            return self.take();
+        }
         let headers = match &self.shared.lock().phase {
-            Phase::Unloaded(headers) if self.shared.config.has_async_revocation() => {
-                Some(headers.clone())
-            }
+            Phase::Unloaded(headers) => Some(headers.clone()),
             _ => None,
         };
         if let Some(headers) = headers {
