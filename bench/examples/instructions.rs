@@ -2,7 +2,7 @@
 //! (deterministic, unlike wall-clock time on a shared machine):
 //!
 //! ```sh
-//! cargo build -p session-bench --release --example instructions
+//! cargo build -p session-bench --profile bench --example instructions
 //! for n in 1 1001; do valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
 //!   target/release/examples/instructions decode-small-ours $n; done
 //! # per operation: (Ir of 1001 runs − Ir of 1 run) / 1000

@@ -13,11 +13,47 @@ pub trait Clock: Send + Sync + 'static {
 }
 
 /// The system's real-time clock.
+///
+/// On Linux and Android it reads `CLOCK_REALTIME_COARSE`: the same wall clock
+/// as `SystemTime::now()`, updated once per kernel tick (1–4 ms) instead of
+/// interpolated from the CPU's time-stamp counter. Cookie times travel in
+/// whole seconds (docs/wire-format.md), so the tick loses nothing, and the
+/// read is a few loads from the vDSO page instead of a TSC read (measured in
+/// BENCHMARKS.md, `clock`). Elsewhere it is `SystemTime::now()`.
+///
+/// ```
+/// use session_runtime::{Clock, SystemClock};
+///
+/// let now = SystemClock.now_unix_ms();
+/// let std_now = std::time::SystemTime::now()
+///     .duration_since(std::time::UNIX_EPOCH)
+///     .unwrap()
+///     .as_millis() as u64;
+/// // The coarse clock lags the precise one by at most one kernel tick.
+/// assert!(now <= std_now + 1 && std_now.saturating_sub(now) < 1_000);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub struct SystemClock;
 
-#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Clock for SystemClock {
+    #[inline]
+    fn now_unix_ms(&self) -> u64 {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        // A clock before 1970 is a broken host; treating it as the epoch makes
+        // every cookie look issued in the future, which fails closed.
+        let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+        let millis = u64::try_from(now.tv_nsec).unwrap_or(0) / 1_000_000;
+        secs.saturating_mul(1_000).saturating_add(millis)
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    all(target_arch = "wasm32", target_os = "unknown")
+)))]
 impl Clock for SystemClock {
     fn now_unix_ms(&self) -> u64 {
         // A clock before 1970 is a broken host; treating it as the epoch makes

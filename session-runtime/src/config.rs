@@ -15,6 +15,7 @@ use crate::cookie::{render_attributes, AttributeError, CookieAttributes};
 use crate::key::{Key, KeyId, KeyRole};
 use crate::lifetime::Lifetime;
 use crate::limits::BROWSER_COOKIE_LIMIT;
+use crate::store::SetCookieTail;
 use crate::CookieSession;
 
 /// Default idle timeout: a session not re-issued for 24 hours expires.
@@ -144,6 +145,9 @@ pub(crate) struct Inner<T: CookieSession> {
     pub attributes: CookieAttributes,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     pub attribute_suffix: String,
+    /// Per lifetime (indexed like `lifetimes`), what follows the value in the
+    /// `Set-Cookie` of a session that starts now, rendered once.
+    pub fresh_tails: [SetCookieTail; 3],
     pub clock: Arc<dyn Clock>,
     pub revocation: Option<RevocationCheck<T>>,
     pub async_revocation: Option<AsyncRevocationCheck<T>>,
@@ -499,13 +503,15 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             }
         }
         let clock = self.clock.ok_or(ConfigError::NoClock)?;
+        let attribute_suffix = render_attributes(&self.attributes);
         Ok(SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
                 lifetimes,
                 default_lifetime: self.default_lifetime,
                 default_payload: postcard::to_allocvec(&T::default()).unwrap_or_default(),
-                attribute_suffix: render_attributes(&self.attributes),
+                fresh_tails: SetCookieTail::per_lifetime(&lifetimes, &attribute_suffix),
+                attribute_suffix,
                 attributes: self.attributes,
                 clock,
                 revocation: self.revocation,

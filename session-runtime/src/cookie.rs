@@ -177,36 +177,48 @@ pub(crate) fn render_attributes(attributes: &CookieAttributes) -> String {
 /// 6265 §5.4 puts `"; "` between pairs; some proxies add more), and everything
 /// after the first `=` is the value, verbatim: a quoted or space-padded value is
 /// left as is, and the decoder rejects it as non-canonical.
-pub(crate) fn cookie_values<'a>(
-    headers: impl Iterator<Item = &'a [u8]> + 'a,
+pub(crate) fn cookie_values<'a, I: Iterator<Item = &'a [u8]>>(
+    headers: I,
     name: &'a str,
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    headers.flat_map(move |header| {
-        Pairs(header).filter_map(move |pair| {
-            let pair = trim_ows(pair);
-            let (pair_name, value) = split_once(pair, b'=')?;
-            (pair_name == name.as_bytes()).then_some(value)
-        })
-    })
+) -> CookieValues<'a, I> {
+    CookieValues {
+        headers,
+        rest: &[],
+        name: name.as_bytes(),
+    }
 }
 
-/// The `;`-separated pieces of a `Cookie` header.
-struct Pairs<'a>(&'a [u8]);
+/// The iterator of [`cookie_values`]. Written out rather than a `flat_map`
+/// of `filter_map`s: the adapters' nested state lived in memory and the
+/// one-cookie check after the first candidate stalled on it (perf, `load`).
+pub(crate) struct CookieValues<'a, I> {
+    headers: I,
+    /// What is left of the current header.
+    rest: &'a [u8],
+    name: &'a [u8],
+}
 
-impl<'a> Iterator for Pairs<'a> {
+impl<'a, I: Iterator<Item = &'a [u8]>> Iterator for CookieValues<'a, I> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.0.is_empty() {
-            return None;
-        }
-        match find_byte(self.0, b';') {
-            Some(at) => {
-                let pair = &self.0[..at];
-                self.0 = &self.0[at + 1..];
-                Some(pair)
+        loop {
+            while self.rest.is_empty() {
+                self.rest = self.headers.next()?;
             }
-            None => Some(core::mem::take(&mut self.0)),
+            let pair = match find_byte(self.rest, b';') {
+                Some(at) => {
+                    let pair = &self.rest[..at];
+                    self.rest = &self.rest[at + 1..];
+                    pair
+                }
+                None => core::mem::take(&mut self.rest),
+            };
+            if let Some((pair_name, value)) = split_once(trim_ows(pair), b'=') {
+                if pair_name == self.name {
+                    return Some(value);
+                }
+            }
         }
     }
 }

@@ -59,6 +59,7 @@ pub trait CookieSession:
 
     /// Decodes an authentic payload of `version`, migrating older versions.
     #[doc(hidden)]
+    #[inline]
     fn __decode_version(version: u16, payload: &[u8]) -> Result<Self, Rejection> {
         decode_own::<Self>(version, payload)
     }
@@ -78,6 +79,7 @@ pub fn own_fingerprint<T: CookieSession>(version: u16) -> Option<u64> {
 
 /// Decodes `payload` as `T` when `version` is `T`'s own (derive support).
 #[doc(hidden)]
+#[inline]
 pub fn decode_own<T: CookieSession>(version: u16, payload: &[u8]) -> Result<T, Rejection> {
     if version == T::VERSION {
         payload::deserialize(payload)

@@ -124,7 +124,11 @@ impl Envelope for Aes256GcmSiv {
         Ok(end + TAG_LEN)
     }
 
-    fn open(&self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> bool {
+    fn open(&self, raw: &mut [u8]) -> bool {
+        let (header, body) = raw.split_at_mut(HEADER_LEN);
+        let Ok(header) = <&[u8; HEADER_LEN]>::try_from(&*header) else {
+            return false;
+        };
         let (nonce, rest) = body.split_at_mut(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
         let (Ok(nonce), Ok(tag)) = (

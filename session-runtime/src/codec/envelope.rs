@@ -56,11 +56,11 @@ pub trait Envelope: Sealed + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn seal(&self, raw: &mut [u8], payload_len: usize) -> Result<usize, RandomnessUnavailable>;
 
-    /// Authenticates (and decrypts in place) `body = nonce ‖ payload ‖ tag`
-    /// under `header`; `false` if forged. `body` is at least
-    /// `NONCE_LEN + TAG_LEN` bytes.
+    /// Authenticates (and decrypts in place) the envelope
+    /// `raw = header ‖ nonce ‖ payload ‖ tag`; `false` if forged. `raw` is at
+    /// least [`OVERHEAD`](Self::OVERHEAD) bytes.
     #[doc(hidden)]
-    fn open(&self, header: &[u8; HEADER_LEN], body: &mut [u8]) -> bool;
+    fn open(&self, raw: &mut [u8]) -> bool;
 
     /// The payload and the seal of a body that [`open`](Self::open) accepted.
     #[doc(hidden)]

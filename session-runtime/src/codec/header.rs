@@ -54,6 +54,7 @@ pub(crate) fn wire_precision(unix_ms: u64) -> u64 {
 }
 
 impl Header {
+    #[inline]
     pub fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0] = self.format;
@@ -66,15 +67,34 @@ impl Header {
         out
     }
 
+    /// The format byte of a header's bytes.
+    #[inline]
+    pub fn format_of(bytes: &[u8; HEADER_LEN]) -> u8 {
+        bytes[0]
+    }
+
+    /// The key id of a header's bytes.
+    #[inline]
+    pub fn key_id_of(bytes: &[u8; HEADER_LEN]) -> KeyId {
+        KeyId::from_bytes([bytes[1], bytes[2]])
+    }
+
+    /// The session version of a header's bytes.
+    #[inline]
+    pub fn version_of(bytes: &[u8; HEADER_LEN]) -> u16 {
+        u16::from_be_bytes([bytes[3], bytes[4]])
+    }
+
+    #[inline]
     pub fn from_bytes(bytes: &[u8; HEADER_LEN]) -> Header {
         let u16_at = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
         let u32_at = |at: usize| {
             u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
         };
         Header {
-            format: bytes[0],
-            key_id: KeyId::from_bytes([bytes[1], bytes[2]]),
-            version: u16_at(3),
+            format: Self::format_of(bytes),
+            key_id: Self::key_id_of(bytes),
+            version: Self::version_of(bytes),
             fingerprint_hint: u16_at(5),
             created_ms: from_wire_secs(u32_at(7)),
             issued_ms: from_wire_secs(u32_at(11)),

@@ -44,9 +44,12 @@ pub(crate) struct Codec<E> {
 
 /// A candidate that passed [`Codec::parse`]: its header is known and names a
 /// configured key and a readable version; its MAC is not yet checked.
+///
+/// It keeps the header's bytes, not a decoded [`Header`]: the fields are read
+/// where they are needed (moving the decoded struct between the stages cost
+/// store-forwarding stalls on every load, perf).
 #[derive(Clone, Copy)]
 pub(crate) struct Parsed {
-    pub header: Header,
     header_bytes: [u8; HEADER_LEN],
     raw_len: usize,
     /// The first key with the header's id.
@@ -95,6 +98,7 @@ impl<E: Envelope> Codec<E> {
     /// full fingerprint, which the MAC binds). A candidate that fails here
     /// costs no MAC, which is what lets the loader examine many planted
     /// cookies cheaply.
+    #[inline(always)]
     pub fn parse(
         &self,
         value: &[u8],
@@ -113,28 +117,25 @@ impl<E: Envelope> Codec<E> {
             return Err(Rejection::Truncated { len: raw_len });
         }
         let header_bytes: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().expect("length checked");
-        let header = Header::from_bytes(&header_bytes);
-        if header.format != E::FORMAT {
-            return Err(Rejection::UnknownFormat {
-                format: header.format,
-            });
+        let format = Header::format_of(&header_bytes);
+        if format != E::FORMAT {
+            return Err(Rejection::UnknownFormat { format });
         }
+        let key_id = Header::key_id_of(&header_bytes);
         let key_index = self
             .keys
             .iter()
-            .position(|key| key.id == header.key_id)
-            .ok_or(Rejection::UnknownKey {
-                key_id: header.key_id,
-            })?;
+            .position(|key| key.id == key_id)
+            .ok_or(Rejection::UnknownKey { key_id })?;
         // Without the version's fingerprint the MAC cannot even be computed:
         // this reason comes from the unauthenticated header (nothing of the
         // cookie is used).
-        let fingerprint = fingerprint_for(header.version).ok_or(Rejection::WrongVersion {
-            found: header.version,
+        let version = Header::version_of(&header_bytes);
+        let fingerprint = fingerprint_for(version).ok_or(Rejection::WrongVersion {
+            found: version,
             expected: 0,
         })?;
         Ok(Parsed {
-            header,
             header_bytes,
             raw_len,
             key_index,
@@ -146,6 +147,7 @@ impl<E: Envelope> Codec<E> {
     /// whose decoded bytes are in `buf`, with every key of the header's id
     /// (usually one), each spending one of `macs_left`. `Err(None)`: the
     /// budget was spent before any check. Nothing is deserialized here.
+    #[inline(always)]
     pub fn verify<'buf>(
         &self,
         parsed: Parsed,
@@ -153,11 +155,11 @@ impl<E: Envelope> Codec<E> {
         buf: &'buf mut [u8],
         macs_left: &mut usize,
     ) -> Result<Opened<'buf>, Option<Rejection>> {
-        let header = parsed.header;
+        let key_id = Header::key_id_of(&parsed.header_bytes);
         let candidates = self.keys[parsed.key_index..]
             .iter()
             .enumerate()
-            .filter(|(_, key)| key.id == header.key_id);
+            .filter(|(_, key)| key.id == key_id);
         let mut tried = false;
         let mut opened_by = None;
         for (offset, key) in candidates {
@@ -171,12 +173,11 @@ impl<E: Envelope> Codec<E> {
                 scratch::decode_canonical(value, buf);
             }
             tried = true;
-            let body = &mut buf[HEADER_LEN..parsed.raw_len];
+            let raw = &mut buf[..parsed.raw_len];
             let opened = if parsed.fingerprint == self.fingerprint {
-                key.envelope.open(&parsed.header_bytes, body)
+                key.envelope.open(raw)
             } else {
-                E::prepare(&key.key, self.cookie_name, parsed.fingerprint)
-                    .open(&parsed.header_bytes, body)
+                E::prepare(&key.key, self.cookie_name, parsed.fingerprint).open(raw)
             };
             if opened {
                 opened_by = Some(parsed.key_index + offset);
@@ -189,9 +190,10 @@ impl<E: Envelope> Codec<E> {
             }
             // The struct changed without a version bump (or the hint was
             // forged): a different fingerprint hint names the likelier cause.
-            if header.fingerprint_hint != fingerprint_hint(parsed.fingerprint) {
+            let hint = Header::from_bytes(&parsed.header_bytes).fingerprint_hint;
+            if hint != fingerprint_hint(parsed.fingerprint) {
                 return Err(Some(Rejection::SchemaMismatch {
-                    found: u64::from(header.fingerprint_hint),
+                    found: u64::from(hint),
                     expected: parsed.fingerprint,
                 }));
             }
@@ -200,7 +202,7 @@ impl<E: Envelope> Codec<E> {
         let key = &self.keys[key_index];
         let (payload, seal) = E::split(&buf[HEADER_LEN..parsed.raw_len]);
         Ok(Opened {
-            header,
+            header: Header::from_bytes(&parsed.header_bytes),
             payload,
             seal,
             key_index,

@@ -24,6 +24,7 @@ pub(crate) fn serialize<T: serde::Serialize>(
 
 /// Deserializes an authenticated payload; trailing bytes are an error, so a
 /// payload has exactly one meaning. Allocates only what the typed value holds.
+#[inline(always)]
 pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, Rejection> {
     match postcard::take_from_bytes::<T>(payload) {
         Ok((data, [])) => Ok(data),

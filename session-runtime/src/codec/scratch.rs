@@ -14,6 +14,7 @@ pub(crate) const MAX_RAW_LEN: usize = BROWSER_COOKIE_LIMIT * 3 / 4;
 /// [`MAX_RAW_LEN`]). Sizes come in tiers so that small sessions do not clear
 /// 3 KiB of stack per operation (measured with callgrind: the full-size
 /// `memset` was 12% of a medium session's encode + decode).
+#[inline(always)]
 pub(crate) fn with_scratch<R>(needed: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     if needed <= 256 {
         f(&mut [0u8; 256])
