@@ -259,6 +259,34 @@ def chart(medians, sizes, node, out):
     print(f"\n(chart written to {out})", file=sys.stderr)
 
 
+def paired_table(paired):
+    """Paired-batch ratios of examples/paired.rs, if it ran."""
+    if not paired or "results" not in paired:
+        return None
+    lines = [
+        "| paired ratio to the floor | small | medium | large |",
+        "|---|---:|---:|---:|",
+    ]
+    by_shape = {r["shape"]: r for r in paired["results"]}
+    rows = [
+        ("encode, `set_cookie_string` (floor's output type)", "string"),
+        ("encode, `set_cookie` (`HeaderValue`)", "header"),
+        ("decode, `load_from_cookie_headers` (floor's input type)", "raw"),
+        ("decode, `load` (`HeaderMap`)", "map"),
+    ]
+    for label, key in rows:
+        cells = [f"{by_shape[s][key]:.2f}×" if s in by_shape else "" for s in SHAPES]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    floors = [
+        ("floor encode, median of batch means (ns)", "encode_floor_ns"),
+        ("floor decode, median of batch means (ns)", "decode_floor_ns"),
+    ]
+    for label, key in floors:
+        cells = [f"{by_shape[s][key]:,.0f}" if s in by_shape else "" for s in SHAPES]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser()
@@ -291,6 +319,12 @@ def main():
     table = size_table(sizes, node)
     if table:
         print("### Cookie size\n")
+        print(table)
+        print()
+    table = paired_table(load_json(os.path.join(args.criterion, "paired.json")))
+    if table:
+        rounds = load_json(os.path.join(args.criterion, "paired.json"))
+        print(f"### Paired ratios (examples/paired.rs, {rounds['rounds']} rounds of {rounds['batch']}-operation batches)\n")
         print(table)
         print()
     table = breakdown_table(args.criterion)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The codec benchmark of BENCHMARKS.md, end to end:
 #   1. criterion: our codec, the floor and every Rust peer, all shapes, one run; then
-#      the breakdown of what our codec adds (benches/breakdown.rs);
+#      the breakdown of what our codec adds (benches/breakdown.rs), then our rows
+#      against the floor in alternating batches (examples/paired.rs: ratios that a
+#      burst of other work on the machine moves much less than criterion's medians);
 #   2. Node cookie-session (skipped with a notice when node is not installed);
 #   3. cookie sizes and heap allocations per operation;
 #   4. bench/plot.py: the Markdown tables (stdout) and bench/codec.svg.
@@ -25,6 +27,11 @@ echo "== criterion (cargo bench -p session-bench --bench codec)"
 cargo bench -p session-bench --bench codec -- "$@"
 echo "== breakdown (cargo bench -p session-bench --bench breakdown)"
 cargo bench -p session-bench --bench breakdown -- "$@"
+
+echo "== paired ratios (examples/paired.rs)"
+mkdir -p "$criterion"
+cargo run -q -p session-bench --profile bench --example paired -- --json >"$criterion/paired.json"
+cat "$criterion/paired.json"
 
 echo "== node cookie-session"
 mkdir -p "$criterion"

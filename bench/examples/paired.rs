@@ -2,12 +2,15 @@
 //! the floor and our rows run in alternating batches of 200 operations, 1000
 //! times, and each of our batches is divided by the floor batch next to it.
 //! The median of those paired ratios moves much less with the machine's load
-//! than two medians taken seconds apart (criterion's groups). It is a
-//! development aid; BENCHMARKS.md quotes criterion.
+//! than two medians taken seconds apart (criterion's groups): on the shared
+//! 2-vCPU machine, other work arrives in bursts that can cover a whole
+//! criterion window of one function and not the next. `bench/run.sh` runs it
+//! after criterion and BENCHMARKS.md shows both.
 //!
 //! ```sh
-//! cargo build -p session-bench --profile bench --example paired
-//! target/release/examples/paired            # all shapes, or: small | medium | large
+//! cargo run -p session-bench --profile bench --example paired             # table
+//! cargo run -p session-bench --profile bench --example paired -- --json   # for bench/plot.py
+//! cargo run -p session-bench --profile bench --example paired -- small    # one shape
 //! ```
 //!
 //! Rows: `string` = `set_cookie_string`, `header` = `set_cookie`
@@ -24,7 +27,10 @@ use session_bench::shapes::{large, medium, small};
 use session_bench::{check_round_trip, Peer, Shape};
 use session_runtime::CookieSession;
 
-const ROUNDS: usize = 1000;
+/// Alternating rounds per shape (each: six batches).
+const ROUNDS: usize = 2000;
+/// Operations per batch: long enough for `Instant`, short enough that a
+/// burst of other work usually spans whole rounds.
 const BATCH: usize = 200;
 
 /// Mean ns per operation of one batch.
@@ -41,7 +47,18 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn run<S: Shape, T>(name: &str, session: &S)
+/// One shape's result: the floors' median ns and our rows' paired ratios.
+struct Paired {
+    shape: &'static str,
+    encode_floor_ns: f64,
+    string: f64,
+    header: f64,
+    decode_floor_ns: f64,
+    raw: f64,
+    map: f64,
+}
+
+fn run<S: Shape, T>(shape: &'static str, session: &S) -> Paired
 where
     T: CookieSession + Clone + PartialEq + std::fmt::Debug + Change + for<'a> From<&'a S>,
 {
@@ -73,27 +90,57 @@ where
         )
     };
     let ns = |row: usize| median(times[row].clone());
-    println!(
-        "{name:6} encode: floor {:6.0} ns, string {:.3}x, header {:.3}x | decode: floor {:6.0} ns, raw {:.3}x, map {:.3}x",
-        ns(0),
-        paired(1, 0),
-        paired(2, 0),
-        ns(3),
-        paired(4, 3),
-        paired(5, 3),
-    );
+    Paired {
+        shape,
+        encode_floor_ns: ns(0),
+        string: paired(1, 0),
+        header: paired(2, 0),
+        decode_floor_ns: ns(3),
+        raw: paired(4, 3),
+        map: paired(5, 3),
+    }
 }
 
 fn main() {
-    let only = std::env::args().nth(1).unwrap_or_default();
-    let wanted = |shape: &str| only.is_empty() || only == shape;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|arg| arg == "--json");
+    // Any argument that is not a flag names a shape.
+    let only: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let wanted = |shape: &str| only.is_empty() || only.contains(&shape);
+    let mut results = Vec::new();
     if wanted("small") {
-        run::<_, OurSmall>("small", &small());
+        results.push(run::<_, OurSmall>("small", &small()));
     }
     if wanted("medium") {
-        run::<_, OurMedium>("medium", &medium());
+        results.push(run::<_, OurMedium>("medium", &medium()));
     }
     if wanted("large") {
-        run::<_, OurLarge>("large", &large());
+        results.push(run::<_, OurLarge>("large", &large()));
+    }
+    if json {
+        let rows: Vec<String> = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{\"shape\": \"{}\", \"encode_floor_ns\": {:.1}, \"string\": {:.4}, \"header\": {:.4}, \"decode_floor_ns\": {:.1}, \"raw\": {:.4}, \"map\": {:.4}}}",
+                    r.shape, r.encode_floor_ns, r.string, r.header, r.decode_floor_ns, r.raw, r.map
+                )
+            })
+            .collect();
+        println!(
+            "{{\"rounds\": {ROUNDS}, \"batch\": {BATCH}, \"results\": [{}]}}",
+            rows.join(", ")
+        );
+    } else {
+        for r in &results {
+            println!(
+                "{:6} encode: floor {:6.0} ns, string {:.3}x, header {:.3}x | decode: floor {:6.0} ns, raw {:.3}x, map {:.3}x",
+                r.shape, r.encode_floor_ns, r.string, r.header, r.decode_floor_ns, r.raw, r.map
+            );
+        }
     }
 }
