@@ -17,7 +17,7 @@
 use std::hint::black_box;
 
 use session_bench::floor::Floor;
-use session_bench::ours::{ours, OurLarge, OurMedium, OurSmall};
+use session_bench::ours::{ours, OurLarge, OurMedium, OurSmall, Ours};
 use session_bench::shapes::{large, medium, small};
 use session_bench::{check_round_trip, Peer, Shape};
 use session_runtime::CookieSession;
@@ -33,26 +33,19 @@ where
     match (op, who) {
         ("encode", "floor") => repeat(n, || floor.encode(black_box(session)).expect("encode")),
         ("decode", "floor") => repeat(n, || floor.decode::<S>(black_box(&header)).expect("decode")),
-        ("encode", "ours") => {
-            let ours = ours();
-            repeat(n, || black_box(&ours).set_cookie_string_fresh());
-        }
-        ("decode", "ours") => {
-            let ours = ours();
-            repeat(n, || black_box(&ours).load_raw());
-        }
+        ("encode", "ours") => repeat_ours(n, ours(), Ours::set_cookie_string_fresh),
+        ("decode", "ours") => repeat_ours(n, ours(), Ours::load_raw),
         // The full `Set-Cookie` header value and the load from a `HeaderMap`:
         // the `ours` rows of the criterion groups.
-        ("encode", "full") => {
-            let ours = ours();
-            repeat(n, || black_box(&ours).set_cookie_fresh());
-        }
-        ("decode", "full") => {
-            let ours = ours();
-            repeat(n, || black_box(&ours).load());
-        }
+        ("encode", "full") => repeat_ours(n, ours(), Ours::set_cookie_fresh),
+        ("decode", "full") => repeat_ours(n, ours(), Ours::load),
         _ => panic!("unknown operation {op}-{who}"),
     }
+}
+
+/// Runs one of our operations on `ours` `n` times.
+fn repeat_ours<T: CookieSession, R>(n: usize, ours: Ours<T>, op: impl Fn(&Ours<T>) -> R) {
+    repeat(n, || op(black_box(&ours)));
 }
 
 /// Runs `op` `n` times, keeping each result alive for the optimizer.

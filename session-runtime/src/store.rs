@@ -290,7 +290,7 @@ impl SetCookieTail {
             };
             let max_age_secs = lifetime
                 .is_persistent()
-                .then(|| timeouts.max_age_secs(0, 0));
+                .then(|| timeouts.new_session_max_age_secs());
             let mut text = String::new();
             if let Some(secs) = max_age_secs {
                 text.push_str(MAX_AGE);

@@ -59,4 +59,10 @@ impl Timeouts {
             .saturating_sub(now);
         self.idle_ms.min(absolute_left) / 1000
     }
+
+    /// [`max_age_secs`](Self::max_age_secs) of a session that starts now:
+    /// the earlier of the two timeouts.
+    pub fn new_session_max_age_secs(&self) -> u64 {
+        self.max_age_secs(0, 0)
+    }
 }
