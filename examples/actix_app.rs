@@ -38,7 +38,7 @@ async fn home(session: RequestSession<ActixSession>) -> HttpResponse {
     let cookie = match session.status() {
         LoadStatus::Missing => "none yet".to_owned(),
         LoadStatus::Valid => "valid".to_owned(),
-        LoadStatus::ValidPreviousKey => "valid (previous key; re-issued)".to_owned(),
+        LoadStatus::ValidVerifyKey => "valid (previous key; re-issued)".to_owned(),
         LoadStatus::Rejected(reason) => format!("refused ({}): {reason}", reason.kind()),
         other => format!("{other:?}"),
     };

@@ -32,13 +32,13 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use session_runtime::axum::{CsrfLayer, CsrfToken, Flash, RequestSession, SessionLayer};
-use session_runtime::{
-    BoundedString, BoundedVec, CookieSession, Key, LoadStatus, MaxEncodedLen, SessionConfig,
+use session_runtime::axum::{
+    BoundedString, BoundedVec, CookieSession, CsrfLayer, CsrfToken, Flash, Key, KeyRing, Lifetime,
+    LoadStatus, MaxEncodedLen, RequestSession, SessionConfig, SessionLayer,
 };
 
 /// What the app remembers about a visitor, in the `__Host-app` cookie.
-#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone)]
 #[session(name = "__Host-app", version = 2)]
 pub struct AppSession {
     /// Who logged in (at most 32 bytes of UTF-8).
@@ -48,7 +48,9 @@ pub struct AppSession {
     /// Products in the cart, at most 8: the bound is what lets the compiler
     /// prove the cookie fits in the browser's 4096 bytes.
     pub cart: BoundedVec<Product, 8>,
-    /// The CSRF token every form carries (made on the first page view).
+    /// The CSRF token every form carries (made on the first page view,
+    /// replaced at login, unset at logout). A `CsrfToken` field is the one
+    /// `CsrfLayer` checks.
     pub csrf: CsrfToken,
     /// A message for the next page only ("Welcome, ada!").
     pub flash: Flash<BoundedString<64>>,
@@ -118,10 +120,7 @@ pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Ro
 /// The CSRF check for every form of the app (and of `ops_env`'s routes): the
 /// token lives in the session's `csrf` field.
 fn csrf_layer() -> CsrfLayer<AppSession> {
-    CsrfLayer::new(
-        |session| *session.csrf(),
-        |session, token| session.set_csrf(token),
-    )
+    CsrfLayer::new()
 }
 
 async fn home(
@@ -142,7 +141,7 @@ async fn home(
     let cookie = match session.status() {
         LoadStatus::Missing => "none yet".to_owned(),
         LoadStatus::Valid => "valid".to_owned(),
-        LoadStatus::ValidPreviousKey => {
+        LoadStatus::ValidVerifyKey => {
             "valid (previous key; re-issued with the current key)".to_owned()
         }
         LoadStatus::Rejected(reason) => {
@@ -178,7 +177,8 @@ form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 <p id="counter">counter: {counter}</p>
 <p id="cart">cart: [{cart}] ({len}/{cap})</p>
 <p id="theme">theme: {theme}</p>
-<form id="login" method="post" action="/login">{csrf}<input name="name" value="ada" maxlength="32"> <button>log in</button></form>
+<p id="lifetime">lifetime: {lifetime:?}</p>
+<form id="login" method="post" action="/login">{csrf}<input name="name" value="ada" maxlength="32"> <label><input type="checkbox" name="remember" value="on"> remember me</label> <button>log in</button></form>
 <form id="count" method="post" action="/counter">{csrf}<button>count</button></form>
 <form id="cart-add" method="post" action="/cart">{csrf}<select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
 <form id="theme-toggle" method="post" action="/theme">{csrf}<button>toggle theme</button></form>
@@ -187,6 +187,7 @@ form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 </body></html>
 "#,
         counter = session.counter(),
+        lifetime = session.lifetime(),
         csrf = session.csrf().hidden_input(),
         cart = cart.join(", "),
         len = cart.len(),
@@ -199,20 +200,33 @@ form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 #[derive(Deserialize)]
 struct LoginForm {
     name: String,
+    /// The "remember me" checkbox: `Some("on")` when ticked.
+    remember: Option<String>,
 }
 
-async fn login(mut session: RequestSession<AppSession>, Form(form): Form<LoginForm>) -> Redirect {
-    // A new session lifetime and a new cookie on every login, even with equal
-    // data: the session-fixation defence (a cookie planted before login never
-    // becomes the logged-in one).
+async fn login(
+    mut session: RequestSession<AppSession>,
+    Form(form): Form<LoginForm>,
+) -> Result<Redirect, (http::StatusCode, String)> {
+    // A new session and a new cookie on every login, even with equal data:
+    // the session-fixation defence (a cookie planted before login never
+    // becomes the logged-in one). It also replaces the CSRF token and goes
+    // back to the default lifetime (a browser session here).
     session.renew();
+    if form.remember.is_some() {
+        // Declared in `configs` with `.remember_me(..)`; an undeclared
+        // lifetime is refused here with the builder call that declares it.
+        session
+            .set_lifetime(Lifetime::RememberMe)
+            .map_err(|err| (http::StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?;
+    }
     let name = form.name.trim();
     let name = if name.is_empty() { "anonymous" } else { name };
     session.set_user(Some(BoundedString::truncating(name)));
     // At most 64 bytes: a long name is cut off at a character boundary.
     let welcome = BoundedString::truncating(&format!("Welcome, {name}!"));
     session.get_mut().flash.set(welcome);
-    Redirect::to("/")
+    Ok(Redirect::to("/"))
 }
 
 async fn count(mut session: RequestSession<AppSession>) -> Redirect {
@@ -247,11 +261,11 @@ async fn toggle_theme(mut prefs: RequestSession<Prefs>) -> Redirect {
 }
 
 async fn logout(mut session: RequestSession<AppSession>) -> Redirect {
-    // Sends an expiring cookie. A copy of the old cookie stays valid until its
-    // idle timeout: cookie sessions cannot be revoked on the server (see
-    // docs/frameworks.md, "Logout").
+    // Resets the data (the CSRF token too) and the lifetime, and sends an
+    // expiring cookie. A copy of the old cookie stays valid until its idle
+    // timeout unless revoked ("log out everywhere", `ops_env.rs`).
     session.clear();
-    // Set after `clear()`: the cookie now holds a fresh session whose only
+    // Set after `clear()`: the cookie now holds a new session whose only
     // content is this message (a new CSRF token comes with the next page).
     session
         .get_mut()
@@ -306,12 +320,17 @@ pub fn keys_from_env() -> Result<(Key, Option<Key>), Box<dyn Error>> {
 
 /// One configuration per session type, built once at start-up and shared.
 fn configs(
-    keys: &session_runtime::KeyRing,
-    revocations: Option<&session_runtime::RedisRevocations>,
+    keys: &KeyRing,
+    revocations: Option<&session_runtime::revocation::RedisRevocations>,
 ) -> Result<(SessionConfig<AppSession>, SessionConfig<Prefs>), Box<dyn Error>> {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
     let mut app = keys
         .config_builder::<AppSession>()
-        .idle_timeout(std::time::Duration::from_secs(30 * 60));
+        .idle_timeout(std::time::Duration::from_secs(30 * 60))
+        // Sessions end when the browser closes, unless "remember me" was
+        // ticked at login: then 30 days idle, 90 days at most.
+        .default_lifetime(Lifetime::BrowserSession)
+        .remember_me(30 * DAY, 90 * DAY);
     if let Some(revocations) = revocations {
         app = app.revocation_check(ops_env::revocation_check(revocations));
     }

@@ -23,11 +23,10 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use http::StatusCode;
+use session_runtime::defaults::ABSOLUTE_TIMEOUT;
+use session_runtime::revocation::{RedisRevocations, RevocationError};
 use session_runtime::tower::SessionLayer;
-use session_runtime::{
-    CookieMeta, KeyRing, RedisRevocations, RequestSession, RevocationError, SessionConfig,
-    DEFAULT_ABSOLUTE_TIMEOUT,
-};
+use session_runtime::{CookieMeta, KeyRing, RequestSession, SessionConfig};
 
 use super::AppSession;
 
@@ -68,7 +67,7 @@ pub fn revocations_from_env() -> Result<Option<RedisRevocations>, Box<dyn Error>
     };
     let revocations = RedisRevocations::builder(url)
         // The example keeps the default absolute timeout (see `configs`).
-        .absolute_timeout(DEFAULT_ABSOLUTE_TIMEOUT)
+        .absolute_timeout(ABSOLUTE_TIMEOUT)
         .start()?;
     if !revocations.wait_synced(FIRST_SYNC_WAIT) {
         eprintln!(

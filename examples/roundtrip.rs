@@ -21,8 +21,8 @@ pub struct AppSession {
 }
 
 /// What the browser would send back: the `name=value` part of a `Set-Cookie`.
-fn browser_echo(set_cookie: &HeaderValue) -> Result<HeaderMap, Box<dyn Error>> {
-    let pair = set_cookie.to_str()?.split(';').next().unwrap_or_default();
+fn browser_echo(set_cookie: &str) -> Result<HeaderMap, Box<dyn Error>> {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
     let mut request = HeaderMap::new();
     request.insert(COOKIE, HeaderValue::from_str(pair)?);
     Ok(request)
@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("  cookie length (name + value): {value_len} B\n");
 
     // 2. The browser sends it back: same typed data, nothing to write.
-    let request = browser_echo(set_cookie)?;
+    let request = browser_echo(set_cookie.to_str()?)?;
     let session = config.load(&request);
     println!("request 2: {:?}", session.status());
     println!(
@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     old_session.set_user_id(Some(7));
     let old_cookie = old_config.set_cookie(&old_session)?.ok_or("changed")?;
     let rotating = SessionConfig::<AppSession>::builder(current_key)
-        .previous_key(old_key)
+        .verify_key(old_key)
         .build()?;
     let session = rotating.load(&browser_echo(&old_cookie)?);
     println!(

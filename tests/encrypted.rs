@@ -141,13 +141,13 @@ fn rotation_and_unchanged_detection_work_encrypted() {
     let clock = ManualClock::new(T0_MS);
     let old = config_on::<Private>(2, &clock);
     let rotating = SessionConfig::<Private>::builder(key(1))
-        .previous_key(key(2))
+        .verify_key(key(2))
         .clock(clock.clone())
         .build()
         .unwrap();
     let old_cookie = issue(&old, sample());
     let session = rotating.load(&request_with_cookie(Private::NAME, &old_cookie));
-    assert_eq!(session.status(), &LoadStatus::ValidPreviousKey);
+    assert_eq!(session.status(), &LoadStatus::ValidVerifyKey);
     let reissued = cookie_value(&store(&rotating, &session).unwrap());
 
     let mut session = rotating.load(&request_with_cookie(Private::NAME, &reissued));

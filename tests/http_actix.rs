@@ -86,7 +86,7 @@ macro_rules! serve {
 
 fn config(clock: &ManualClock, keys: &[Key]) -> SessionConfig<ActixSession> {
     SessionConfig::<ActixSession>::builder(keys[0].clone())
-        .previous_keys(keys[1..].iter().cloned())
+        .verify_keys(keys[1..].iter().cloned())
         .clock(clock.clone())
         .build()
         .expect("valid config")
@@ -432,6 +432,7 @@ async fn a_guard_middleware_and_its_handler_share_the_session() {
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
 #[session(name = "__Host-forms", version = 1)]
 struct Forms {
+    #[session(csrf)]
     csrf: [u8; 32],
     saved: BoundedString<16>,
 }
@@ -458,10 +459,7 @@ async fn save(mut session: RequestSession<Forms>, form: web::Form<SaveForm>) -> 
 async fn csrf_middleware_refuses_unsafe_requests_without_the_token() {
     let config = SessionConfig::<Forms>::new(key(1)).expect("valid config");
     let server = serve!(move || App::new()
-        .wrap(CsrfMiddleware::<Forms>::new(
-            |s| CsrfToken::from(*s.csrf()),
-            |s, token| s.set_csrf(token.into()),
-        ))
+        .wrap(CsrfMiddleware::<Forms>::new())
         .wrap(SessionMiddleware::new(config.clone()))
         .route("/", web::get().to(form_page))
         .route("/save", web::post().to(save))

@@ -19,10 +19,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use http::header::SET_COOKIE;
 use http::StatusCode;
+use session_runtime::adapter::{FinishError, FinishErrorKind};
 use session_runtime::axum::{RequestSession, SessionLayer, SessionStoreFailed};
-use session_runtime::{
-    CookieSession, FinishError, FinishErrorKind, Key, ManualClock, SessionConfig,
-};
+use session_runtime::{CookieSession, Key, ManualClock, SessionConfig};
 use session_tests::{key, Guarded, Liar, T0_MS};
 
 use axum_app::{AppSession, Prefs};
@@ -37,12 +36,12 @@ const PREFS: &str = Prefs::NAME;
 /// Configs for both session types: `keys[0]` signs, the rest verify.
 fn configs(clock: &ManualClock, keys: &[Key]) -> (SessionConfig<AppSession>, SessionConfig<Prefs>) {
     let app = SessionConfig::<AppSession>::builder(keys[0].clone())
-        .previous_keys(keys[1..].iter().cloned())
+        .verify_keys(keys[1..].iter().cloned())
         .clock(clock.clone())
         .build()
         .expect("valid config");
     let prefs = SessionConfig::<Prefs>::builder(keys[0].clone())
-        .previous_keys(keys[1..].iter().cloned())
+        .verify_keys(keys[1..].iter().cloned())
         .clock(clock.clone())
         .build()
         .expect("valid config");
@@ -66,10 +65,13 @@ async fn example(clock: &ManualClock, keys: &[Key]) -> SocketAddr {
     serve(axum_app::router(app, prefs)).await
 }
 
-/// A browser logged in as `ada` to the example app (key 1) on `clock`.
+/// A browser logged in as `ada` to the example app (key 1) on `clock`,
+/// having followed the login's redirect to `/` (which shows the welcome
+/// flash and the CSRF token the login made).
 async fn logged_in_as_ada(clock: &ManualClock) -> Client {
     let mut browser = Client::with_csrf(example(clock, &[key(1)]).await);
     browser.post("/login", "name=ada").await;
+    browser.get("/").await;
     browser
 }
 
@@ -122,9 +124,18 @@ async fn login_counter_cart_logout_flow() {
     // starts a new session lifetime (fixation defence).
     clock.advance(Duration::from_secs(1));
     let before = browser.cookie(APP).expect("logged in").to_owned();
+    let old_token = browser.csrf().expect("token").to_owned();
     let again = browser.post("/login", "name=Ada+%3CL%3E").await;
     assert_eq!(again.set_cookies_for(APP).len(), 1);
     assert_ne!(browser.cookie(APP), Some(before.as_str()));
+    // The login replaced the CSRF token: the old one no longer passes, the
+    // page the login redirects to shows the new one.
+    let stale = browser
+        .post_raw("/counter", &format!("csrf_token={old_token}"))
+        .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    browser.get("/").await;
+    assert_ne!(browser.csrf(), Some(old_token.as_str()));
 
     // Logout clears the session and leaves a flash: the cookie now holds a
     // new session with only the message (and, after the next page, a new token).
@@ -156,6 +167,7 @@ async fn logout_everywhere_needs_the_csrf_token() {
     let addr = serve(axum_app::router(app, prefs).merge(ops)).await;
     let mut browser = Client::with_csrf(addr);
     browser.post("/login", "name=ada").await;
+    browser.get("/").await; // the login's redirect: the page shows the new token
     let reply = browser.post_raw("/logout-everywhere", "").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let reply = browser.post("/logout-everywhere", "").await;
@@ -232,7 +244,6 @@ async fn csrf_posts_without_the_sessions_token_are_refused() {
 async fn untouched_routes_send_no_set_cookie_and_session_types_are_independent() {
     let clock = ManualClock::new(T0_MS);
     let mut browser = logged_in_as_ada(&clock).await;
-    browser.get("/").await; // shows (and removes) the welcome flash
     let app_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
     for path in ["/health", "/"] {
@@ -337,7 +348,6 @@ async fn the_extractor_awaits_the_async_revocation_check() {
 async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
     let clock = ManualClock::new(T0_MS);
     let mut browser = logged_in_as_ada(&clock).await;
-    browser.get("/").await; // shows (and removes) the welcome flash
     let old_cookie = browser.cookie(APP).expect("logged in").to_owned();
 
     // Deploy with a new key, the old one kept for verification.
@@ -365,7 +375,6 @@ async fn old_key_cookie_is_accepted_and_reissued_with_the_current_key() {
 async fn idle_refresh_and_expiry_follow_the_injected_clock() {
     let clock = ManualClock::new(T0_MS);
     let mut browser = logged_in_as_ada(&clock).await;
-    browser.get("/").await; // shows (and removes) the welcome flash
 
     // Past the refresh interval (1 h): a route that uses the session re-issues
     // it to keep the idle timeout rolling; a route that does not stays quiet.

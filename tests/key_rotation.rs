@@ -54,9 +54,9 @@ fn config(keys: Keys, clock: &ManualClock) -> SessionConfig<FleetSession> {
     let builder: SessionConfigBuilder<FleetSession> = match keys {
         Keys::Old => SessionConfig::builder(old()),
         Keys::OldAcceptNew => SessionConfig::builder(old()).verify_only_key(new()),
-        Keys::NewRekeyOld => SessionConfig::builder(new()).previous_key(old()),
+        Keys::NewRekeyOld => SessionConfig::builder(new()).verify_key(old()),
         Keys::New => SessionConfig::builder(new()),
-        Keys::OldRekeyNew => SessionConfig::builder(old()).previous_key(new()),
+        Keys::OldRekeyNew => SessionConfig::builder(old()).verify_key(new()),
     };
     builder
         .idle_timeout(IDLE)
@@ -148,7 +148,7 @@ impl Fleet {
         let mut session = config.load(&headers);
         let valid = matches!(
             session.status(),
-            LoadStatus::Valid | LoadStatus::ValidPreviousKey
+            LoadStatus::Valid | LoadStatus::ValidVerifyKey
         );
         if valid {
             if session.user() != &user || session.counter() != &browser.counter {

@@ -28,7 +28,7 @@ fn log_in(config: &SessionConfig<Tiny>, lifetime: Option<Lifetime>) -> String {
     session.renew();
     session.set_n(1);
     if let Some(lifetime) = lifetime {
-        session.set_lifetime(lifetime);
+        session.set_lifetime(lifetime).expect("declared");
     }
     store(config, &session)
         .expect("login writes a cookie")
@@ -68,7 +68,7 @@ fn standard_sessions_keep_max_age_and_browser_sessions_have_none() {
     assert!(!browser.contains("Expires"), "{browser}");
     let loaded = config.load(&request_with_cookie(Tiny::NAME, &value_of(&browser)));
     assert_eq!(loaded.status(), &LoadStatus::Valid);
-    assert_eq!(loaded.lifetime(), Some(Lifetime::BrowserSession));
+    assert_eq!(loaded.lifetime(), Lifetime::BrowserSession);
 
     // A browser-session cookie is still bounded by the signed timeouts: the
     // browser may keep it open for days, the server refuses it after the
@@ -94,7 +94,7 @@ fn browser_sessions_can_be_the_default_and_have_their_own_timeouts() {
     clock.advance(HOUR / 2);
     // Re-issued by an active user: still no Max-Age, absolute timeout kept.
     let mut session = config.load(&request_with_cookie(Tiny::NAME, &value_of(&cookie)));
-    assert_eq!(session.lifetime(), Some(Lifetime::BrowserSession));
+    assert_eq!(session.lifetime(), Lifetime::BrowserSession);
     session.set_n(2);
     let reissued = store(&config, &session).unwrap();
     assert_eq!(max_age(reissued.to_str().unwrap()), None);
@@ -124,7 +124,7 @@ fn remember_me_gets_its_longer_timeouts_and_max_age() {
     clock.advance(3 * DAY);
     let loaded = config.load(&request_with_cookie(Tiny::NAME, &value_of(&cookie)));
     assert_eq!(loaded.status(), &LoadStatus::Valid);
-    assert_eq!(loaded.lifetime(), Some(Lifetime::RememberMe));
+    assert_eq!(loaded.lifetime(), Lifetime::RememberMe);
     // ... and it is refreshed (idle refresh after min(1 h, idle / 2)).
     assert_eq!(loaded.pending_write(), Some(WriteReason::Refreshed));
     let refreshed = store(&config, &loaded).unwrap();
@@ -174,7 +174,9 @@ fn the_lifetime_is_under_the_mac_and_must_be_declared() {
     // Choosing an undeclared lifetime is a store error, never a silent
     // fallback to another lifetime.
     let mut session = Session::<Tiny>::new();
-    session.set_lifetime(Lifetime::RememberMe);
+    session
+        .set_lifetime(Lifetime::RememberMe)
+        .expect("declared");
     assert_eq!(
         without.set_cookie(&session),
         Err(StoreError::LifetimeNotConfigured {
@@ -197,14 +199,16 @@ fn changing_only_the_lifetime_reissues_the_cookie() {
     let cookie = value_of(&log_in(&config, None));
     let mut session = config.load(&request_with_cookie(Tiny::NAME, &cookie));
     // Same data, new lifetime: the "unchanged payload" shortcut must not hide it.
-    session.set_lifetime(Lifetime::RememberMe);
+    session
+        .set_lifetime(Lifetime::RememberMe)
+        .expect("declared");
     let reissued = store(&config, &session).expect("a new cookie for the new lifetime");
     let pair = cookie_pair(&reissued);
     let again = config.load(&request_with_cookie(
         Tiny::NAME,
         pair.split_once('=').unwrap().1,
     ));
-    assert_eq!(again.lifetime(), Some(Lifetime::RememberMe));
+    assert_eq!(again.lifetime(), Lifetime::RememberMe);
     assert_eq!(
         again.created_at(),
         session.created_at(),

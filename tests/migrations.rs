@@ -183,7 +183,7 @@ fn an_old_version_with_another_shape_is_refused_by_fingerprint() {
 fn migrated_sessions_still_expire() {
     let clock = ManualClock::new(T0_MS);
     let v1_cookie = issue(&config::<AppV1>(&clock), v1_value());
-    clock.advance(session_runtime::DEFAULT_IDLE_TIMEOUT + std::time::Duration::from_secs(1));
+    clock.advance(session_runtime::defaults::IDLE_TIMEOUT + std::time::Duration::from_secs(1));
     assert!(matches!(
         config::<AppV3>(&clock).decode(v1_cookie.as_bytes()),
         Err(Rejection::IdleExpired { .. })

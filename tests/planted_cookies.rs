@@ -7,9 +7,9 @@ use std::time::Duration;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
+use session_runtime::limits::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
 use session_runtime::{
     CookieAttributes, CookieSession, LoadStatus, ManualClock, Rejection, Session, SessionConfig,
-    MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
 };
 use session_tests::reference::{b64, reference_base64};
 use session_tests::{cookie_value, key, store, T0_MS};

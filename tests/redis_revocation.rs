@@ -12,7 +12,8 @@ mod services;
 use std::time::{Duration, Instant, SystemTime};
 
 use services::{binaries_or_skip, RedisServer, TempDir};
-use session_runtime::{ManualClock, RedisRevocations, RevocationError};
+use session_runtime::revocation::{RedisRevocations, RevocationError};
+use session_runtime::ManualClock;
 
 /// Upper bound on the fan-out delay this suite accepts (docs/operations.md
 /// promises ≤ 1 s with a healthy subscription).

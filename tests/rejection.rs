@@ -6,9 +6,10 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use session_runtime::defaults::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 use session_runtime::{
     BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, Rejection, Session,
-    SessionConfig, WriteReason, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    SessionConfig, WriteReason,
 };
 use session_tests::reference::{
     changed_byte_reason, survives_cookie_header, HEADER_LEN, KEY_ID_LEN,
@@ -193,7 +194,7 @@ fn wrong_version_and_changed_schema_are_rejected_after_the_mac() {
 #[test]
 fn idle_timeout_is_enforced_from_the_signed_issue_time() {
     let (config, clock, value) = valid_cookie();
-    clock.advance(DEFAULT_IDLE_TIMEOUT);
+    clock.advance(IDLE_TIMEOUT);
     assert!(
         config.decode(value.as_bytes()).is_ok(),
         "exactly at the limit is still valid"
@@ -211,7 +212,7 @@ fn absolute_timeout_ends_even_an_active_session() {
     // Keep the session active: every 12 hours the refreshed cookie replaces the old one.
     let step = Duration::from_secs(12 * 3600);
     let mut elapsed = Duration::ZERO;
-    while elapsed + step <= DEFAULT_ABSOLUTE_TIMEOUT {
+    while elapsed + step <= ABSOLUTE_TIMEOUT {
         clock.advance(step);
         elapsed += step;
         let session = config.load(&request_with_cookie(AppSession::NAME, &value));
@@ -256,12 +257,12 @@ fn removed_key_is_rejected_and_previous_key_is_rotated() {
 
     // Key 2 still listed as previous: accepted and re-issued with key 1.
     let rotating = SessionConfig::<AppSession>::builder(key(1))
-        .previous_key(key(2))
+        .verify_key(key(2))
         .clock(clock)
         .build()
         .unwrap();
     let session = rotating.load(&request_with_cookie(AppSession::NAME, &value));
-    assert_eq!(session.status(), &LoadStatus::ValidPreviousKey);
+    assert_eq!(session.status(), &LoadStatus::ValidVerifyKey);
     assert_eq!(*session, sample());
     assert_eq!(session.pending_write(), Some(WriteReason::Rekeyed));
     let reissued = cookie_value(&store(&rotating, &session).expect("re-keyed cookie"));
@@ -292,7 +293,7 @@ fn header_fields_are_covered_by_the_mac() {
 fn short_secret_and_duplicate_keys_are_refused() {
     assert!(session_runtime::Key::from_secret(&[1; 31]).is_err());
     let duplicate = SessionConfig::<AppSession>::builder(key(1))
-        .previous_key(key(1))
+        .verify_key(key(1))
         .build();
     assert!(duplicate.is_err());
 }

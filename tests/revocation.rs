@@ -95,10 +95,21 @@ fn renew_on_login_changes_the_cookie_even_for_equal_data() {
         after_login, planted,
         "same data, same millisecond, still a new cookie"
     );
-    // The new session starts strictly after the planted one.
+    // The new session is ordered after the planted one (the same second, a
+    // later start sequence): whichever order the browser sends them in, the
+    // login's session is the one loaded.
     let renewed = config.decode(after_login.as_bytes()).unwrap();
     let planted_session = config.decode(planted.as_bytes()).unwrap();
-    assert!(renewed.created_at() > planted_session.created_at());
+    assert!(renewed.created_at() >= planted_session.created_at());
+    let mut logged_in = config.load(&request_with_cookie("__Host-app", &planted));
+    logged_in.renew();
+    logged_in.set_user_id(Some(1));
+    let victim = cookie_value(&store(&config, &logged_in).unwrap());
+    for pair in [[&planted, &victim], [&victim, &planted]] {
+        let header = format!("__Host-app={}; __Host-app={}", pair[0], pair[1]);
+        let loaded = config.load_cookies([header.as_bytes()]);
+        assert_eq!(*loaded.user_id(), Some(1), "{header}");
+    }
 }
 
 #[tokio::test]
@@ -135,12 +146,20 @@ async fn an_async_check_is_awaited_by_load_async() {
     let revoked = config.load_async(&request).await;
     assert_eq!(revoked.rejection(), Some(&Rejection::Revoked));
     assert!(revoked.is_new());
-    // The synchronous load cannot await the check (documented): it does not run it.
-    assert_eq!(config.load(&request).status(), &LoadStatus::Valid);
+    // The synchronous load cannot await the check: it fails closed
+    // (documented), like `SessionSlot::take`.
+    assert_eq!(
+        config.load(&request).rejection(),
+        Some(&Rejection::NeedsAsyncLoad)
+    );
+    assert_eq!(
+        config.decode(value.as_bytes()).unwrap_err(),
+        Rejection::NeedsAsyncLoad
+    );
     // Another user's session is untouched.
     let other = user_cookie(&config, 8);
     let other = config
-        .load_from_cookie_headers_async([format!("__Host-app={other}").as_bytes()])
+        .load_cookies_async([format!("__Host-app={other}").as_bytes()])
         .await;
     assert_eq!(other.status(), &LoadStatus::Valid);
 }
@@ -151,9 +170,11 @@ fn renewals_in_quick_succession_never_run_ahead_of_the_clock() {
     let config = config_on::<AppSession>(1, &clock);
     let mut value = issue(&config, AppSession::default());
     // A hundred logins within a few seconds (an app that renews on every
-    // request): each new cookie differs from the one it replaces, and the
-    // session start stays within a second of the clock, so no cookie is ever
-    // refused as issued in the future.
+    // request): each new cookie differs from the one it replaces and is
+    // ordered after it, and the session start stays within a second of the
+    // clock (up to 64 new sessions per second share a second, told apart by
+    // their start sequence), so no cookie is ever refused as issued in the
+    // future.
     for round in 0..100u64 {
         clock.advance(Duration::from_millis(37));
         let mut session = config.load(&request_with_cookie("__Host-app", &value));

@@ -214,14 +214,15 @@ impl<T: CookieSession> Ours<T> {
         self.config.encode(&self.data)
     }
 
-    /// `config.set_cookie` on a new session: the full `Set-Cookie` header value.
+    /// `config.store` on a new session: the full `Set-Cookie` header value
+    /// (the `HeaderValue` `store` appends).
     pub fn set_cookie_fresh(&self) -> Option<HeaderValue> {
-        self.config.set_cookie(&self.fresh).expect("store")
+        header_value(self.config.set_cookie(&self.fresh).expect("store"))
     }
 
-    /// `config.set_cookie` on a loaded, changed session.
+    /// `config.store` on a loaded, changed session.
     pub fn set_cookie_changed(&self) -> Option<HeaderValue> {
-        self.config.set_cookie(&self.loaded_changed).expect("store")
+        header_value(self.config.set_cookie(&self.loaded_changed).expect("store"))
     }
 
     /// `config.load` from the request headers.
@@ -229,17 +230,16 @@ impl<T: CookieSession> Ours<T> {
         self.config.load(&self.request)
     }
 
-    /// `config.set_cookie_string` on a new session: the `Set-Cookie` text, the
+    /// `config.set_cookie` on a new session: the `Set-Cookie` text, the
     /// same artifact the floor produces (no `HeaderValue`).
     pub fn set_cookie_string_fresh(&self) -> Option<String> {
-        self.config.set_cookie_string(&self.fresh).expect("store")
+        self.config.set_cookie(&self.fresh).expect("store")
     }
 
-    /// `config.load_from_cookie_headers` from the raw `Cookie` header value,
+    /// `config.load_cookies` from the raw `Cookie` header value,
     /// the same input the floor takes (no `HeaderMap` lookup).
     pub fn load_raw(&self) -> Session<T> {
-        self.config
-            .load_from_cookie_headers([self.cookie_header.as_slice()])
+        self.config.load_cookies([self.cookie_header.as_slice()])
     }
 
     /// The `name=value` pair of a new cookie: what a browser stores and counts.
@@ -284,4 +284,9 @@ where
     T: CookieSession + Clone + PartialEq + std::fmt::Debug + Change + for<'a> From<&'a P>,
 {
     Ours::new(T::from(peer_fixture), T::change)
+}
+
+/// The `HeaderValue` `SessionConfig::store` builds from the `Set-Cookie` text.
+fn header_value(text: Option<String>) -> Option<HeaderValue> {
+    text.map(|text| HeaderValue::try_from(text).expect("a valid Set-Cookie"))
 }

@@ -28,7 +28,7 @@ fn seeds<T: Shape>(label: &str, shape: u8, items: &[T], header: &mut Vec<String>
             (Lifetime::Standard, ""),
             (Lifetime::BrowserSession, "-browser"),
         ] {
-            let mut session = config.load_from_cookie_headers(std::iter::empty::<&[u8]>());
+            let mut session = config.load_cookies(std::iter::empty::<&[u8]>());
             // A fresh default session sends nothing unless renewed.
             session.renew();
             session.set_lifetime(lifetime);

@@ -17,10 +17,8 @@ use std::fmt::Debug;
 use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
-use session_runtime::{
-    BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, SessionConfig,
-    MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES,
-};
+use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, SessionConfig};
+use session_runtime::limits::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
 pub use session_tests::reference::{
     check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header, Lifetimes,
     Mode, TimeLimits, Timeouts,
@@ -257,7 +255,7 @@ pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
         "unknown_key",
         "wrong_version",
     ];
-    let session = T::config().load_from_cookie_headers(headers.iter().copied());
+    let session = T::config().load_cookies(headers.iter().copied());
     let candidates = reference_candidates(headers, T::NAME);
     let mut first_kind = None;
     let mut macs_left = MAX_VERIFIED_CANDIDATES;

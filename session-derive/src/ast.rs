@@ -2,7 +2,6 @@
 
 use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
 
-use crate::attr::reject_session_attrs;
 use crate::errors::Errors;
 use crate::serde_attrs::{self, FieldLayout};
 
@@ -10,6 +9,8 @@ use crate::serde_attrs::{self, FieldLayout};
 pub(crate) struct SessionStruct<'a> {
     pub ident: &'a Ident,
     pub fields: Vec<SessionField<'a>>,
+    /// Index of the field holding the CSRF token, if any (see [`csrf_field`]).
+    pub csrf: Option<usize>,
 }
 
 pub(crate) struct SessionField<'a> {
@@ -18,6 +19,8 @@ pub(crate) struct SessionField<'a> {
     pub ty: &'a Type,
     /// What the field's `#[serde(...)]` attributes do to the bytes.
     pub layout: FieldLayout,
+    /// `#[session(csrf)]` on the field.
+    pub csrf_marked: bool,
 }
 
 impl SessionField<'_> {
@@ -77,19 +80,105 @@ pub(crate) fn session_struct<'a>(
         );
         return None;
     }
-    let fields = named
+    let fields: Vec<SessionField<'_>> = named
         .named
         .iter()
-        .map(|field| {
-            reject_session_attrs(&field.attrs, "fields", errors);
-            SessionField {
-                ident: field.ident.as_ref().expect("named field"),
-                vis: &field.vis,
-                ty: &field.ty,
-                // Named fields: never the only field of a tuple struct.
-                layout: serde_attrs::field(&field.attrs, false, errors),
-            }
+        .map(|field| SessionField {
+            ident: field.ident.as_ref().expect("named field"),
+            vis: &field.vis,
+            ty: &field.ty,
+            // Named fields: never the only field of a tuple struct.
+            layout: serde_attrs::field(&field.attrs, false, errors),
+            csrf_marked: parse_field_attrs(&field.attrs, errors),
         })
         .collect();
-    Some(SessionStruct { ident, fields })
+    let csrf = csrf_field(ident, &fields, errors);
+    Some(SessionStruct {
+        ident,
+        fields,
+        csrf,
+    })
+}
+
+/// The field that holds the session's CSRF token, which `Session::renew`
+/// replaces and the CSRF layers check: the one marked `#[session(csrf)]`,
+/// else the one whose type is named `CsrfToken`. Two candidates are an
+/// error (which one would be rotated?), and so is a skipped one (it would
+/// never reach the cookie).
+fn csrf_field(ident: &Ident, fields: &[SessionField<'_>], errors: &mut Errors) -> Option<usize> {
+    let marked: Vec<usize> = (0..fields.len())
+        .filter(|&index| fields[index].csrf_marked)
+        .collect();
+    let candidates = if marked.is_empty() {
+        (0..fields.len())
+            .filter(|&index| is_csrf_token_type(fields[index].ty))
+            .collect()
+    } else {
+        marked
+    };
+    match candidates.as_slice() {
+        [] => None,
+        [index] if fields[*index].layout.skip => {
+            errors.push_spanned(
+                fields[*index].ident,
+                "the CSRF token field cannot be `#[serde(skip)]`: it must travel in the cookie",
+            );
+            None
+        }
+        [index] => Some(*index),
+        [_, second, ..] => {
+            errors.push_spanned(
+                fields[*second].ident,
+                format!(
+                    "`{ident}` has more than one CSRF token field; mark the one the CSRF check \
+                     uses (and `renew()` replaces) with `#[session(csrf)]`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Whether a field's type is (a path ending in) `CsrfToken`.
+fn is_csrf_token_type(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "CsrfToken" && last.arguments.is_none()),
+        _ => false,
+    }
+}
+
+/// `#[session(csrf)]` on a field: the only field-level key.
+fn parse_field_attrs(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
+    let mut csrf = false;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("session")) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("csrf")
+                && !meta.input.peek(syn::Token![=])
+                && !meta.input.peek(syn::token::Paren)
+            {
+                if csrf {
+                    errors.push_spanned(&meta.path, "duplicate `session` attribute `csrf`");
+                }
+                csrf = true;
+            } else {
+                errors.push_spanned(
+                    &meta.path,
+                    "unknown `session` attribute on a field; the only one is `#[session(csrf)]` \
+                     (this field holds the CSRF token)",
+                );
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            errors.push(err);
+        }
+    }
+    csrf
 }

@@ -77,6 +77,7 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     // field type is named once, spanned at the field, so a type without a size
     // bound is one error there.
     let field_lens = field_lens(krate, session);
+    let (rotate_csrf, csrf_session) = csrf_impls(krate, session);
     let payload_len = quote! { #krate::__private::sum_lens(__SESSION_FIELD_LENS) };
     let cookie_len = quote! {
         #krate::__private::max_cookie_len(
@@ -123,11 +124,46 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                 #attributes
                 type Envelope = #envelope;
                 #version_chain
+                #rotate_csrf
             }
+            #csrf_session
             #budget_check
         };
         #migration_check
     }
+}
+
+/// For a session with a CSRF token field: the `CookieSession` hook that
+/// `Session::renew` calls to replace the token, and the `CsrfSession` impl
+/// the CSRF layers read and write it through. The field's type is named
+/// (spanned at it) in a `CsrfField` bound, so a `#[session(csrf)]` field of
+/// another type is one error there.
+pub(crate) fn csrf_impls(krate: &Path, session: &SessionStruct<'_>) -> (TokenStream, TokenStream) {
+    let Some(index) = session.csrf else {
+        return (TokenStream::new(), TokenStream::new());
+    };
+    let ident = session.ident;
+    let field = &session.fields[index];
+    let name = field.ident;
+    let ty = field.ty;
+    let as_field = quote_spanned! {ty.span()=> <#ty as #krate::__private::CsrfField> };
+    let rotate = quote! {
+        fn __rotate_csrf_token(&mut self) {
+            #as_field::__set(&mut self.#name, #krate::__private::rotated_csrf_token());
+        }
+    };
+    let csrf_session = quote! {
+        #[automatically_derived]
+        impl #krate::__private::CsrfSession for #ident {
+            fn __csrf_token(&self) -> #krate::__private::CsrfToken {
+                #as_field::__get(&self.#name)
+            }
+            fn __set_csrf_token(&mut self, token: #krate::__private::CsrfToken) {
+                #as_field::__set(&mut self.#name, token);
+            }
+        }
+    };
+    (rotate, csrf_session)
 }
 
 /// `("field", <Type as MaxEncodedLen>::MAX_ENCODED_LEN)` per stored field, in

@@ -30,6 +30,9 @@ pub(crate) fn max_encoded_len(krate: &Path, input: &DeriveInput) -> TokenStream 
 pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> TokenStream {
     let ident = session.ident;
     let accessors = accessors(session);
+    // The CSRF hooks read the real field, so a CSRF layer over this type
+    // adds no error of its own.
+    let (rotate_csrf, csrf_session) = crate::expand::csrf_impls(krate, session);
     quote! {
         #accessors
         #[allow(unused_qualifications)]
@@ -48,7 +51,9 @@ pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> Token
                 const MAX_PAYLOAD_LEN: usize = 0;
                 const MAX_COOKIE_LEN: usize = 0;
                 type Envelope = #krate::__private::HmacSha256;
+                #rotate_csrf
             }
+            #csrf_session
         };
     }
 }

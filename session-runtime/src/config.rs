@@ -13,7 +13,7 @@ use crate::codec::expiry::Timeouts;
 use crate::codec::Codec;
 use crate::cookie::{render_attributes, AttributeError, CookieAttributes};
 use crate::key::{Key, KeyId, KeyRole};
-use crate::lifetime::Lifetime;
+use crate::lifetime::{DeclaredLifetimes, Lifetime};
 use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::store::SetCookieTail;
 use crate::CookieSession;
@@ -29,14 +29,17 @@ pub const DEFAULT_REFRESH_AFTER: Duration = Duration::from_secs(60 * 60);
 /// Default tolerance for cookies issued by a server whose clock runs ahead.
 pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
 
-/// The configuration was refused.
+/// The configuration was refused. Each message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The same secret is configured twice (the id is that key's id). Two
-    /// different secrets that happen to share a 2-byte id are fine: the
-    /// decoder tries both.
-    DuplicateKeyId(KeyId),
+    /// The same secret is configured twice (the id is that key's id).
+    DuplicateKey(KeyId),
+    /// Two different secrets share a 2-byte key id (a 1 in 65,536 chance per
+    /// pair). Cookies name their key by id, so a cookie would be checked
+    /// against both and each forged cookie would cost two MAC checks; the
+    /// configuration refuses the pair instead: replace one of the secrets.
+    KeyIdCollision(KeyId),
     /// The cookie attributes break the name's prefix rules or the cookie syntax.
     Attributes(AttributeError),
     /// A timeout is zero, or the refresh interval is not shorter than the idle timeout.
@@ -44,18 +47,40 @@ pub enum ConfigError {
     /// No clock was given on a target without a system clock
     /// (`wasm32-unknown-unknown`): call [`SessionConfigBuilder::clock`].
     NoClock,
+    /// The clock reads a time before 2025-01-01T00:00:00Z, the wire format's
+    /// epoch (docs/wire-format.md): every cookie would look issued in the
+    /// future and be refused. Fix the host's clock, or give tests a
+    /// [`ManualClock`](crate::ManualClock) set to a later time.
+    ClockBeforeEpoch {
+        /// What the clock read, in milliseconds since the Unix epoch.
+        now_unix_ms: u64,
+    },
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::DuplicateKeyId(id) => {
-                write!(f, "the session key with id {id} is configured twice")
+            ConfigError::DuplicateKey(id) => {
+                write!(
+                    f,
+                    "the session key with id {id} is configured twice: list each secret once"
+                )
             }
+            ConfigError::KeyIdCollision(id) => write!(
+                f,
+                "two different session keys share the key id {id} (a 1 in 65,536 chance): \
+                 replace one of the two secrets with a newly generated one"
+            ),
             ConfigError::Attributes(err) => fmt::Display::fmt(err, f),
             ConfigError::Timeouts(what) => f.write_str(what),
             ConfigError::NoClock => f.write_str(
                 "this target has no system clock: give the session config one with `.clock(...)`",
+            ),
+            ConfigError::ClockBeforeEpoch { now_unix_ms } => write!(
+                f,
+                "the clock reads {now_unix_ms} ms since 1970, before 2025-01-01T00:00:00Z (the \
+                 session cookie's time epoch), so every cookie would be refused as issued in the \
+                 future: fix the host's clock, or set the test clock to 2025 or later"
             ),
         }
     }
@@ -137,8 +162,8 @@ pub(crate) struct Inner<T: CookieSession> {
     pub codec: Codec<T::Envelope>,
     /// The timeouts of each declared lifetime, indexed by its wire byte.
     pub lifetimes: [Option<Timeouts>; 3],
-    /// The lifetime of sessions that did not choose one.
-    pub default_lifetime: Lifetime,
+    /// The declared lifetimes and the default one, handed to every session.
+    pub declared: DeclaredLifetimes,
     /// The payload of `T::default()`, encoded once: a fresh session holding
     /// only this sends no cookie (compared per write without re-encoding).
     pub default_payload: Vec<u8>,
@@ -204,13 +229,13 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     /// Adds a key with the [`KeyRole::Verify`] role: it still verifies
     /// cookies but no longer signs them, and sessions signed with it are
     /// re-issued with the signing key (the last phase of a key rotation).
-    pub fn previous_key(mut self, key: Key) -> Self {
+    pub fn verify_key(mut self, key: Key) -> Self {
         self.previous.push(key);
         self
     }
 
-    /// Adds several previous keys, see [`previous_key`](Self::previous_key).
-    pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+    /// Adds several previous keys, see [`verify_key`](Self::verify_key).
+    pub fn verify_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
         self.previous.extend(keys);
         self
     }
@@ -234,13 +259,13 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     /// let new = || Key::from_secret(&[2; 32]).unwrap();
     /// // A replica already switched to NEW, and one still signing with OLD
     /// // that accepts NEW as verify-only.
-    /// let switched = SessionConfig::<App>::builder(new()).previous_key(old()).build().unwrap();
+    /// let switched = SessionConfig::<App>::builder(new()).verify_key(old()).build().unwrap();
     /// let waiting = SessionConfig::<App>::builder(old()).verify_only_key(new()).build().unwrap();
     ///
     /// let mut session = switched.load(&HeaderMap::new());
     /// session.set_visits(1);
     /// let cookie = switched.set_cookie(&session).unwrap().unwrap();
-    /// let pair = cookie.to_str().unwrap().split(';').next().unwrap();
+    /// let pair = cookie.split(';').next().unwrap();
     /// let mut request = HeaderMap::new();
     /// request.insert("cookie", pair.parse().unwrap());
     ///
@@ -261,7 +286,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
 
     /// Adds `key` with `role`: [`KeyRole::Sign`] replaces the signing key
     /// (the previous signing key is dropped), the other roles add a key, as
-    /// [`previous_key`](Self::previous_key) and
+    /// [`verify_key`](Self::verify_key) and
     /// [`verify_only_key`](Self::verify_only_key) do. For keys read from
     /// configuration with their roles.
     pub fn key(mut self, role: KeyRole, key: Key) -> Self {
@@ -494,21 +519,35 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                     .map(|key| (key, KeyRole::VerifyOnly)),
             )
             .collect();
+        // One rule for key ids everywhere (builder, `KeyRing`, load): every
+        // configured key has its own id, so a cookie names exactly one key
+        // and a forged cookie costs exactly one MAC check.
         for (index, (key, _)) in keys.iter().enumerate() {
-            if keys[..index]
+            if let Some((earlier, _)) = keys[..index]
                 .iter()
-                .any(|(earlier, _)| earlier.same_secret(key))
+                .find(|(earlier, _)| earlier.id() == key.id())
             {
-                return Err(ConfigError::DuplicateKeyId(key.id()));
+                return Err(if earlier.same_secret(key) {
+                    ConfigError::DuplicateKey(key.id())
+                } else {
+                    ConfigError::KeyIdCollision(key.id())
+                });
             }
         }
         let clock = self.clock.ok_or(ConfigError::NoClock)?;
+        let now_unix_ms = clock.now_unix_ms();
+        if now_unix_ms < crate::codec::EPOCH_UNIX_MS {
+            return Err(ConfigError::ClockBeforeEpoch { now_unix_ms });
+        }
         let attribute_suffix = render_attributes(&self.attributes);
         Ok(SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
                 lifetimes,
-                default_lifetime: self.default_lifetime,
+                declared: DeclaredLifetimes::new(
+                    |lifetime| lifetimes[usize::from(lifetime.to_byte())].is_some(),
+                    self.default_lifetime,
+                ),
                 default_payload: postcard::to_allocvec(&T::default()).unwrap_or_default(),
                 fresh_tails: SetCookieTail::per_lifetime(&lifetimes, &attribute_suffix),
                 attribute_suffix,
@@ -569,6 +608,43 @@ impl<T: CookieSession> SessionConfig<T> {
     /// The timeouts of `lifetime`, if the configuration declares it.
     pub(crate) fn timeouts(&self, lifetime: Lifetime) -> Option<&Timeouts> {
         self.inner.lifetimes[usize::from(lifetime.to_byte())].as_ref()
+    }
+
+    /// The idle and absolute timeouts of `lifetime`, or `None` when the
+    /// configuration does not declare it.
+    pub fn lifetime_timeouts(&self, lifetime: Lifetime) -> Option<(Duration, Duration)> {
+        self.timeouts(lifetime).map(|timeouts| {
+            (
+                Duration::from_millis(timeouts.idle_ms),
+                Duration::from_millis(timeouts.absolute_ms),
+            )
+        })
+    }
+
+    /// The longest a session of this configuration can stay valid after it
+    /// started: the longest absolute timeout among the declared lifetimes,
+    /// plus the clock-skew allowance (a replica whose clock runs behind sees
+    /// a session live that much longer). A revocation cut-off must be kept at
+    /// least this long after it is set, or the sessions it revoked become
+    /// valid again; `RedisRevocations` takes it from here.
+    pub fn max_session_age(&self) -> Duration {
+        let longest = self
+            .inner
+            .lifetimes
+            .iter()
+            .flatten()
+            .map(|timeouts| timeouts.absolute_ms)
+            .max()
+            .unwrap_or(0);
+        let skew = self.standard_timeouts().skew_ms;
+        Duration::from_millis(longest.saturating_add(skew))
+    }
+
+    /// The configured keys' ids and roles, the signing key first: for a
+    /// start-up log line (ids are not secret; they name keys in cookies and
+    /// in [`Rejection::UnknownKey`](crate::Rejection::UnknownKey)).
+    pub fn keys(&self) -> impl Iterator<Item = (KeyId, KeyRole)> + '_ {
+        self.inner.codec.keys()
     }
 
     /// The cookie attributes in force.

@@ -35,11 +35,16 @@ use crate::MaxEncodedLen;
 /// assert!(!token.matches("forged"));
 /// assert!(!CsrfToken::default().matches(&CsrfToken::default().to_base64url()));
 /// ```
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+///
+/// It has no `==`: comparing a secret byte by byte would take longer the more
+/// leading bytes match. Compare a submitted token with
+/// [`matches`](Self::matches), which runs in constant time.
+#[derive(Clone, Copy, Default)]
 pub struct CsrfToken([u8; 32]);
 
 /// The operating system's random generator failed (no token was made).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "random"), allow(dead_code))]
 pub struct CsrfRandomnessError(String);
 
 impl fmt::Display for CsrfRandomnessError {
@@ -62,6 +67,7 @@ impl CsrfToken {
     pub const HEADER: &'static str = "x-csrf-token";
 
     /// A new token from the operating system's random generator.
+    #[cfg(feature = "random")]
     pub fn generate() -> Result<Self, CsrfRandomnessError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|err| CsrfRandomnessError(err.to_string()))?;
@@ -154,131 +160,88 @@ impl MaxEncodedLen for CsrfToken {
     const SCHEMA_HASH: u64 = <[u8; 32] as MaxEncodedLen>::SCHEMA_HASH;
 }
 
-// The helpers below serve the axum and actix checks (not `tower` alone).
-
-/// Whether a request method needs a token (RFC 9110 "safe" methods do not).
-/// Takes the method's text, so `http` 0.2 (actix-web 4) and 1.x both fit.
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) fn method_needs_token(method: &str) -> bool {
-    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+/// A session type with a CSRF token field: a `CsrfToken` field, or a
+/// `[u8; 32]` field marked `#[session(csrf)]`. `#[derive(CookieSession)]`
+/// implements it; the CSRF layers of the web adapters need it, and
+/// [`Session::renew`](crate::Session::renew) replaces the token through it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no CSRF token field",
+    label = "the CSRF check needs to know where `{Self}` keeps its token",
+    note = "add a field `csrf: session_runtime::CsrfToken` to `{Self}`, or mark a `[u8; 32]` field with `#[session(csrf)]`"
+)]
+pub trait CsrfSession: crate::CookieSession {
+    /// The token the session holds (unset in a new session). Generated.
+    #[doc(hidden)]
+    fn __csrf_token(&self) -> CsrfToken;
+    /// Replaces the token. Generated.
+    #[doc(hidden)]
+    fn __set_csrf_token(&mut self, token: CsrfToken);
 }
 
-/// Whether a `Content-Type` is a urlencoded form (parameters ignored).
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) fn is_form(content_type: &[u8]) -> bool {
-    let essence = content_type
-        .split(|b| *b == b';')
-        .next()
-        .unwrap_or_default();
-    essence
-        .trim_ascii()
-        .eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+/// A field type that can hold a CSRF token (derive support).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `#[session(csrf)]` field must be a `CsrfToken` or a `[u8; 32]`, not `{Self}`",
+    label = "not a CSRF token type"
+)]
+pub trait CsrfField {
+    /// The token in the field.
+    fn __get(&self) -> CsrfToken;
+    /// Stores `token` in the field.
+    fn __set(&mut self, token: CsrfToken);
 }
 
-/// The `csrf_token` value of a urlencoded body. A valid token is 43
-/// unreserved characters, which browsers never percent-encode, so the raw
-/// value is compared; anything encoded is not a token.
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) fn token_in_form(body: &[u8]) -> Option<&str> {
-    body.split(|b| *b == b'&').find_map(|pair| {
-        let (name, value) = pair.split_at(pair.iter().position(|b| *b == b'=')?);
-        (name == CsrfToken::FORM_FIELD.as_bytes())
-            .then(|| core::str::from_utf8(&value[1..]).ok())
-            .flatten()
-    })
-}
-
-/// Why the CSRF check stopped a request; each adapter renders it.
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) enum Refusal {
-    /// No session to check against (already logged).
-    Session(crate::SessionUnavailable),
-    /// No token could be made (already logged): 500.
-    Randomness,
-    /// Missing or wrong token: 403.
-    Forbidden,
-    /// The form body is over the limit: 413.
-    TooLarge,
-}
-
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-impl Refusal {
-    pub(crate) const FORBIDDEN_BODY: &'static str =
-        "CSRF token missing or invalid: reload the page and try again";
-    pub(crate) const TOO_LARGE_BODY: &'static str = "form body too large to check its CSRF token";
-
-    /// The token the session holds, made on the first safe request that has
-    /// none; `session` is dropped (its change published) on return.
-    pub(crate) fn current_token<T: crate::CookieSession>(
-        session: Result<crate::RequestSession<T>, crate::SessionUnavailable>,
-        field: TokenField<T>,
-        method: &str,
-    ) -> Result<CsrfToken, Refusal> {
-        let mut session = session.map_err(Refusal::Session)?;
-        let token = (field.get)(&session);
-        if !token.is_unset() || method_needs_token(method) {
-            return Ok(token);
-        }
-        match CsrfToken::generate() {
-            Ok(token) => {
-                (field.set)(session.get_mut(), token);
-                Ok(token)
-            }
-            Err(err) => {
-                tracing::error!("session-runtime: {err}");
-                Err(Refusal::Randomness)
-            }
-        }
-    }
-}
-
-/// How the adapters read and write the token field of a session `T`.
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
-pub(crate) struct TokenField<T> {
-    pub get: fn(&T) -> CsrfToken,
-    pub set: fn(&mut T, CsrfToken),
-}
-
-impl<T> Clone for TokenField<T> {
-    fn clone(&self) -> Self {
+impl CsrfField for CsrfToken {
+    fn __get(&self) -> CsrfToken {
         *self
     }
+    fn __set(&mut self, token: CsrfToken) {
+        *self = token;
+    }
 }
 
-impl<T> Copy for TokenField<T> {}
+impl CsrfField for [u8; 32] {
+    fn __get(&self) -> CsrfToken {
+        CsrfToken(*self)
+    }
+    fn __set(&mut self, token: CsrfToken) {
+        *self = token.0;
+    }
+}
+
+/// The token a renewed session gets: a new random one, or the unset token
+/// (a new one is then made on the next safe request) when the build has no
+/// random source (the codec core without the web adapters) or it failed.
+#[doc(hidden)]
+pub fn rotated_csrf_token() -> CsrfToken {
+    #[cfg(feature = "random")]
+    if let Ok(token) = CsrfToken::generate() {
+        return token;
+    }
+    CsrfToken::default()
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(feature = "random")]
     #[test]
     fn text_form_round_trips_and_rejects_non_canonical_text() {
         let token = CsrfToken::generate().unwrap();
         assert!(!token.is_unset());
         let text = token.to_base64url();
-        assert_eq!(CsrfToken::from_base64url(&text), Some(token));
-        assert_eq!(CsrfToken::from_base64url(&text[1..]), None);
-        assert_eq!(CsrfToken::from_base64url(&format!("{text}=")), None);
+        let parsed = CsrfToken::from_base64url(&text).map(|parsed| *parsed.as_bytes());
+        assert_eq!(parsed, Some(*token.as_bytes()));
+        assert!(CsrfToken::from_base64url(&text[1..]).is_none());
+        assert!(CsrfToken::from_base64url(&format!("{text}=")).is_none());
         let mut other = text.clone().into_bytes();
         other[0] = if other[0] == b'A' { b'B' } else { b'A' };
         assert!(!token.matches(core::str::from_utf8(&other).unwrap()));
         // Non-zero trailing bits are not canonical.
         let last = CsrfToken::from([0xff; 32]).to_base64url();
         assert!(last.ends_with('8'));
-        assert_eq!(CsrfToken::from_base64url(&last.replace('8', "9")), None);
-    }
-
-    #[test]
-    fn form_fields_and_content_types() {
-        let token = "a".repeat(43);
-        let body = format!("item=fig&csrf_token={token}&x=1");
-        assert_eq!(token_in_form(body.as_bytes()), Some(token.as_str()));
-        assert_eq!(token_in_form(b"csrf_tokenx=1&item"), None);
-        assert_eq!(token_in_form(b"csrf_token"), None);
-        assert!(is_form(b"application/x-www-form-urlencoded; charset=UTF-8"));
-        assert!(!is_form(b"multipart/form-data; boundary=x"));
-        assert!(method_needs_token("DELETE"));
-        assert!(!method_needs_token("HEAD"));
+        assert!(CsrfToken::from_base64url(&last.replace('8', "9")).is_none());
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::MaxEncodedLen;
 ///
 /// // GET /: the next page shows it once...
 /// let mut headers = http::HeaderMap::new();
-/// let pair = cookie.to_str().unwrap().split(';').next().unwrap().to_owned();
+/// let pair = cookie.split(';').next().unwrap().to_owned();
 /// headers.insert(http::header::COOKIE, pair.parse().unwrap());
 /// let mut session = config.load(&headers);
 /// assert!(session.flash.is_set());

@@ -174,7 +174,7 @@ pub enum KeyRole {
     /// Signs (or encrypts) every cookie written; exactly one key has this role.
     Sign,
     /// Accepted; a cookie it verifies is re-issued with the signing key
-    /// ([`LoadStatus::ValidPreviousKey`](crate::LoadStatus::ValidPreviousKey)).
+    /// ([`LoadStatus::ValidVerifyKey`](crate::LoadStatus::ValidVerifyKey)).
     Verify,
     /// Accepted, never signs and never causes a re-issue: a replica that does
     /// not sign with this key yet still reads cookies from replicas that do.

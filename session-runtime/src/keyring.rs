@@ -43,7 +43,7 @@ const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(false),
 );
 
-/// Longest role name echoed in an [`KeyringError::UnknownRole`] message; a
+/// Longest role name echoed in an [`KeyRingError::UnknownRole`] message; a
 /// longer or odd-looking "role" may be a secret pasted in the wrong place, so it
 /// is not shown.
 const MAX_ECHOED_ROLE_LEN: usize = 16;
@@ -85,7 +85,7 @@ impl fmt::Display for EntryPosition {
 /// The key configuration was refused. No variant holds or prints key bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum KeyringError {
+pub enum KeyRingError {
     /// An entry is not of the form `role:secret`.
     MissingRole {
         /// Which entry.
@@ -134,40 +134,40 @@ pub enum KeyringError {
     },
 }
 
-impl fmt::Display for KeyringError {
+impl fmt::Display for KeyRingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyringError::MissingRole { at } => write!(
+            KeyRingError::MissingRole { at } => write!(
                 f,
                 "session keys, {at}: expected `role:secret` with role `sign`, `verify` or `verify-only`"
             ),
-            KeyringError::UnknownRole { at, role: Some(role) } => write!(
+            KeyRingError::UnknownRole { at, role: Some(role) } => write!(
                 f,
                 "session keys, {at}: unknown role `{role}`; expected `sign`, `verify` or `verify-only`"
             ),
-            KeyringError::UnknownRole { at, role: None } => write!(
+            KeyRingError::UnknownRole { at, role: None } => write!(
                 f,
                 "session keys, {at}: unknown role (not shown: it does not look like a role name); \
                  expected `sign`, `verify` or `verify-only`"
             ),
-            KeyringError::BadBase64 { at } => write!(
+            KeyRingError::BadBase64 { at } => write!(
                 f,
                 "session keys, {at}: the secret is not valid base64 (e.g. the output of `openssl rand -base64 48`)"
             ),
-            KeyringError::SecretTooShort { at, len } => write!(
+            KeyRingError::SecretTooShort { at, len } => write!(
                 f,
                 "session keys, {at}: the secret decodes to {len} bytes; at least {} bytes of random data \
                  are required (e.g. `openssl rand -base64 48`)",
                 Key::MIN_SECRET_LEN
             ),
-            KeyringError::DuplicateSecret { first, second } => write!(
+            KeyRingError::DuplicateSecret { first, second } => write!(
                 f,
                 "session keys, {second}: the same secret as {first}; each key must be listed once, with one role"
             ),
-            KeyringError::NoSigningKey => f.write_str(
+            KeyRingError::NoSigningKey => f.write_str(
                 "session keys: no `sign:` entry; exactly one key must sign",
             ),
-            KeyringError::SeveralSigningKeys { at } => {
+            KeyRingError::SeveralSigningKeys { at } => {
                 f.write_str("session keys: several `sign:` entries (")?;
                 for (i, position) in at.iter().enumerate() {
                     if i > 0 {
@@ -177,14 +177,14 @@ impl fmt::Display for KeyringError {
                 }
                 f.write_str("); exactly one key must sign, the others are `verify` or `verify-only`")
             }
-            KeyringError::File { path, kind } => {
+            KeyRingError::File { path, kind } => {
                 write!(f, "session key file {path}: cannot read it ({kind})")
             }
         }
     }
 }
 
-impl std::error::Error for KeyringError {}
+impl std::error::Error for KeyRingError {}
 
 /// A set of session keys with roles: what a [`SessionConfigBuilder`] needs.
 ///
@@ -261,7 +261,7 @@ impl KeyRing {
     /// commas or newlines; whitespace around roles and secrets is ignored, and
     /// `#` starts a comment that runs to the end of its line. Entries are
     /// numbered from 1 in errors.
-    pub fn parse(text: &str) -> Result<KeyRing, KeyringError> {
+    pub fn parse(text: &str) -> Result<KeyRing, KeyRingError> {
         let mut entries = Vec::new();
         let mut number = 0;
         for line in text.lines() {
@@ -279,7 +279,7 @@ impl KeyRing {
 
     /// Parses a key file: the same format as [`parse`](Self::parse), usually one
     /// entry per line; errors give line numbers.
-    pub fn parse_file_contents(text: &str) -> Result<KeyRing, KeyringError> {
+    pub fn parse_file_contents(text: &str) -> Result<KeyRing, KeyRingError> {
         let mut entries = Vec::new();
         for (index, line) in text.lines().enumerate() {
             for entry in strip_comment(line).split(',') {
@@ -293,41 +293,41 @@ impl KeyRing {
     }
 
     /// Reads and parses a key file (see [`parse_file_contents`](Self::parse_file_contents)).
-    pub fn from_file(path: impl AsRef<Path>) -> Result<KeyRing, KeyringError> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<KeyRing, KeyRingError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|err| KeyringError::File {
+        let text = std::fs::read_to_string(path).map_err(|err| KeyRingError::File {
             path: path.display().to_string(),
             kind: err.kind(),
         })?;
         Self::parse_file_contents(&text)
     }
 
-    fn from_entries(entries: Vec<(EntryPosition, &str)>) -> Result<KeyRing, KeyringError> {
+    fn from_entries(entries: Vec<(EntryPosition, &str)>) -> Result<KeyRing, KeyRingError> {
         // Decoded secrets are wiped when dropped (`Secret`).
         let mut parsed: Vec<(EntryPosition, KeyRole, Key, Secret)> = Vec::new();
         for (at, entry) in entries {
             let (role, secret) = entry
                 .split_once(':')
-                .ok_or(KeyringError::MissingRole { at })?;
+                .ok_or(KeyRingError::MissingRole { at })?;
             let role_text = role.trim();
-            let role = parse_role(role_text).ok_or_else(|| KeyringError::UnknownRole {
+            let role = parse_role(role_text).ok_or_else(|| KeyRingError::UnknownRole {
                 at,
                 role: looks_like_role(role_text).then(|| role_text.to_owned()),
             })?;
-            let secret = decode_secret(secret.trim()).ok_or(KeyringError::BadBase64 { at })?;
+            let secret = decode_secret(secret.trim()).ok_or(KeyRingError::BadBase64 { at })?;
             let key = Key::from_secret(secret.as_slice()).map_err(|err| match err {
-                KeyError::SecretTooShort { len } => KeyringError::SecretTooShort { at, len },
+                KeyError::SecretTooShort { len } => KeyRingError::SecretTooShort { at, len },
                 // `KeyError` is non-exhaustive: report any future refusal as a
                 // short secret would be wrong, so keep its length out of it.
                 #[allow(unreachable_patterns)]
-                _ => KeyringError::BadBase64 { at },
+                _ => KeyRingError::BadBase64 { at },
             })?;
             // Duplicate secrets (or, once in 2^32, colliding ids) would make
             // verification unable to tell keys apart.
             if let Some((first, ..)) = parsed.iter().find(|(_, _, other, other_secret)| {
                 other.id() == key.id() || other_secret.as_slice() == secret.as_slice()
             }) {
-                return Err(KeyringError::DuplicateSecret {
+                return Err(KeyRingError::DuplicateSecret {
                     first: *first,
                     second: at,
                 });
@@ -340,9 +340,9 @@ impl KeyRing {
             .map(|(at, ..)| *at)
             .collect();
         match signing.len() {
-            0 => return Err(KeyringError::NoSigningKey),
+            0 => return Err(KeyRingError::NoSigningKey),
             1 => {}
-            _ => return Err(KeyringError::SeveralSigningKeys { at: signing }),
+            _ => return Err(KeyRingError::SeveralSigningKeys { at: signing }),
         }
         let mut signing = None;
         let mut verify = Vec::new();
@@ -354,11 +354,11 @@ impl KeyRing {
                 KeyRole::VerifyOnly => verify_only.push(key),
                 // `KeyRole` is non-exhaustive; `parse_role` yields only the three above.
                 #[allow(unreachable_patterns)]
-                _ => return Err(KeyringError::NoSigningKey),
+                _ => return Err(KeyRingError::NoSigningKey),
             }
         }
         Ok(KeyRing {
-            signing: signing.ok_or(KeyringError::NoSigningKey)?,
+            signing: signing.ok_or(KeyRingError::NoSigningKey)?,
             verify,
             verify_only,
         })
@@ -383,13 +383,13 @@ impl KeyRing {
     /// roles; add timeouts, attributes or a revocation check, then `build()`.
     pub fn config_builder<T: CookieSession>(&self) -> SessionConfigBuilder<T> {
         SessionConfig::<T>::builder(self.signing.clone())
-            .previous_keys(self.verify.iter().cloned())
+            .verify_keys(self.verify.iter().cloned())
             .verify_only_keys(self.verify_only.iter().cloned())
     }
 }
 
 impl core::str::FromStr for KeyRing {
-    type Err = KeyringError;
+    type Err = KeyRingError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         KeyRing::parse(text)
@@ -465,7 +465,7 @@ mod tests {
         Key::from_secret(decode_secret(secret).unwrap().as_slice()).unwrap()
     }
 
-    fn err(text: &str) -> KeyringError {
+    fn err(text: &str) -> KeyRingError {
         KeyRing::parse(text).unwrap_err()
     }
 
@@ -524,7 +524,7 @@ mod tests {
     fn short_secret() {
         assert_eq!(
             err(&format!("sign:{A}, verify:c2hvcnQ")),
-            KeyringError::SecretTooShort {
+            KeyRingError::SecretTooShort {
                 at: EntryPosition::Entry(2),
                 len: 5
             }
@@ -533,7 +533,7 @@ mod tests {
         // 30 bytes.
         assert_eq!(
             err(&format!("sign:{}", &A[..40])),
-            KeyringError::SecretTooShort {
+            KeyRingError::SecretTooShort {
                 at: EntryPosition::Entry(1),
                 len: 30
             }
@@ -545,7 +545,7 @@ mod tests {
         let text = format!("sign:{A}\nverify:{B}\nverify-only:{A}");
         assert_eq!(
             KeyRing::parse_file_contents(&text).unwrap_err(),
-            KeyringError::DuplicateSecret {
+            KeyRingError::DuplicateSecret {
                 first: EntryPosition::Line(1),
                 second: EntryPosition::Line(3)
             }
@@ -554,7 +554,7 @@ mod tests {
         let standard: String = A.replace('-', "+").replace('_', "/");
         assert!(matches!(
             err(&format!("sign:{A}, verify:{standard}=")),
-            KeyringError::DuplicateSecret { .. }
+            KeyRingError::DuplicateSecret { .. }
         ));
         assert_no_secret_echoed(&format!("sign:{A}, verify:{A}"), &[A]);
     }
@@ -563,7 +563,7 @@ mod tests {
     fn unknown_role() {
         assert_eq!(
             err(&format!("sign:{A}, previous:{B}")),
-            KeyringError::UnknownRole {
+            KeyRingError::UnknownRole {
                 at: EntryPosition::Entry(2),
                 role: Some("previous".into())
             }
@@ -573,7 +573,7 @@ mod tests {
         let text = format!("sign:{A}, hunter2hunter2hunter2:{B}");
         assert_eq!(
             err(&text),
-            KeyringError::UnknownRole {
+            KeyRingError::UnknownRole {
                 at: EntryPosition::Entry(2),
                 role: None
             }
@@ -585,7 +585,7 @@ mod tests {
     fn missing_role() {
         assert_eq!(
             err(&format!("sign:{A}, {B}")),
-            KeyringError::MissingRole {
+            KeyRingError::MissingRole {
                 at: EntryPosition::Entry(2)
             }
         );
@@ -594,12 +594,12 @@ mod tests {
 
     #[test]
     fn zero_or_several_signing_keys() {
-        assert_eq!(err(&format!("verify:{A}")), KeyringError::NoSigningKey);
-        assert_eq!(err(""), KeyringError::NoSigningKey);
-        assert_eq!(err(" # only a comment\n"), KeyringError::NoSigningKey);
+        assert_eq!(err(&format!("verify:{A}")), KeyRingError::NoSigningKey);
+        assert_eq!(err(""), KeyRingError::NoSigningKey);
+        assert_eq!(err(" # only a comment\n"), KeyRingError::NoSigningKey);
         assert_eq!(
             err(&format!("sign:{A}, verify-only:{C}, sign:{B}")),
-            KeyringError::SeveralSigningKeys {
+            KeyRingError::SeveralSigningKeys {
                 at: vec![EntryPosition::Entry(1), EntryPosition::Entry(3)]
             }
         );
@@ -617,7 +617,7 @@ mod tests {
             let text = format!("sign:{A}, verify:{bad}");
             assert_eq!(
                 err(&text),
-                KeyringError::BadBase64 {
+                KeyRingError::BadBase64 {
                     at: EntryPosition::Entry(2)
                 },
                 "{bad:?}"
@@ -629,7 +629,7 @@ mod tests {
         spelt.push('Z');
         assert_eq!(
             err(&format!("sign:{spelt}")),
-            KeyringError::BadBase64 {
+            KeyRingError::BadBase64 {
                 at: EntryPosition::Entry(1)
             }
         );

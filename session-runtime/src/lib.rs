@@ -28,7 +28,7 @@
 //! let mut session = config.load(&HeaderMap::new());
 //! session.set_user_id(Some(42));
 //! let set_cookie = config.set_cookie(&session).unwrap().expect("changed, so a cookie is due");
-//! assert!(set_cookie.to_str().unwrap().ends_with("; Secure; HttpOnly; SameSite=Lax"));
+//! assert!(set_cookie.ends_with("; Secure; HttpOnly; SameSite=Lax"));
 //! ```
 //!
 //! See `docs/wire-format.md` for the byte layout and `README.md` for the guarantees.
@@ -42,9 +42,11 @@ mod bounded;
 mod clock;
 mod codec;
 mod compile_checks;
+mod csrf;
+mod flash;
 mod key;
 mod lifetime;
-mod limits;
+pub mod limits;
 mod reject;
 mod session_type;
 mod size;
@@ -58,58 +60,91 @@ mod http;
 // Keys from configuration (docs/operations.md).
 mod keyring;
 mod load;
+mod session;
+mod store;
+
 // "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
 #[cfg(feature = "redis")]
 mod redis_revocation;
-mod session;
-mod store;
+
+/// "Log out everywhere" for a fleet (feature `redis`): per-subject cut-offs
+/// in Redis, mirrored into every replica through pub/sub
+/// (docs/operations.md).
+#[cfg(feature = "redis")]
+pub mod revocation {
+    pub use crate::redis_revocation::{
+        RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
+        DEFAULT_REVOCATION_IO_TIMEOUT, DEFAULT_REVOCATION_KEEPALIVE,
+        DEFAULT_REVOCATION_MAX_RECONNECT_DELAY, MAX_REVOCATION_SUBJECT_LEN,
+    };
+}
 
 // Web adapters (features `tower`, `axum`, `actix`, each enabling the internal
 // `web` feature): docs/frameworks.md.
 #[cfg(feature = "web")]
 mod adapters;
-#[cfg(feature = "web")]
-mod csrf;
-mod flash;
 
 #[cfg(feature = "actix")]
 pub use adapters::actix;
+#[cfg(feature = "web")]
+pub use adapters::adapter;
 #[cfg(feature = "axum")]
 pub use adapters::axum;
 #[cfg(feature = "tower")]
 pub use adapters::tower;
 #[cfg(feature = "web")]
-pub use adapters::{
-    FinishError, FinishErrorKind, RequestSession, SessionSlot, SessionUnavailable, UnavailableKind,
-};
+pub use adapters::RequestSession;
+
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
-pub use config::{
-    ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder, DEFAULT_ABSOLUTE_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
-};
+pub use config::{ConfigError, CookieMeta, SessionConfig, SessionConfigBuilder};
 pub use cookie::{AttributeError, CookieAttributes, SameSite};
-#[cfg(feature = "web")]
-pub use csrf::{CsrfRandomnessError, CsrfToken};
+pub use csrf::{CsrfSession, CsrfToken};
 pub use flash::Flash;
-pub use key::{Key, KeyError, KeyId, KeyRole};
-pub use keyring::{EntryPosition, KeyRing, KeyringError};
-pub use lifetime::Lifetime;
-pub use limits::BROWSER_COOKIE_LIMIT;
-pub use load::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
-#[cfg(feature = "redis")]
-pub use redis_revocation::{
-    RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
-    DEFAULT_REVOCATION_IO_TIMEOUT, DEFAULT_REVOCATION_KEEPALIVE,
-    DEFAULT_REVOCATION_MAX_RECONNECT_DELAY, MAX_REVOCATION_SUBJECT_LEN,
-};
-pub use reject::{PayloadError, Rejection};
+pub use key::{Key, KeyRole};
+pub use keyring::KeyRing;
+pub use lifetime::{Lifetime, UndeclaredLifetime};
+pub use reject::Rejection;
 pub use session::{LoadStatus, Session, WriteReason};
 pub use session_type::CookieSession;
 pub use size::MaxEncodedLen;
 pub use store::StoreError;
+
+/// Keys and their errors: [`Key`] and [`KeyRing`] (also at the crate root),
+/// the opaque [`KeyId`](keys::KeyId) cookies carry, and the errors of reading
+/// keys from configuration.
+pub mod keys {
+    pub use crate::key::{Key, KeyError, KeyId, KeyRole};
+    pub use crate::keyring::{EntryPosition, KeyRing, KeyRingError};
+}
+
+/// The configuration's defaults, for code that wants to name them.
+pub mod defaults {
+    pub use crate::config::{
+        DEFAULT_ABSOLUTE_TIMEOUT as ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT as IDLE_TIMEOUT,
+        DEFAULT_MAX_CLOCK_SKEW as MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER as REFRESH_AFTER,
+    };
+}
+
+/// Why a cookie's payload did not decode ([`Rejection::Payload`]), and why a
+/// CSRF token could not be made.
+pub mod errors {
+    pub use crate::csrf::CsrfRandomnessError;
+    pub use crate::reject::PayloadError;
+}
+
+/// What an app imports, re-exported by the framework modules (`axum`,
+/// `actix`) so that one `use session_runtime::axum::{...}` line is enough.
+#[allow(unused_imports)]
+mod prelude {
+    pub use crate::{
+        BoundedString, BoundedVec, CookieSession, CsrfSession, CsrfToken, Flash, Key, KeyRing,
+        KeyRole, Lifetime, LoadStatus, MaxEncodedLen, Rejection, Session, SessionConfig,
+        WriteReason,
+    };
+}
 
 /// Derives [`CookieSession`] (and [`MaxEncodedLen`]) plus typed accessors on a
 /// struct with named fields. See the crate README for every attribute.
@@ -120,61 +155,6 @@ pub use session_derive::CookieSession;
 #[cfg(feature = "derive")]
 pub use session_derive::MaxEncodedLen;
 
-// Wire-format numbers used to live at the crate root; they moved to
-// [`wire`] so the root does not freeze the format. Kept, deprecated, for one
-// release.
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "moved to `session_runtime::wire::FORMAT_HMAC_SHA256`"
-)]
-pub const FORMAT_HMAC_SHA256: u8 = wire::FORMAT_HMAC_SHA256;
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "moved to `session_runtime::wire::FORMAT_AES_256_GCM_SIV`"
-)]
-pub const FORMAT_AES_256_GCM_SIV: u8 = wire::FORMAT_AES_256_GCM_SIV;
-#[doc(hidden)]
-#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::HEADER_LEN`")]
-pub const HEADER_LEN: usize = wire::HEADER_LEN;
-#[doc(hidden)]
-#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::TAG_LEN`")]
-pub const TAG_LEN: usize = wire::TAG_LEN;
-#[doc(hidden)]
-#[deprecated(since = "0.2.0", note = "moved to `session_runtime::wire::NONCE_LEN`")]
-pub const NONCE_LEN: usize = wire::NONCE_LEN;
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "moved to `session_runtime::wire::AEAD_TAG_LEN`"
-)]
-pub const AEAD_TAG_LEN: usize = wire::AEAD_TAG_LEN;
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "moved to `session_runtime::wire::base64url_len`"
-)]
-pub const fn base64url_len(bytes: usize) -> usize {
-    wire::base64url_len(bytes)
-}
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "use `session_runtime::wire::max_cookie_len(name_len, payload_len, wire::SIGNED_OVERHEAD)`"
-)]
-pub const fn max_cookie_len(name_len: usize, max_payload_len: usize) -> usize {
-    wire::max_cookie_len(name_len, max_payload_len, wire::SIGNED_OVERHEAD)
-}
-#[doc(hidden)]
-#[deprecated(
-    since = "0.2.0",
-    note = "use `session_runtime::wire::max_cookie_len(name_len, payload_len, wire::ENCRYPTED_OVERHEAD)`"
-)]
-pub const fn max_cookie_len_encrypted(name_len: usize, max_payload_len: usize) -> usize {
-    wire::max_cookie_len(name_len, max_payload_len, wire::ENCRYPTED_OVERHEAD)
-}
-
 /// Support for the derive's generated code. Not public API: it changes without
 /// notice, which is why `session-derive` is pinned to an exact version.
 #[doc(hidden)]
@@ -183,6 +163,7 @@ pub mod __private {
     pub use crate::codec::hmac_sha256::HmacSha256;
     pub use crate::codec::max_cookie_len;
     pub use crate::cookie::{CookieAttributes, SameSite};
+    pub use crate::csrf::{rotated_csrf_token, CsrfField, CsrfSession, CsrfToken};
     pub use crate::reject::Rejection;
     pub use crate::session_type::{decode_own, own_fingerprint};
     pub use crate::size::{

@@ -28,11 +28,11 @@
 /// session.renew();
 /// session.set_user_id(Some(7));
 /// let cookie = config.set_cookie(&session).unwrap().unwrap();
-/// assert!(!cookie.to_str().unwrap().contains("Max-Age")); // browser session
+/// assert!(!cookie.contains("Max-Age")); // browser session
 ///
 /// session.set_lifetime(Lifetime::RememberMe);
 /// let cookie = config.set_cookie(&session).unwrap().unwrap();
-/// assert!(cookie.to_str().unwrap().contains("; Max-Age=2592000;")); // 30 days
+/// assert!(cookie.contains("; Max-Age=2592000;")); // 30 days
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -77,3 +77,84 @@ impl Lifetime {
         !matches!(self, Lifetime::BrowserSession)
     }
 }
+
+/// The lifetimes one configuration declares, and its default: what a
+/// session may choose with `set_lifetime`, and what it gets otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DeclaredLifetimes {
+    /// Bit `1 << byte` for each declared lifetime.
+    bits: u8,
+    default: Lifetime,
+}
+
+impl DeclaredLifetimes {
+    /// Every lifetime, default `Standard`: a session outside any
+    /// configuration, checked when it is stored.
+    pub(crate) const ALL: DeclaredLifetimes = DeclaredLifetimes {
+        bits: 0b111,
+        default: Lifetime::Standard,
+    };
+
+    /// The set whose members are `declared(lifetime)`; `default` is one of them.
+    pub(crate) fn new(declared: impl Fn(Lifetime) -> bool, default: Lifetime) -> Self {
+        let bits = [
+            Lifetime::Standard,
+            Lifetime::BrowserSession,
+            Lifetime::RememberMe,
+        ]
+        .into_iter()
+        .filter(|&lifetime| declared(lifetime))
+        .fold(0, |bits, lifetime| bits | 1 << lifetime.to_byte());
+        DeclaredLifetimes { bits, default }
+    }
+
+    pub(crate) fn contains(self, lifetime: Lifetime) -> bool {
+        self.bits & 1 << lifetime.to_byte() != 0
+    }
+
+    pub(crate) fn default_lifetime(self) -> Lifetime {
+        self.default
+    }
+}
+
+/// [`Session::set_lifetime`](crate::Session::set_lifetime) was asked for a
+/// lifetime the configuration does not declare. Its message names the
+/// builder call that declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UndeclaredLifetime {
+    lifetime: Lifetime,
+}
+
+impl UndeclaredLifetime {
+    pub(crate) fn new(lifetime: Lifetime) -> Self {
+        UndeclaredLifetime { lifetime }
+    }
+
+    /// The lifetime that was asked for.
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
+    }
+
+    /// The `SessionConfigBuilder` call that declares the lifetime.
+    pub(crate) fn fix(lifetime: Lifetime) -> &'static str {
+        match lifetime {
+            Lifetime::RememberMe => ".remember_me(idle, absolute)",
+            // Standard and BrowserSession are always declared.
+            Lifetime::Standard | Lifetime::BrowserSession => ".default_lifetime(..)",
+        }
+    }
+}
+
+impl core::fmt::Display for UndeclaredLifetime {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the session chose the {:?} lifetime, which its configuration does not declare: \
+             add `{}` to the SessionConfig builder",
+            self.lifetime,
+            Self::fix(self.lifetime)
+        )
+    }
+}
+
+impl std::error::Error for UndeclaredLifetime {}

@@ -1,4 +1,4 @@
-//! Loading: raw `Cookie` header values → the best authentic candidate →
+//! Loading: raw `Cookie` header values → the newest authentic candidate →
 //! [`Session`]. No `http` types here (see `http.rs`), so servers without the
 //! `http` crate and edge runtimes use the same path.
 
@@ -7,40 +7,116 @@ use crate::codec::{Codec, Opened};
 use crate::cookie::cookie_values;
 use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
-use crate::limits::BROWSER_COOKIE_LIMIT;
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
 use crate::reject::Rejection;
-use crate::session::{LoadStatus, Origin, Session};
+use crate::session::{LoadStatus, Origin, Session, StartOrder};
 use crate::{CookieSession, SessionConfig};
 
-/// At most this many cookies of the session's name are examined per request.
-/// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders
-/// longer paths first, so a planted cookie with a longer `Path` comes first);
-/// an attacker who can plant cookies could send thousands. Each candidate first
-/// gets the cheap checks (length, canonical base64url, format, known key id),
-/// which cost no MAC; see [`MAX_VERIFIED_CANDIDATES`] for the MAC bound.
-pub const MAX_CANDIDATE_COOKIES: usize = 32;
-
-/// At most this many candidates per request get the MAC check (or AEAD
-/// decryption): the bound on cryptographic work an attacker can cause. It
-/// exceeds the 16 planted, well-formed but forged cookies that SECURITY.md
-/// promises cannot hide the genuine one (each costs one MAC; a full-size
-/// cookie's MAC is about 2.5 µs, so the worst case is about 50 µs per request).
-pub const MAX_VERIFIED_CANDIDATES: usize = 20;
+/// One candidate cookie after its checks.
+enum Candidate<T> {
+    /// Refused at or before the MAC check: nothing of it is trusted.
+    Forged(Rejection),
+    /// Not examined: the request's MAC budget was spent.
+    Skipped,
+    /// Authentic: where it stands among the browser's sessions, and whether
+    /// it passed the checks after the MAC.
+    Authentic {
+        rank: (StartOrder, u64),
+        outcome: Result<Session<T>, Rejection>,
+    },
+}
 
 impl<T: CookieSession> SessionConfig<T> {
     /// Loads from raw `Cookie` header values, for servers that do not use the
-    /// `http` crate.
+    /// `http` crate (with it, [`load`](Self::load) takes a `HeaderMap`).
     ///
     /// Every cookie of the session's name is a candidate (at most
-    /// [`MAX_CANDIDATE_COOKIES`], and at most [`MAX_VERIFIED_CANDIDATES`] of
-    /// them get a MAC check). Among the candidates that pass every check, the
-    /// most recently started session wins, then the most recently issued one;
-    /// ties go to the earlier cookie. So a genuine cookie that someone else
-    /// planted (cookie tossing from a sibling subdomain, which browsers send
-    /// first when its `Path` is longer) loses to the session a login started
-    /// after it, and planted junk cannot hide the genuine cookie. When no
-    /// candidate passes, the first candidate's rejection is reported.
-    pub fn load_from_cookie_headers<'a>(
+    /// [`MAX_CANDIDATE_COOKIES`](crate::limits::MAX_CANDIDATE_COOKIES), and at
+    /// most [`MAX_VERIFIED_CANDIDATES`](crate::limits::MAX_VERIFIED_CANDIDATES)
+    /// of them get a MAC check). Among the authentic candidates (MAC
+    /// verified), the one that started last decides (then the one issued
+    /// last, then the earlier in the header): if it passes the later checks it
+    /// is the session, otherwise the request gets a fresh session with its
+    /// rejection. So a genuine cookie that someone else planted (cookie
+    /// tossing from a sibling subdomain, which browsers send first when its
+    /// `Path` is longer) loses to the session a login started after it, and
+    /// planted junk cannot hide the genuine cookie. When no candidate is
+    /// authentic, the first candidate's rejection is reported
+    /// (docs/lifecycle.md, "Which cookie wins").
+    ///
+    /// With an asynchronous revocation check configured
+    /// ([`revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
+    /// which a synchronous load cannot run, an authentic cookie is refused as
+    /// [`Rejection::NeedsAsyncLoad`]: use
+    /// [`load_cookies_async`](Self::load_cookies_async).
+    pub fn load_cookies<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]> + 'a) -> Session<T> {
+        let session = self.load_cookies_unchecked(headers);
+        self.fail_closed_without_async_check(session)
+    }
+
+    /// [`load_cookies`](Self::load_cookies), then the asynchronous revocation
+    /// check, if one is configured
+    /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
+    /// on the session that won: a revoked one becomes a fresh session with
+    /// [`Rejection::Revoked`]. Without such a check it is `load_cookies`.
+    pub async fn load_cookies_async<'a>(
+        &self,
+        headers: impl IntoIterator<Item = &'a [u8]> + 'a,
+    ) -> Session<T> {
+        let session = self.load_cookies_unchecked(headers);
+        self.check_revocation_async(session).await
+    }
+
+    /// Verifies and decodes one cookie value (what follows `name=`).
+    ///
+    /// The checks run in this order and stop at the first failure: length cap,
+    /// canonical base64url, header, key lookup, version, constant-time MAC
+    /// (the fingerprint is bound by it), lifetime, timestamps, payload
+    /// decoding with no trailing bytes, revocation (docs/wire-format.md,
+    /// "Decode order"). With an asynchronous revocation check configured it
+    /// refuses with [`Rejection::NeedsAsyncLoad`]; see
+    /// [`decode_async`](Self::decode_async).
+    pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
+        let session = self.decode_unchecked(value)?;
+        if self.has_async_revocation() {
+            return Err(Rejection::NeedsAsyncLoad);
+        }
+        Ok(session)
+    }
+
+    /// [`decode`](Self::decode), then the asynchronous revocation check, if
+    /// one is configured.
+    pub async fn decode_async(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
+        let session = self.decode_unchecked(value)?;
+        let session = self.check_revocation_async(session).await;
+        match session.rejection() {
+            Some(reason) => Err(reason.clone()),
+            None => Ok(session),
+        }
+    }
+
+    fn decode_unchecked(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
+        let mut macs_left = 1;
+        match self.open_at(value, self.now_ms(), &mut macs_left) {
+            Candidate::Forged(reason) => Err(reason),
+            Candidate::Skipped => unreachable!("one candidate is always within the MAC budget"),
+            Candidate::Authentic { outcome, .. } => outcome,
+        }
+    }
+
+    /// A synchronous load cannot run an asynchronous revocation check: an
+    /// authentic session is refused rather than let through unchecked (the
+    /// same rule as `SessionSlot::take`).
+    fn fail_closed_without_async_check(&self, session: Session<T>) -> Session<T> {
+        if self.has_async_revocation() && !session.is_new() {
+            session.refused(Rejection::NeedsAsyncLoad)
+        } else {
+            session
+        }
+    }
+
+    /// The load without the asynchronous revocation check.
+    pub(crate) fn load_cookies_unchecked<'a>(
         &self,
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
@@ -48,20 +124,21 @@ impl<T: CookieSession> SessionConfig<T> {
         let mut candidates =
             cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES);
         let Some(first) = candidates.next() else {
-            return Session::fresh(LoadStatus::Missing);
+            return self.fresh(LoadStatus::Missing, None);
         };
         let Some(second) = candidates.next() else {
             // The usual request: one cookie of this name, nothing to choose.
             let mut macs_left = MAX_VERIFIED_CANDIDATES;
-            return self.open_then(first, now, &mut macs_left, |opened| {
-                opened.unwrap_or_else(|reason| Session::fresh(Self::status_of_failure(reason)))
+            return self.open_then(first, now, &mut macs_left, |candidate| {
+                self.session_of(candidate)
             });
         };
         self.best_candidate([first, second].into_iter().chain(candidates), now)
     }
 
-    /// The most recently started, then most recently issued, authentic
-    /// candidate; the first candidate's rejection when none is authentic.
+    /// The candidate that started last, then was issued last, among the
+    /// authentic ones decides; the first candidate's rejection when none is
+    /// authentic.
     #[inline(never)]
     fn best_candidate<'a>(
         &self,
@@ -69,49 +146,59 @@ impl<T: CookieSession> SessionConfig<T> {
         now: u64,
     ) -> Session<T> {
         let mut macs_left = MAX_VERIFIED_CANDIDATES;
-        let mut best: Option<Session<T>> = None;
+        let mut best: Option<Candidate<T>> = None;
         let mut first_rejection = None;
         for value in candidates {
             match self.open_at(value, now, &mut macs_left) {
-                Ok(session) => {
-                    if best
-                        .as_ref()
-                        .is_none_or(|best| session.recency() > best.recency())
-                    {
-                        best = Some(session);
+                Candidate::Authentic { rank, outcome } => {
+                    let newer = match &best {
+                        Some(Candidate::Authentic { rank: best, .. }) => rank > *best,
+                        _ => true,
+                    };
+                    if newer {
+                        best = Some(Candidate::Authentic { rank, outcome });
                     }
                 }
-                Err(Some(reason)) => {
+                Candidate::Forged(reason) => {
                     first_rejection.get_or_insert(reason);
                 }
                 // Over the MAC budget: not examined, and reports nothing.
-                Err(None) => {}
+                Candidate::Skipped => {}
             }
         }
-        best.unwrap_or_else(|| Session::fresh(Self::status_of_failure(first_rejection)))
+        let rejection = first_rejection.map(Candidate::Forged);
+        self.session_of(best.or(rejection).unwrap_or(Candidate::Skipped))
     }
 
-    /// The status of a fresh session whose candidates all failed.
-    fn status_of_failure(first_rejection: Option<Rejection>) -> LoadStatus {
-        first_rejection.map_or(LoadStatus::Missing, LoadStatus::Rejected)
+    /// The session a deciding candidate gives.
+    #[inline(always)]
+    fn session_of(&self, candidate: Candidate<T>) -> Session<T> {
+        match candidate {
+            Candidate::Authentic {
+                outcome: Ok(session),
+                ..
+            } => session,
+            // A refused authentic cookie still counts for the order of
+            // sessions: a session started in this request must come after it
+            // (a newer cookie refused now, e.g. issued in the future, could be
+            // accepted later).
+            Candidate::Authentic {
+                rank: (start, _),
+                outcome: Err(reason),
+            } => self.fresh(LoadStatus::Rejected(reason), Some(start)),
+            Candidate::Forged(reason) => self.fresh(LoadStatus::Rejected(reason), None),
+            Candidate::Skipped => self.fresh(LoadStatus::Missing, None),
+        }
     }
 
-    /// [`load_from_cookie_headers`](Self::load_from_cookie_headers), then the
-    /// asynchronous revocation check, if one is configured
-    /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
-    /// on the session that won: a revoked one becomes a fresh session with
-    /// [`Rejection::Revoked`].
-    pub async fn load_from_cookie_headers_async<'a>(
-        &self,
-        headers: impl IntoIterator<Item = &'a [u8]> + 'a,
-    ) -> Session<T> {
-        let session = self.load_from_cookie_headers(headers);
-        self.check_revocation_async(session).await
+    /// A fresh session of this configuration.
+    pub(crate) fn fresh(&self, status: LoadStatus, supersedes: Option<StartOrder>) -> Session<T> {
+        Session::fresh(status, self.inner.declared, supersedes)
     }
 
     /// Runs the asynchronous revocation check on a loaded session.
     pub(crate) async fn check_revocation_async(&self, session: Session<T>) -> Session<T> {
-        let (Some(still_valid), Some(origin)) = (&self.inner.async_revocation, session.origin)
+        let (Some(still_valid), Some(origin)) = (&self.inner.async_revocation, session.origin())
         else {
             return session;
         };
@@ -119,20 +206,8 @@ impl<T: CookieSession> SessionConfig<T> {
         if still_valid(&session, &meta).await {
             session
         } else {
-            Session::fresh(LoadStatus::Rejected(Rejection::Revoked))
+            session.refused(Rejection::Revoked)
         }
-    }
-
-    /// Verifies and decodes one cookie value (what follows `name=`).
-    ///
-    /// The checks run in this order and stop at the first failure: length cap,
-    /// canonical base64url, header, key lookup, constant-time MAC, version and
-    /// schema fingerprint, timestamps, payload decoding with no trailing bytes,
-    /// revocation.
-    pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
-        let mut macs_left = 1;
-        self.open_at(value, self.now_ms(), &mut macs_left)
-            .map_err(|reason| reason.expect("one candidate is always within the MAC budget"))
     }
 
     /// The longest value accepted on load: older versions reachable by
@@ -144,16 +219,10 @@ impl<T: CookieSession> SessionConfig<T> {
             .saturating_sub(T::NAME.len())
     }
 
-    /// Opens one candidate; `Err(None)` when it passed the cheap checks but
-    /// the request's MAC budget is spent.
+    /// Opens one candidate.
     #[inline]
-    fn open_at(
-        &self,
-        value: &[u8],
-        now: u64,
-        macs_left: &mut usize,
-    ) -> Result<Session<T>, Option<Rejection>> {
-        self.open_then(value, now, macs_left, |opened| opened)
+    fn open_at(&self, value: &[u8], now: u64, macs_left: &mut usize) -> Candidate<T> {
+        self.open_then(value, now, macs_left, |candidate| candidate)
     }
 
     /// Opens one candidate and hands the outcome to `finish` while the
@@ -167,7 +236,7 @@ impl<T: CookieSession> SessionConfig<T> {
         value: &[u8],
         now: u64,
         macs_left: &mut usize,
-        finish: impl FnOnce(Result<Session<T>, Option<Rejection>>) -> R,
+        finish: impl FnOnce(Candidate<T>) -> R,
     ) -> R {
         let max_value_len = self.max_incoming_value_len();
         // base64 decoding needs room for whole 3-byte groups of the value. A
@@ -180,9 +249,18 @@ impl<T: CookieSession> SessionConfig<T> {
             let opened = codec
                 .parse(value, max_value_len, buf, T::__fingerprint_for)
                 .map_err(|reason| Some(self.with_expected_version(reason)))
-                .and_then(|parsed| codec.verify(parsed, value, buf, macs_left))
-                .and_then(|opened| Ok(self.accept(opened, now)?));
-            finish(opened)
+                .and_then(|parsed| codec.verify(parsed, buf, macs_left));
+            finish(match opened {
+                Ok(opened) => {
+                    let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);
+                    Candidate::Authentic {
+                        rank,
+                        outcome: self.accept(opened, now),
+                    }
+                }
+                Err(Some(reason)) => Candidate::Forged(reason),
+                Err(None) => Candidate::Skipped,
+            })
         })
     }
 
@@ -219,7 +297,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 from: header.version,
             }
         } else if opened.key_role == KeyRole::Verify {
-            LoadStatus::ValidPreviousKey
+            LoadStatus::ValidVerifyKey
         } else {
             // The signing key, or a verify-only key: never re-keyed, so two
             // replicas that sign with different keys do not re-key each
@@ -235,6 +313,12 @@ impl<T: CookieSession> SessionConfig<T> {
             key_role: opened.key_role,
             lifetime,
         };
-        Ok(Session::loaded(data, status, origin, refresh))
+        Ok(Session::loaded(
+            data,
+            status,
+            origin,
+            refresh,
+            self.inner.declared,
+        ))
     }
 }

@@ -277,7 +277,8 @@ impl RedisRevocationsBuilder {
 ///
 /// ```no_run
 /// use serde::{Deserialize, Serialize};
-/// use session_runtime::{BoundedString, CookieSession, Key, RedisRevocations, SessionConfig};
+/// use session_runtime::revocation::RedisRevocations;
+/// use session_runtime::{BoundedString, CookieSession, Key, SessionConfig};
 ///
 /// #[derive(CookieSession, Serialize, Deserialize, Default)]
 /// #[session(name = "__Host-app", version = 1)]

@@ -9,8 +9,9 @@ use crate::key::KeyId;
 /// cookie yields a fresh default session whose [`LoadStatus`](crate::LoadStatus)
 /// carries this reason, so the application can log tampering or expiry.
 ///
-/// The variants appear in the order the decoder checks them (`Revoked` runs
-/// after decoding, `Payload` is the decoding itself).
+/// The variants appear in the order of the decode steps that report them
+/// (docs/wire-format.md, "Decode order"): the checks before the MAC, the MAC,
+/// the lifetime and time checks, decoding, then revocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
@@ -40,9 +41,6 @@ pub enum Rejection {
         /// The key id found.
         key_id: KeyId,
     },
-    /// The MAC does not match: tampered, truncated, moved from another cookie
-    /// name, or forged.
-    BadSignature,
     /// Authentic, but written by a different schema version of the session.
     WrongVersion {
         /// Version in the cookie.
@@ -50,6 +48,9 @@ pub enum Rejection {
         /// Version this server expects.
         expected: u16,
     },
+    /// The MAC does not match: tampered, truncated, moved from another cookie
+    /// name, or forged.
+    BadSignature,
     /// Same version, but the struct's shape changed without a version bump (a
     /// deploy changed a field): the MAC, which binds the schema fingerprint,
     /// failed and the cookie's fingerprint hint differs from this schema's.
@@ -60,11 +61,19 @@ pub enum Rejection {
         /// Fingerprint of the compiled session type.
         expected: u64,
     },
+    /// Authentic, but written for a lifetime this configuration does not
+    /// declare (e.g. `remember_me` was removed from the configuration).
+    UnknownLifetime {
+        /// The lifetime byte found.
+        lifetime: u8,
+    },
     /// Issued further in the future than the allowed clock skew.
     IssuedInFuture {
         /// How far ahead of the server clock.
         ahead: Duration,
     },
+    /// The header's timestamps contradict each other (start after issue).
+    InconsistentTimestamps,
     /// The session started longer ago than the absolute timeout.
     AbsoluteExpired {
         /// Age of the session.
@@ -75,23 +84,20 @@ pub enum Rejection {
         /// Time since the cookie was issued.
         idle: Duration,
     },
-    /// The header's timestamps contradict each other (start after issue).
-    InconsistentTimestamps,
-    /// Authentic, but written for a lifetime this configuration does not
-    /// declare (e.g. `remember_me` was removed from the configuration).
-    UnknownLifetime {
-        /// The lifetime byte found.
-        lifetime: u8,
-    },
-    /// Authentic and unexpired, but the application's revocation check
-    /// refused it (e.g. the user logged out everywhere).
-    Revoked,
     /// Authentic, but the payload does not decode as the session type (this
     /// points at a bug or a hand-written serializer, never at an attacker).
     Payload {
         /// What went wrong.
         reason: PayloadError,
     },
+    /// Authentic and unexpired, but the application's revocation check
+    /// refused it (e.g. the user logged out everywhere).
+    Revoked,
+    /// Authentic, but the configuration has an asynchronous revocation check
+    /// (`revocation_check_async`), which a synchronous load (`load`,
+    /// `load_cookies`, `decode`) cannot run: refused rather than let through
+    /// unchecked. Load with the `_async` twin instead.
+    NeedsAsyncLoad,
 }
 
 /// Why an authentic payload did not decode as the session type. No heap
@@ -162,6 +168,7 @@ impl Rejection {
             Rejection::UnknownLifetime { .. } => "unknown_lifetime",
             Rejection::Revoked => "revoked",
             Rejection::Payload { .. } => "payload",
+            Rejection::NeedsAsyncLoad => "needs_async_load",
         }
     }
 
@@ -238,6 +245,10 @@ impl fmt::Display for Rejection {
             Rejection::Payload { reason } => {
                 write!(f, "authentic cookie failed to decode: {reason}")
             }
+            Rejection::NeedsAsyncLoad => f.write_str(
+                "the configuration has an asynchronous revocation check, which a synchronous \
+                 load cannot run: load with `load_async`, `load_cookies_async` or `decode_async`",
+            ),
         }
     }
 }

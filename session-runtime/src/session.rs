@@ -1,4 +1,7 @@
-//! The per-request session handle.
+//! The per-request session handle and the one owner of its lifecycle
+//! (docs/lifecycle.md): every transition of a session between its load and
+//! its `Set-Cookie` is a method here, and the store reads the outcome through
+//! [`Session::pending_write`] and the crate-private accessors below.
 
 use core::fmt;
 use core::ops::{Deref, DerefMut};
@@ -6,8 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{Header, Seal};
 use crate::key::KeyRole;
-use crate::lifetime::Lifetime;
+use crate::lifetime::{DeclaredLifetimes, Lifetime, UndeclaredLifetime};
 use crate::reject::Rejection;
+use crate::CookieSession;
 
 /// How the request's cookie was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,11 +19,13 @@ use crate::reject::Rejection;
 pub enum LoadStatus {
     /// The request carried no cookie of this name: a fresh session.
     Missing,
-    /// The cookie verified with the current key.
+    /// The cookie verified with the signing key or a
+    /// [`VerifyOnly`](crate::KeyRole::VerifyOnly) key.
     Valid,
-    /// The cookie verified with a previous key; it is re-issued with the current
-    /// key when the response is stored.
-    ValidPreviousKey,
+    /// The cookie verified with a key in the [`Verify`](crate::KeyRole::Verify)
+    /// role; it is re-issued with the signing key when the response is stored
+    /// ([`WriteReason::Rekeyed`]).
+    ValidVerifyKey,
     /// The cookie was written by an older version of the session and converted
     /// through `#[session(migrate_from = ...)]`; it is re-issued as the current
     /// version when the response is stored.
@@ -35,11 +41,13 @@ pub enum LoadStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WriteReason {
-    /// The data was modified (and, for a loaded session, differs from the cookie).
+    /// The data or the lifetime was modified (and, for a loaded session,
+    /// the cookie would differ).
     Changed,
-    /// [`Session::renew`] was called: a new session start time and cookie.
+    /// [`Session::renew`] was called: a new session start and cookie.
     Renewed,
-    /// The cookie verified with a previous key and is re-signed with the current one.
+    /// The cookie verified with a [`Verify`](crate::KeyRole::Verify)-role key
+    /// and is re-signed with the signing key.
     Rekeyed,
     /// The cookie was migrated from an older session version.
     Migrated,
@@ -50,16 +58,36 @@ pub enum WriteReason {
     Cleared,
 }
 
-/// What the loaded cookie looked like, to detect writes that change nothing
-/// and to keep the session's start time.
+/// Where a session stands among the sessions of one browser: its start
+/// (whole seconds on the wire, kept here in Unix milliseconds) and the start
+/// sequence that orders sessions started within the same second
+/// (docs/lifecycle.md, "Which cookie wins"). Compared field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct StartOrder {
+    pub created_ms: u64,
+    pub seq: u8,
+}
+
+impl StartOrder {
+    pub(crate) fn of(header: &Header) -> StartOrder {
+        StartOrder {
+            created_ms: header.created_ms,
+            seq: header.start_seq,
+        }
+    }
+}
+
+/// What the loaded cookie looked like, to detect writes that change nothing,
+/// to keep the session's start, and to pick the key that re-signs it.
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
     pub header: Header,
     pub seal: Seal,
     pub payload_len: usize,
-    /// Which configured key verified it (the "unchanged" check re-MACs with it).
+    /// Which configured key verified it (the "unchanged" check re-MACs with
+    /// it, and a write keeps it unless its role is `Verify`).
     pub key_index: usize,
-    /// That key's role, for the revocation check.
+    /// That key's role.
     pub key_role: KeyRole,
     /// The lifetime the cookie carried.
     pub lifetime: Lifetime,
@@ -69,32 +97,46 @@ pub(crate) struct Origin {
 /// decide whether and how to write it back.
 ///
 /// Reading goes through `Deref` to your struct; any mutable access (`DerefMut`,
-/// the derive's `set_*` accessors through it, [`get_mut`](Self::get_mut)) marks
-/// the session as possibly changed. When stored, a possibly-changed session
-/// whose encoding equals the cookie it came from sends nothing.
+/// the derive's `set_*` and `*_mut` accessors through it,
+/// [`get_mut`](Self::get_mut)) marks the session as possibly changed. When
+/// stored, a possibly-changed session whose encoding equals the cookie it came
+/// from sends nothing. docs/lifecycle.md has every transition as a table.
 pub struct Session<T> {
     data: T,
     status: LoadStatus,
-    pub(crate) origin: Option<Origin>,
+    origin: Option<Origin>,
+    /// The latest start among the request's authentic cookies when it is not
+    /// the loaded one (a refused newer cookie): a new start must beat it.
+    supersedes: Option<StartOrder>,
+    /// The lifetimes the configuration declares (all, for [`Session::new`]).
+    declared: DeclaredLifetimes,
     touched: bool,
     renew: bool,
     cleared: bool,
-    pub(crate) refresh: bool,
-    /// Set by [`set_lifetime`](Session::set_lifetime).
+    refresh: bool,
+    /// Set by [`set_lifetime`](Session::set_lifetime) in this request.
     chosen_lifetime: Option<Lifetime>,
 }
 
 impl<T: Default> Session<T> {
-    /// A fresh session with default data, as for a request without a cookie.
+    /// A fresh session with default data, as for a request without a cookie,
+    /// outside any configuration (any [`Lifetime`] may be chosen; storing
+    /// checks it). Sessions of a configuration come from its loads.
     pub fn new() -> Self {
-        Self::fresh(LoadStatus::Missing)
+        Self::fresh(LoadStatus::Missing, DeclaredLifetimes::ALL, None)
     }
 
-    pub(crate) fn fresh(status: LoadStatus) -> Self {
+    pub(crate) fn fresh(
+        status: LoadStatus,
+        declared: DeclaredLifetimes,
+        supersedes: Option<StartOrder>,
+    ) -> Self {
         Session {
             data: T::default(),
             status,
             origin: None,
+            supersedes,
+            declared,
             touched: false,
             renew: false,
             cleared: false,
@@ -111,11 +153,19 @@ impl<T: Default> Default for Session<T> {
 }
 
 impl<T> Session<T> {
-    pub(crate) fn loaded(data: T, status: LoadStatus, origin: Origin, refresh: bool) -> Self {
+    pub(crate) fn loaded(
+        data: T,
+        status: LoadStatus,
+        origin: Origin,
+        refresh: bool,
+        declared: DeclaredLifetimes,
+    ) -> Self {
         Session {
             data,
             status,
             origin: Some(origin),
+            supersedes: None,
+            declared,
             touched: false,
             renew: false,
             cleared: false,
@@ -154,27 +204,39 @@ impl<T> Session<T> {
         self.data = data;
     }
 
-    /// Starts a new session lifetime: a new start time for the absolute
-    /// timeout and a new cookie even if the data is equal. Call it on login and
-    /// privilege change (session-fixation defence, OWASP ASVS V3.2.1).
-    pub fn renew(&mut self) {
-        self.renew = true;
-    }
-
     /// Chooses the session's [`Lifetime`] (usually at login, e.g. "remember
-    /// me"); the cookie is re-issued with it. It must be one the configuration
-    /// declares, or storing fails.
-    pub fn set_lifetime(&mut self, lifetime: Lifetime) {
+    /// me"); the cookie is re-issued with it. A lifetime the configuration
+    /// does not declare is refused here, with an error naming the builder
+    /// call that declares it, and the session is left as it was.
+    ///
+    /// ```
+    /// use session_runtime::{CookieSession, Key, Lifetime, SessionConfig};
+    /// # #[derive(CookieSession, serde::Serialize, serde::Deserialize, Default)]
+    /// # #[session(name = "__Host-app", version = 1)]
+    /// # struct App { user_id: Option<u64> }
+    /// let config = SessionConfig::<App>::new(Key::from_secret(&[3; 32]).unwrap()).unwrap();
+    /// let mut session = config.load(&http::HeaderMap::new());
+    /// let err = session.set_lifetime(Lifetime::RememberMe).unwrap_err();
+    /// assert!(err.to_string().contains(".remember_me(idle, absolute)"));
+    /// assert_eq!(session.lifetime(), Lifetime::Standard); // unchanged
+    /// ```
+    pub fn set_lifetime(&mut self, lifetime: Lifetime) -> Result<(), UndeclaredLifetime> {
+        if !self.declared.contains(lifetime) {
+            return Err(UndeclaredLifetime::new(lifetime));
+        }
         self.touched = true;
         self.chosen_lifetime = Some(lifetime);
+        Ok(())
     }
 
-    /// The session's lifetime: chosen with [`set_lifetime`](Self::set_lifetime),
-    /// else the loaded cookie's; `None` for a fresh session that did not
-    /// choose (the configuration's default applies).
-    pub fn lifetime(&self) -> Option<Lifetime> {
+    /// The lifetime the next cookie is written with: the one chosen in this
+    /// request with [`set_lifetime`](Self::set_lifetime), else the loaded
+    /// cookie's (unless [`renew`](Self::renew) or [`clear`](Self::clear)
+    /// started over), else the configuration's default.
+    pub fn lifetime(&self) -> Lifetime {
         self.chosen_lifetime
-            .or(self.origin.map(|origin| origin.lifetime))
+            .or_else(|| (!self.starts_over()).then_some(self.origin?.lifetime))
+            .unwrap_or(self.declared.default_lifetime())
     }
 
     /// When the session started (first issue or last [`renew`](Self::renew)),
@@ -197,24 +259,23 @@ impl<T> Session<T> {
 
     /// Whether storing this session sends a `Set-Cookie`, and why. (A
     /// [`Changed`](WriteReason::Changed) session whose encoding turns out equal
-    /// to its cookie sends nothing.)
+    /// to its cookie, or a new session holding only default data, sends
+    /// nothing; a cleared session changed back to its default data sends the
+    /// expiring cookie.)
     pub fn pending_write(&self) -> Option<WriteReason> {
+        if self.renew {
+            return Some(WriteReason::Renewed);
+        }
         if self.touched {
-            if self.renew {
-                return Some(WriteReason::Renewed);
-            }
             return Some(WriteReason::Changed);
         }
         if self.cleared {
             return Some(WriteReason::Cleared);
         }
-        if self.renew {
-            return Some(WriteReason::Renewed);
-        }
         if matches!(self.status, LoadStatus::Migrated { .. }) {
             return Some(WriteReason::Migrated);
         }
-        if matches!(self.status, LoadStatus::ValidPreviousKey) {
+        if matches!(self.status, LoadStatus::ValidVerifyKey) {
             return Some(WriteReason::Rekeyed);
         }
         if self.refresh {
@@ -223,27 +284,99 @@ impl<T> Session<T> {
         None
     }
 
-    /// How recent the loaded session is, for choosing among several authentic
-    /// cookies: the later start wins, then the later issue.
-    pub(crate) fn recency(&self) -> (u64, u64) {
-        self.origin.map_or((0, 0), |origin| {
-            (origin.header.created_ms, origin.header.issued_ms)
-        })
+    /// The loaded cookie, if one was accepted.
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
-    /// Whether the data was cleared and then written again (a fresh session).
+    /// The loaded cookie unless the session starts over: the cookie whose
+    /// start (and key, unless retiring) the next write keeps.
+    pub(crate) fn kept_origin(&self) -> Option<&Origin> {
+        self.origin.as_ref().filter(|_| !self.starts_over())
+    }
+
+    /// The latest start among the request's authentic cookies: a session
+    /// that starts now must be ordered after it.
+    pub(crate) fn latest_start_seen(&self) -> Option<StartOrder> {
+        let loaded = self.origin.map(|origin| StartOrder::of(&origin.header));
+        loaded.max(self.supersedes)
+    }
+
+    /// Whether the loaded cookie is due its idle refresh.
+    pub(crate) fn refresh_due(&self) -> bool {
+        self.refresh
+    }
+
+    /// Whether [`clear`](Self::clear) was called (and nothing renewed since).
+    pub(crate) fn is_cleared(&self) -> bool {
+        self.cleared && !self.renew
+    }
+
+    /// Whether the next write starts a new session (renewed, cleared, or no
+    /// valid cookie) rather than continuing the loaded one.
     pub(crate) fn starts_over(&self) -> bool {
         self.cleared || self.renew || self.origin.is_none()
     }
+
+    /// The same session with another load status (fail-closed loads).
+    pub(crate) fn refused(self, reason: Rejection) -> Session<T>
+    where
+        T: Default,
+    {
+        let supersedes = self.latest_start_seen();
+        Session::fresh(LoadStatus::Rejected(reason), self.declared, supersedes)
+    }
 }
 
-impl<T: Default> Session<T> {
-    /// Resets the data to its default and deletes the cookie on store
-    /// (logout). Modifying the session afterwards starts a fresh one instead.
+impl<T: CookieSession> Session<T> {
+    /// Starts a new session: the next cookie gets a new start (for the
+    /// absolute timeout, and ordered after every cookie this request carried,
+    /// so a session planted before the login never wins over it), the
+    /// lifetime goes back to the configuration's default unless one is chosen
+    /// in this request, and the CSRF token (a `CsrfToken` field, or one
+    /// marked `#[session(csrf)]`) is replaced by a new one. The data is kept.
+    /// Call it on login and privilege change (session-fixation defence, OWASP
+    /// ASVS V3.2.1).
+    pub fn renew(&mut self) {
+        self.renew = true;
+        self.data.__rotate_csrf_token();
+    }
+
+    /// Logs out: resets the data to its default (so the CSRF token is unset
+    /// and a new one is made on the next page) and the lifetime to the
+    /// configuration's default, and deletes the cookie on store. Changing the
+    /// session afterwards (a flash message) starts a new session instead.
     pub fn clear(&mut self) {
         self.data = T::default();
         self.cleared = true;
         self.touched = false;
+        self.renew = false;
+        self.chosen_lifetime = None;
+    }
+
+    /// An exact copy of this session (data, load status, lifetime choice,
+    /// pending write), made through the session's own codec, so it needs no
+    /// `T: Clone` and equals what the next request would load. Fails only
+    /// when the data does not survive its own serde encoding.
+    pub(crate) fn duplicate(&self) -> Result<Session<T>, String> {
+        let bytes = postcard::to_allocvec(&self.data).map_err(|err| err.to_string())?;
+        let data = match postcard::take_from_bytes::<T>(&bytes) {
+            Ok((data, [])) => data,
+            Ok(_) => return Err("trailing bytes".to_owned()),
+            Err(err) => return Err(err.to_string()),
+        };
+        Ok(Session {
+            data,
+            status: self.status.clone(),
+            origin: self.origin,
+            supersedes: self.supersedes,
+            declared: self.declared,
+            touched: self.touched,
+            renew: self.renew,
+            cleared: self.cleared,
+            refresh: self.refresh,
+            chosen_lifetime: self.chosen_lifetime,
+        })
     }
 }
 
@@ -265,7 +398,94 @@ impl<T: fmt::Debug> fmt::Debug for Session<T> {
         f.debug_struct("Session")
             .field("data", &self.data)
             .field("status", &self.status)
+            .field("lifetime", &self.lifetime())
             .field("pending_write", &self.pending_write())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, SessionConfig};
+
+    #[derive(
+        crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug, PartialEq,
+    )]
+    #[session(name = "__Host-unit", version = 1, crate = "crate")]
+    struct Unit {
+        n: u32,
+    }
+
+    /// A session loaded from a valid cookie holding `n`.
+    fn loaded(config: &SessionConfig<Unit>, n: u32, lifetime: Lifetime) -> Session<Unit> {
+        let mut fresh = config.load_cookies([]);
+        fresh.set_n(n);
+        fresh.set_lifetime(lifetime).unwrap();
+        let cookie = config.set_cookie(&fresh).unwrap().unwrap();
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        let session = config.load_cookies([pair.as_bytes()]);
+        assert_eq!(*session.status(), LoadStatus::Valid);
+        session
+    }
+
+    /// Every operation's effect survives `duplicate`: data, status, lifetime,
+    /// the pending write, whether it starts over, and the cookie it stores.
+    #[test]
+    fn duplicates_are_exact() {
+        let day = Duration::from_secs(86_400);
+        let config = SessionConfig::<Unit>::builder(Key::from_secret(&[5; 32]).unwrap())
+            .remember_me(30 * day, 60 * day)
+            .clock(crate::ManualClock::new(1_795_651_200_000))
+            .build()
+            .unwrap();
+        type Edit = fn(&mut Session<Unit>);
+        let edits: [(&str, Edit); 9] = [
+            ("untouched", |_| {}),
+            ("changed", |s| s.set_n(9)),
+            ("renewed", |s| s.renew()),
+            ("changed and renewed", |s| {
+                s.set_n(9);
+                s.renew();
+            }),
+            ("cleared", |s| s.clear()),
+            ("cleared then changed", |s| {
+                s.clear();
+                s.set_n(9);
+            }),
+            ("remember me", |s| {
+                s.set_lifetime(Lifetime::RememberMe).unwrap()
+            }),
+            ("browser session", |s| {
+                s.set_lifetime(Lifetime::BrowserSession).unwrap()
+            }),
+            ("cleared then renewed", |s| {
+                s.clear();
+                s.renew();
+            }),
+        ];
+        for (what, edit) in edits {
+            for mut original in [
+                loaded(&config, 3, Lifetime::Standard),
+                loaded(&config, 3, Lifetime::RememberMe),
+                config.load_cookies([]),
+            ] {
+                edit(&mut original);
+                let copy = original.duplicate().unwrap();
+                assert_eq!(copy.n, original.n, "{what}");
+                assert_eq!(copy.status(), original.status(), "{what}");
+                assert_eq!(copy.lifetime(), original.lifetime(), "{what}");
+                assert_eq!(copy.pending_write(), original.pending_write(), "{what}");
+                assert_eq!(copy.starts_over(), original.starts_over(), "{what}");
+                assert_eq!(copy.created_at(), original.created_at(), "{what}");
+                // Same clock, same inputs: the same cookie (signed mode has
+                // no nonce).
+                assert_eq!(
+                    config.set_cookie(&copy),
+                    config.set_cookie(&original),
+                    "{what}"
+                );
+            }
+        }
     }
 }

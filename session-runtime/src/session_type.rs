@@ -69,6 +69,12 @@ pub trait CookieSession:
     fn __max_cookie_len_any_version() -> usize {
         Self::MAX_COOKIE_LEN
     }
+
+    /// Replaces the session's CSRF token (its `CsrfToken` field, or the
+    /// field marked `#[session(csrf)]`) with a new random one, for
+    /// `Session::renew`. Generated; without such a field it does nothing.
+    #[doc(hidden)]
+    fn __rotate_csrf_token(&mut self) {}
 }
 
 /// `T`'s fingerprint when `version` is its own (derive support).

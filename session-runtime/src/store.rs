@@ -7,9 +7,11 @@ use crate::codec::expiry::Timeouts;
 use crate::codec::scratch::{encode_into, with_scratch, MAX_RAW_LEN};
 use crate::codec::{
     base64url_len, fingerprint_hint, payload, wire_precision, Codec, Envelope, Header,
+    EPOCH_UNIX_MS, MAX_START_SEQ,
 };
+use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
-use crate::session::{LoadStatus, Origin, Session, WriteReason};
+use crate::session::{LoadStatus, Session, StartOrder, WriteReason};
 use crate::{CookieSession, SessionConfig};
 
 /// The session could not be written.
@@ -42,6 +44,13 @@ pub enum StoreError {
         /// The lifetime chosen.
         lifetime: Lifetime,
     },
+    /// The clock reads a time before 2025-01-01T00:00:00Z, the wire format's
+    /// epoch (the configuration refuses such a clock when it is built; this is
+    /// a clock that moved back since).
+    ClockBeforeEpoch {
+        /// What the clock read, in milliseconds since the Unix epoch.
+        now_unix_ms: u64,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -60,7 +69,14 @@ impl fmt::Display for StoreError {
             StoreError::Randomness => f.write_str("no randomness available for the session cookie's nonce"),
             StoreError::LifetimeNotConfigured { lifetime } => write!(
                 f,
-                "the session chose the {lifetime:?} lifetime, which the configuration does not declare"
+                "the session chose the {lifetime:?} lifetime, which its configuration does not \
+                 declare: add `{}` to the SessionConfig builder",
+                crate::lifetime::UndeclaredLifetime::fix(*lifetime)
+            ),
+            StoreError::ClockBeforeEpoch { now_unix_ms } => write!(
+                f,
+                "the clock reads {now_unix_ms} ms since 1970, before 2025-01-01T00:00:00Z (the \
+                 session cookie's time epoch): no cookie can be written; fix the host's clock"
             ),
         }
     }
@@ -68,90 +84,158 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// When the cookie being written started, when it is issued (both in whole
-/// seconds, as the wire carries them), and under which lifetime.
+/// The cookie about to be written: when its session started (and its place
+/// among sessions started in the same second), when it is issued (whole
+/// seconds, as the wire carries them), under which lifetime, and with which
+/// configured key.
 #[derive(Debug, Clone, Copy)]
 struct Stamp {
-    created_ms: u64,
+    start: StartOrder,
     issued_ms: u64,
     lifetime: Lifetime,
+    key_index: usize,
 }
 
 impl<T: CookieSession> SessionConfig<T> {
-    /// The `Set-Cookie` header value for this session as text, or `None` when
-    /// nothing needs sending (untouched, touched but encoding to the same
-    /// cookie, or a fresh session holding only default data). The same as
-    /// `set_cookie` without the `http` crate.
-    pub fn set_cookie_string(&self, session: &Session<T>) -> Result<Option<String>, StoreError> {
+    /// The `Set-Cookie` header value for this session, or `None` when nothing
+    /// needs sending (untouched, touched but encoding to the same cookie, or a
+    /// new session holding only default data). The `http`-typed equivalent is
+    /// [`store`](Self::store).
+    pub fn set_cookie(&self, session: &Session<T>) -> Result<Option<String>, StoreError> {
         let Some(reason) = session.pending_write() else {
             return Ok(None);
         };
         if reason == WriteReason::Cleared {
-            return Ok(Some(self.removal_cookie_string()));
+            return Ok(Some(self.removal_cookie()));
         }
         let now = self.now_ms();
-        let kept = session.origin.filter(|_| !session.starts_over());
-        let lifetime = session.lifetime().unwrap_or(self.inner.default_lifetime);
+        if now < EPOCH_UNIX_MS {
+            return Err(StoreError::ClockBeforeEpoch { now_unix_ms: now });
+        }
+        let lifetime = session.lifetime();
         let timeouts = self
             .timeouts(lifetime)
             .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
-        let stamp = stamp(kept, session.origin, now, lifetime);
+        let stamp = self.stamp(session, now, lifetime);
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(&**session, raw)?;
             let offset = Codec::<T::Envelope>::payload_offset();
             let payload = &raw[offset..offset + payload_len];
-            if self.write_is_pointless(session, reason, kept, lifetime, payload) {
-                return Ok(None);
+            match self.pointless_write(session, reason, lifetime, payload) {
+                Pointless::No => {}
+                Pointless::NothingToSend => return Ok(None),
+                Pointless::StillCleared => return Ok(Some(self.removal_cookie())),
             }
             let envelope_len = self.seal(raw, payload_len, stamp)?;
             self.render(&raw[..envelope_len], stamp, timeouts).map(Some)
         })
     }
 
+    /// The start, issue time and key of the cookie `session` writes now
+    /// (docs/lifecycle.md, "Starts and keys"):
+    ///
+    /// - a continuing session keeps its start; a new one (renewed, cleared,
+    ///   or no valid cookie) starts now, ordered after every authentic
+    ///   cookie the request carried: when the latest of those started in
+    ///   this second or later (a replica whose clock runs ahead), the new
+    ///   session takes that start with the next start sequence, and the
+    ///   second after it once the 16 sequence numbers of a second are used;
+    /// - it is issued now, never before its start;
+    /// - it is sealed with the key that verified the request's cookie, unless
+    ///   that key's role is `Verify` (retiring: re-key to the signing key) or
+    ///   there was no cookie. A verify-only key thus keeps its cookies during
+    ///   a rolling rotation, and no replica re-signs a cookie with a key a
+    ///   later phase would re-key again.
+    fn stamp(&self, session: &Session<T>, now: u64, lifetime: Lifetime) -> Stamp {
+        let now = wire_precision(now);
+        let start = match session.kept_origin() {
+            Some(kept) => StartOrder::of(&kept.header),
+            None => match session.latest_start_seen() {
+                Some(latest) if latest.created_ms >= now && latest.seq < MAX_START_SEQ => {
+                    StartOrder {
+                        created_ms: latest.created_ms,
+                        seq: latest.seq + 1,
+                    }
+                }
+                Some(latest) if latest.created_ms >= now => StartOrder {
+                    created_ms: latest.created_ms + 1000,
+                    seq: 0,
+                },
+                _ => StartOrder {
+                    created_ms: now,
+                    seq: 0,
+                },
+            },
+        };
+        let key_index = match session.origin() {
+            Some(origin) if origin.key_role != KeyRole::Verify => origin.key_index,
+            _ => 0,
+        };
+        Stamp {
+            start,
+            issued_ms: now.max(start.created_ms),
+            lifetime,
+            key_index,
+        }
+    }
+
     /// Whether the browser's cookie already says what this write would.
-    fn write_is_pointless(
+    fn pointless_write(
         &self,
         session: &Session<T>,
         reason: WriteReason,
-        kept: Option<Origin>,
         lifetime: Lifetime,
         payload: &[u8],
-    ) -> bool {
+    ) -> Pointless {
         if reason != WriteReason::Changed {
-            return false;
+            return Pointless::No;
         }
-        if session.origin.is_none() {
-            // A fresh session set to its default data (Express's
-            // `req.session = {}`) has nothing worth a cookie. The payload is
-            // the application's own data, not a secret: a plain comparison.
-            return payload == self.inner.default_payload.as_slice();
-        }
-        if session.refresh || *session.status() != LoadStatus::Valid {
-            return false;
+        let Some(kept) = session.kept_origin() else {
+            // A new session holding only default data (Express's
+            // `req.session = {}`) has nothing worth a cookie; after `clear()`
+            // the expiring cookie still has to go out. The payload is the
+            // application's own data, not a secret: a plain comparison. A
+            // chosen lifetime is worth a cookie of its own.
+            let default = payload == self.inner.default_payload.as_slice()
+                && lifetime == self.inner.declared.default_lifetime();
+            return match (default, session.is_cleared()) {
+                (false, _) => Pointless::No,
+                (true, false) => Pointless::NothingToSend,
+                (true, true) => Pointless::StillCleared,
+            };
+        };
+        if session.refresh_due() || *session.status() != LoadStatus::Valid {
+            return Pointless::No;
         }
         // A payload of another length has certainly changed: only an
         // equal-length one needs the MAC comparison (a second HMAC, measured
         // +290 to +850 ns per write), made with the key that verified the
-        // cookie, so a verify-only key's cookie stays as it is. Same key, same
-        // header: an equal seal means the payload bytes are equal.
-        kept.filter(|origin| origin.payload_len == payload.len() && origin.lifetime == lifetime)
-            .is_some_and(|origin| {
-                self.inner.codec.seals_equal(
-                    origin.key_index,
-                    &origin.header,
-                    &origin.seal,
-                    payload,
-                )
-            })
+        // cookie. Same key, same header: an equal seal means equal payloads.
+        let same = kept.payload_len == payload.len()
+            && kept.lifetime == lifetime
+            && self
+                .inner
+                .codec
+                .seals_equal(kept.key_index, &kept.header, &kept.seal, payload);
+        if same {
+            Pointless::NothingToSend
+        } else {
+            Pointless::No
+        }
     }
 
-    /// A fresh cookie value (what follows `name=`) for `data`, issued now.
+    /// A fresh cookie value (what follows `name=`) for `data`, issued now
+    /// with the default lifetime and the signing key.
     pub fn encode(&self, data: &T) -> Result<String, StoreError> {
         let now = wire_precision(self.now_ms());
         let stamp = Stamp {
-            created_ms: now,
+            start: StartOrder {
+                created_ms: now,
+                seq: 0,
+            },
             issued_ms: now,
-            lifetime: self.inner.default_lifetime,
+            lifetime: self.inner.declared.default_lifetime(),
+            key_index: 0,
         };
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(data, raw)?;
@@ -167,7 +251,7 @@ impl<T: CookieSession> SessionConfig<T> {
     /// The `Set-Cookie` text that deletes the session cookie in the browser
     /// (empty value, `Max-Age=0`, an `Expires` in the past, same
     /// `Path`/`Domain`).
-    pub fn removal_cookie_string(&self) -> String {
+    pub fn removal_cookie(&self) -> String {
         const REMOVAL: &str = "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
         let suffix = &self.inner.attribute_suffix;
         let mut out = String::with_capacity(T::NAME.len() + REMOVAL.len() + suffix.len());
@@ -204,15 +288,16 @@ impl<T: CookieSession> SessionConfig<T> {
         let codec = &self.inner.codec;
         let header = Header {
             format: T::Envelope::FORMAT,
-            key_id: codec.signing_key_id(),
+            key_id: codec.key(stamp.key_index).0,
             version: T::VERSION,
             fingerprint_hint: fingerprint_hint(T::SCHEMA_FINGERPRINT),
-            created_ms: stamp.created_ms,
+            created_ms: stamp.start.created_ms,
             issued_ms: stamp.issued_ms,
             lifetime: stamp.lifetime.to_byte(),
+            start_seq: stamp.start.seq,
         };
         codec
-            .seal(raw, payload_len, &header)
+            .seal(raw, payload_len, &header, stamp.key_index)
             .map_err(|_| StoreError::Randomness)
     }
 
@@ -235,7 +320,7 @@ impl<T: CookieSession> SessionConfig<T> {
         let max_age = stamp
             .lifetime
             .is_persistent()
-            .then(|| timeouts.max_age_secs(stamp.created_ms, stamp.issued_ms));
+            .then(|| timeouts.max_age_secs(stamp.start.created_ms, stamp.issued_ms));
         // Usually the session's deadline is as far as a new session's (the
         // idle timeout): its tail was rendered once, with the attributes.
         let fresh = &self.inner.fresh_tails[usize::from(stamp.lifetime.to_byte())];
@@ -260,6 +345,16 @@ impl<T: CookieSession> SessionConfig<T> {
         debug_assert_eq!(out.len(), len);
         Ok(out)
     }
+}
+
+/// Whether a `Changed` write can be skipped, and what goes out instead.
+enum Pointless {
+    /// The write is needed.
+    No,
+    /// The browser's cookie already says it (or there is nothing to say).
+    NothingToSend,
+    /// A cleared session holding only default data: the expiring cookie.
+    StillCleared,
 }
 
 /// The attribute that tells a persistent cookie's lifetime to the browser.
@@ -300,28 +395,6 @@ impl SetCookieTail {
             tails[usize::from(byte)] = SetCookieTail { max_age_secs, text };
         }
         tails
-    }
-}
-
-/// The times of the cookie about to be written, in whole seconds as the wire
-/// carries them: a kept session keeps its start; a renewed or restarted one
-/// starts at least one second after the cookie it replaces, so the new cookie
-/// differs from the old one even within the same second (fixation defence) —
-/// but never more than one second ahead of the clock: renewals in quick
-/// succession would otherwise push the start further and further into the
-/// future until the cookies were refused as issued in the future (measured
-/// in the fleet test: +61 s after a minute of logins and logouts).
-fn stamp(kept: Option<Origin>, replaced: Option<Origin>, now: u64, lifetime: Lifetime) -> Stamp {
-    let now = wire_precision(now);
-    let created_ms = match (kept, replaced) {
-        (Some(kept), _) => kept.header.created_ms,
-        (None, Some(replaced)) => now.max((replaced.header.created_ms + 1000).min(now + 1000)),
-        (None, None) => now,
-    };
-    Stamp {
-        created_ms,
-        issued_ms: now.max(created_ms),
-        lifetime,
     }
 }
 

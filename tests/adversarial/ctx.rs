@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use session_runtime::{
-    Clock, CookieSession, LoadStatus, ManualClock, SessionConfig, DEFAULT_MAX_CLOCK_SKEW,
-};
+use session_runtime::defaults::MAX_CLOCK_SKEW;
+use session_runtime::{Clock, CookieSession, LoadStatus, ManualClock, SessionConfig};
 use session_tests::reference::{
     check_times, decode_payload, hint, open, survives_cookie_header, Binding, Forger, Header,
     Lifetimes, Mode, TimeLimits, Timeouts,
@@ -94,7 +93,7 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
                 cookie.created_at >= cutoff
             });
         for &p in previous {
-            builder = builder.previous_key(key(p));
+            builder = builder.verify_key(key(p));
         }
         if remember_me {
             builder = builder.remember_me(REMEMBER_IDLE, REMEMBER_ABSOLUTE);
@@ -116,7 +115,7 @@ impl<T: CookieSession + Clone + PartialEq + Debug> Ctx<T> {
                 Some(Timeouts::new(config_idle, config_absolute)),
                 remember_me.then(|| Timeouts::new(REMEMBER_IDLE, REMEMBER_ABSOLUTE)),
             ]),
-            skew_ms: DEFAULT_MAX_CLOCK_SKEW.as_millis() as u64,
+            skew_ms: MAX_CLOCK_SKEW.as_millis() as u64,
             revoke_before,
             hook_calls,
         }
@@ -264,7 +263,7 @@ pub fn check<T: CookieSession + Clone + PartialEq + Debug>(
     if survives {
         let mut header = format!("{}=", T::NAME).into_bytes();
         header.extend_from_slice(value);
-        let session = ctx.config.load_from_cookie_headers([&header[..]]);
+        let session = ctx.config.load_cookies([&header[..]]);
         if session.status() != &LoadStatus::Rejected(got.clone())
             || !session.is_new()
             || *session != T::default()

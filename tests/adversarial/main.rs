@@ -12,7 +12,7 @@
 //! 3. where the category fixes the reason (a flipped format byte is
 //!    `unknown_format`, ...), that reason is asserted too.
 //!
-//! Through `load_from_cookie_headers`, the same value (when it survives the
+//! Through `load_cookies`, the same value (when it survives the
 //! `Cookie` header syntax) must give a fresh default session carrying the same
 //! rejection.
 //!

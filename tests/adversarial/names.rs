@@ -336,7 +336,7 @@ fn moved<T: CookieSession + Clone + PartialEq + Debug>(
     );
     // Sent under its own name, the cookie is not even a candidate here.
     let header = format!("{source}={value}");
-    let session = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+    let session = ctx.config.load_cookies([header.as_bytes()]);
     assert_eq!(
         session.status(),
         &LoadStatus::Missing,

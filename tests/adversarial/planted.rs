@@ -5,7 +5,8 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
-use session_runtime::{CookieSession, LoadStatus, MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+use session_runtime::limits::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+use session_runtime::{CookieSession, LoadStatus};
 use session_tests::reference::{
     b64, body, reference_base64, Binding, Forger, Header, Mode, HEADER_LEN,
 };
@@ -40,7 +41,7 @@ fn planted_case<T: CookieSession + Clone + PartialEq + Debug>(
             .map(|value| format!("{}={value}", T::NAME))
             .collect::<Vec<_>>()
             .join("; ");
-        let session = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+        let session = ctx.config.load_cookies([header.as_bytes()]);
         for junk in planted {
             let outcome = if session.status() == &LoadStatus::Valid && &*session == expected {
                 Ok(("planted_not_chosen", true))
@@ -170,7 +171,7 @@ fn huge_headers_and_many_cookies_are_bounded_by_the_candidate_limit() {
 
     // One 1 MB value: refused on its length before any decoding.
     let huge = format!("{name}={}", "A".repeat(mb));
-    let s = ctx.config.load_from_cookie_headers([huge.as_bytes()]);
+    let s = ctx.config.load_cookies([huge.as_bytes()]);
     assert_eq!(s.rejection().map(|r| r.kind()), Some("too_long"));
     lines.push("1 MB value under the session name: too_long".to_owned());
 
@@ -178,7 +179,7 @@ fn huge_headers_and_many_cookies_are_bounded_by_the_candidate_limit() {
     let filler = "x=0123456789abcdef; ".repeat(mb / 20);
     let header = format!("{filler}{name}={valid}");
     assert!(header.len() > mb);
-    let s = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+    let s = ctx.config.load_cookies([header.as_bytes()]);
     assert_eq!(s.status(), &LoadStatus::Valid);
     assert_eq!(*s, app_sample());
     lines.push("1 MB of other cookies, then the session cookie: valid".to_owned());
@@ -196,7 +197,7 @@ fn huge_headers_and_many_cookies_are_bounded_by_the_candidate_limit() {
         let mut pairs: Vec<String> = (0..10_000).map(|_| format!("{name}={bogus}")).collect();
         pairs[k - 1] = format!("{name}={valid}");
         let header = pairs.join("; ");
-        let s = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+        let s = ctx.config.load_cookies([header.as_bytes()]);
         if k <= MAX_CANDIDATE_COOKIES {
             assert_eq!(s.status(), &LoadStatus::Valid, "valid cookie at {k}");
         } else {
@@ -219,9 +220,7 @@ fn huge_headers_and_many_cookies_are_bounded_by_the_candidate_limit() {
         .map(|_| format!("{name}={bogus}").into_bytes())
         .collect();
     let pulled = std::cell::Cell::new(0);
-    let s = ctx
-        .config
-        .load_from_cookie_headers(counted(&headers, &pulled));
+    let s = ctx.config.load_cookies(counted(&headers, &pulled));
     assert_eq!(s.rejection().map(|r| r.kind()), Some("unknown_format"));
     assert_eq!(pulled.get(), MAX_CANDIDATE_COOKIES, "headers examined");
     lines.push(format!(
@@ -253,17 +252,17 @@ fn huge_headers_and_many_cookies_are_bounded_by_the_candidate_limit() {
         ("1 MB of spaces", " ".repeat(mb)),
         ("1 MB of 'x=;'", "x=;".repeat(mb / 3)),
     ] {
-        let s = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+        let s = ctx.config.load_cookies([header.as_bytes()]);
         assert_eq!(s.status(), &LoadStatus::Missing, "{what}");
         lines.push(format!("{what}: missing"));
     }
     let header = format!("{name}=").repeat(mb / (name.len() + 1));
-    let s = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+    let s = ctx.config.load_cookies([header.as_bytes()]);
     assert_eq!(s.rejection().map(|r| r.kind()), Some("too_long"));
     lines.push("1 MB of '__Host-app=' without ';': too_long".to_owned());
     // 10,000 empty same-name values.
     let header = format!("{name}=; ").repeat(10_000);
-    let s = ctx.config.load_from_cookie_headers([header.as_bytes()]);
+    let s = ctx.config.load_cookies([header.as_bytes()]);
     assert_eq!(s.rejection().map(|r| r.kind()), Some("truncated"));
     lines.push("10,000 empty same-name cookies: truncated (first candidate)".to_owned());
     eprintln!(

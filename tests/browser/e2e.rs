@@ -147,7 +147,7 @@ fn log_in(session: &mut RequestSession<LifeSession>, lifetime: Lifetime) {
     session.renew();
     let logins = session.logins() + 1;
     session.set_logins(logins);
-    session.set_lifetime(lifetime);
+    session.set_lifetime(lifetime).expect("declared");
 }
 
 /// A login that chooses a browser-session cookie (no `Max-Age`).

@@ -131,14 +131,15 @@ pub fn config_with_clock<T: CookieSession>() -> (SessionConfig<T>, ManualClock) 
     (config, clock)
 }
 
-/// The `name=value` pair of a `Set-Cookie` header value.
-pub fn cookie_pair(set_cookie: &HeaderValue) -> String {
-    let text = set_cookie.to_str().expect("ASCII Set-Cookie");
+/// The `name=value` pair of a `Set-Cookie` header value (a `HeaderValue`
+/// or the text `SessionConfig::set_cookie` returns).
+pub fn cookie_pair(set_cookie: &(impl AsRef<[u8]> + ?Sized)) -> String {
+    let text = core::str::from_utf8(set_cookie.as_ref()).expect("ASCII Set-Cookie");
     text.split(';').next().expect("a pair").to_owned()
 }
 
 /// The value part of a `Set-Cookie` header value.
-pub fn cookie_value(set_cookie: &HeaderValue) -> String {
+pub fn cookie_value(set_cookie: &(impl AsRef<[u8]> + ?Sized)) -> String {
     let pair = cookie_pair(set_cookie);
     pair.split_once('=').expect("name=value").1.to_owned()
 }

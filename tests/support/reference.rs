@@ -12,9 +12,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
-use session_runtime::{
-    CookieSession, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW,
-};
+use session_runtime::defaults::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, MAX_CLOCK_SKEW};
+use session_runtime::CookieSession;
 
 /// HKDF-SHA256 salt of every subkey.
 pub const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
@@ -368,8 +367,10 @@ pub struct Header {
     pub created: u32,
     /// Issue time, seconds since [`EPOCH_UNIX_MS`].
     pub issued: u32,
-    /// The lifetime byte.
+    /// The lifetime: the low two bits of the last header byte.
     pub lifetime: u8,
+    /// The start sequence: the high six bits of the last header byte.
+    pub start_seq: u8,
 }
 
 impl Header {
@@ -384,6 +385,7 @@ impl Header {
             created: secs(at_ms),
             issued: secs(at_ms),
             lifetime: LIFETIME_STANDARD,
+            start_seq: 0,
         }
     }
 
@@ -396,7 +398,7 @@ impl Header {
         out[HINT_AT..CREATED_AT].copy_from_slice(&self.hint.to_be_bytes());
         out[CREATED_AT..ISSUED_AT].copy_from_slice(&self.created.to_be_bytes());
         out[ISSUED_AT..LIFETIME_AT].copy_from_slice(&self.issued.to_be_bytes());
-        out[LIFETIME_AT] = self.lifetime;
+        out[LIFETIME_AT] = self.start_seq << 2 | self.lifetime;
         out
     }
 
@@ -414,7 +416,8 @@ impl Header {
             hint: u16_at(HINT_AT),
             created: u32_at(CREATED_AT),
             issued: u32_at(ISSUED_AT),
-            lifetime: bytes[LIFETIME_AT],
+            lifetime: bytes[LIFETIME_AT] & 0x03,
+            start_seq: bytes[LIFETIME_AT] >> 2,
         }
     }
 
@@ -571,7 +574,7 @@ impl Timeouts {
 
     /// The runtime's default timeouts.
     pub fn defaults() -> Timeouts {
-        Timeouts::new(DEFAULT_IDLE_TIMEOUT, DEFAULT_ABSOLUTE_TIMEOUT)
+        Timeouts::new(IDLE_TIMEOUT, ABSOLUTE_TIMEOUT)
     }
 }
 
@@ -615,7 +618,7 @@ impl TimeLimits {
     pub fn at(now_ms: u64, timeouts: Timeouts) -> TimeLimits {
         TimeLimits {
             now_ms,
-            max_skew_ms: u64::try_from(DEFAULT_MAX_CLOCK_SKEW.as_millis()).expect("small"),
+            max_skew_ms: u64::try_from(MAX_CLOCK_SKEW.as_millis()).expect("small"),
             absolute_ms: timeouts.absolute_ms,
             idle_ms: timeouts.idle_ms,
         }

@@ -65,14 +65,15 @@ use actix_web::http::StatusCode;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::{config_holder_impls, extract, SessionSlot, SessionUnavailable};
-use crate::{CookieSession, RequestSession, SessionConfig};
 
-pub use super::actix_csrf::CsrfMiddleware;
+pub use super::actix_csrf::{CsrfMiddleware, SessionWithCsrf};
+pub use super::RequestSession;
+pub use crate::prelude::*;
 
 /// actix-web middleware that loads and stores sessions of type `T`: add it with
 /// `App::wrap` (or on a scope), once per session type.
 pub struct SessionMiddleware<T: CookieSession> {
-    config: SessionConfig<T>,
+    pub(super) config: SessionConfig<T>,
 }
 
 impl<T: CookieSession> SessionMiddleware<T> {
@@ -107,6 +108,11 @@ pub(crate) type Reply<B> =
 /// when its inner `service` is, it hands each request to its own `handle`.
 macro_rules! actix_middleware {
     ($middleware:ident => $service:ident, |$this:ident, $inner:ident| $make:expr) => {
+        $crate::adapters::actix::actix_middleware!(
+            $middleware: $crate::CookieSession => $service, |$this, $inner| $make
+        );
+    };
+    ($middleware:ident: $bound:path => $service:ident, |$this:ident, $inner:ident| $make:expr) => {
         impl<S, B, T> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest>
             for $middleware<T>
         where
@@ -116,7 +122,7 @@ macro_rules! actix_middleware {
                 Response = actix_web::dev::ServiceResponse<B>,
                 Error = actix_web::Error,
             >,
-            T: $crate::CookieSession,
+            T: $bound,
         {
             type Response = actix_web::dev::ServiceResponse<B>;
             type Error = actix_web::Error;
@@ -138,7 +144,7 @@ macro_rules! actix_middleware {
                     Error = actix_web::Error,
                 > + 'static,
             B: actix_web::body::MessageBody + 'static,
-            T: $crate::CookieSession,
+            T: $bound,
         {
             type Response = actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>;
             type Error = actix_web::Error;
@@ -163,8 +169,8 @@ actix_middleware!(SessionMiddleware => SessionMiddlewareService, |this, service|
 
 /// The service made by [`SessionMiddleware`].
 pub struct SessionMiddlewareService<S, T: CookieSession> {
-    service: S,
-    config: SessionConfig<T>,
+    pub(super) service: S,
+    pub(super) config: SessionConfig<T>,
 }
 
 impl<S, T: CookieSession> core::fmt::Debug for SessionMiddlewareService<S, T> {

@@ -8,13 +8,12 @@ use actix_web::dev::{Service, ServiceRequest};
 use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 
-use super::actix::{actix_middleware, Inner, Reply};
+use super::actix::{actix_middleware, Inner, Reply, SessionMiddleware, SessionMiddlewareService};
 use super::csrf_check::{
-    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings,
+    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings, Refusal,
 };
 use super::SessionSlot;
-use crate::csrf::Refusal;
-use crate::{CookieSession, CsrfToken};
+use crate::{CsrfSession, CsrfToken};
 
 /// actix-web middleware that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with
@@ -26,21 +25,27 @@ use crate::{CookieSession, CsrfToken};
 /// most up to a limit (64 KiB by default, `413` above it) and handed on to
 /// the handler unchanged, so `web::Form<...>` still works.
 ///
-/// Register it so that it runs *inside* the
+/// The session type says where the token lives: a `CsrfToken` field, or a
+/// `[u8; 32]` field marked `#[session(csrf)]` ([`CsrfSession`]).
+///
+/// It must run *inside* the
 /// [`SessionMiddleware`](super::actix::SessionMiddleware) of the same session
-/// type: in actix-web the last `.wrap` runs first, so `.wrap(CsrfMiddleware)`
-/// comes before `.wrap(SessionMiddleware)`.
+/// type. In actix-web the last `.wrap` runs first, so `.wrap(CsrfMiddleware)`
+/// comes before `.wrap(SessionMiddleware)`; or
+/// [`SessionMiddleware::with_csrf`](super::actix::SessionMiddleware::with_csrf)
+/// adds both in one `wrap`:
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
 /// use serde::{Deserialize, Serialize};
-/// use session_runtime::actix::{CsrfMiddleware, SessionMiddleware};
-/// use session_runtime::{CookieSession, CsrfToken, Key, RequestSession, SessionConfig};
+/// use session_runtime::actix::{CsrfMiddleware, RequestSession, SessionMiddleware};
+/// use session_runtime::{CookieSession, CsrfToken, Key, SessionConfig};
 ///
 /// #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
 /// #[session(name = "__Host-app", version = 1)]
 /// struct AppSession {
-///     csrf: [u8; 32], // or `CsrfToken`
+///     #[session(csrf)]
+///     csrf: [u8; 32], // or `csrf: CsrfToken`, without the attribute
 /// }
 ///
 /// async fn form(session: RequestSession<AppSession>) -> HttpResponse {
@@ -53,10 +58,12 @@ use crate::{CookieSession, CsrfToken};
 ///
 /// # let config = SessionConfig::<AppSession>::new(Key::from_secret(&[7; 32]).unwrap()).unwrap();
 /// let app = App::new()
-///     .wrap(CsrfMiddleware::<AppSession>::new(
-///         |s| CsrfToken::from(*s.csrf()),
-///         |s, token| s.set_csrf(token.into()),
-///     ))
+///     .wrap(SessionMiddleware::new(config.clone()).with_csrf())
+///     .route("/", web::get().to(form));
+/// # let _ = app;
+/// // The same, as two middleware:
+/// let app = App::new()
+///     .wrap(CsrfMiddleware::<AppSession>::new())
 ///     .wrap(SessionMiddleware::new(config))
 ///     .route("/", web::get().to(form));
 /// # let _ = app;
@@ -67,7 +74,7 @@ pub struct CsrfMiddleware<T> {
 
 csrf_settings_impls!(CsrfMiddleware, "middleware");
 
-actix_middleware!(CsrfMiddleware => CsrfMiddlewareService, |this, service| {
+actix_middleware!(CsrfMiddleware: CsrfSession => CsrfMiddlewareService, |this, service| {
     CsrfMiddlewareService {
         service: Rc::new(service),
         settings: this.settings,
@@ -88,7 +95,7 @@ impl<S, T> core::fmt::Debug for CsrfMiddlewareService<S, T> {
     }
 }
 
-impl<S, T: CookieSession> CsrfMiddlewareService<S, T> {
+impl<S, T: CsrfSession> CsrfMiddlewareService<S, T> {
     fn handle<B: MessageBody + 'static>(&self, mut request: ServiceRequest) -> Reply<B>
     where
         S: Inner<B>,
@@ -104,7 +111,7 @@ impl<S, T: CookieSession> CsrfMiddlewareService<S, T> {
             // The extensions' borrow ends here, before the await.
             let slot = request.extensions().get::<SessionSlot<T>>().cloned();
             let method = request.method().as_str();
-            let expected = match expected_token(slot, settings.field, method).await {
+            let expected = match expected_token(slot, method).await {
                 Ok(Some(token)) => token,
                 Ok(None) => return Ok(service.call(request).await?.map_into_left_body()),
                 Err(refusal) => return refuse(request, refusal),
@@ -148,5 +155,80 @@ fn respond(refusal: Refusal) -> HttpResponse {
         Refusal::Randomness => HttpResponse::InternalServerError().finish(),
         Refusal::Forbidden => text(HttpResponse::Forbidden(), Refusal::FORBIDDEN_BODY),
         Refusal::TooLarge => text(HttpResponse::PayloadTooLarge(), Refusal::TOO_LARGE_BODY),
+    }
+}
+
+impl<T: CsrfSession> SessionMiddleware<T> {
+    /// This middleware with the CSRF check of [`CsrfMiddleware`] inside it:
+    /// one `wrap` that loads and stores the session and refuses unsafe
+    /// requests without its token, in the only order that works.
+    pub fn with_csrf(self) -> SessionWithCsrf<T> {
+        SessionWithCsrf {
+            session: self,
+            csrf: CsrfMiddleware::new(),
+        }
+    }
+}
+
+/// [`SessionMiddleware`] with [`CsrfMiddleware`] inside it, made by
+/// [`SessionMiddleware::with_csrf`].
+pub struct SessionWithCsrf<T: CsrfSession> {
+    session: SessionMiddleware<T>,
+    csrf: CsrfMiddleware<T>,
+}
+
+impl<T: CsrfSession> SessionWithCsrf<T> {
+    /// The largest form body read to find the token (default 64 KiB).
+    pub fn form_limit(mut self, bytes: usize) -> Self {
+        self.csrf = self.csrf.form_limit(bytes);
+        self
+    }
+}
+
+impl<T: CsrfSession> Clone for SessionWithCsrf<T> {
+    fn clone(&self) -> Self {
+        SessionWithCsrf {
+            session: self.session.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+impl<T: CsrfSession> core::fmt::Debug for SessionWithCsrf<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionWithCsrf")
+            .field("session", &self.session)
+            .field("csrf", &self.csrf)
+            .finish()
+    }
+}
+
+impl<S, B, T> actix_web::dev::Transform<S, ServiceRequest> for SessionWithCsrf<T>
+where
+    S: Service<
+            ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        > + 'static,
+    B: MessageBody + 'static,
+    T: CsrfSession,
+{
+    type Response = actix_web::dev::ServiceResponse<
+        actix_web::body::EitherBody<actix_web::body::EitherBody<B>>,
+    >;
+    type Error = actix_web::Error;
+    type Transform = SessionMiddlewareService<CsrfMiddlewareService<S, T>, T>;
+    type InitError = ();
+    type Future = core::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        let csrf = CsrfMiddlewareService {
+            service: Rc::new(service),
+            settings: self.csrf.settings,
+        };
+        core::future::ready(Ok(SessionMiddlewareService {
+            service: csrf,
+            config: self.session.config.clone(),
+        }))
     }
 }

@@ -87,12 +87,11 @@ use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 
 use super::{extract, SessionSlot, SessionUnavailable};
-use crate::CookieSession;
 
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
 pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
 pub use super::RequestSession;
-pub use crate::{CsrfToken, Flash};
+pub use crate::prelude::*;
 
 impl<S, T> FromRequestParts<S> for RequestSession<T>
 where

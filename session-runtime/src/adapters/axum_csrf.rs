@@ -14,11 +14,11 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::csrf_check::{
-    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings,
+    csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings, Refusal,
 };
+use super::tower::SessionLayer;
 use super::SessionSlot;
-use crate::csrf::Refusal;
-use crate::{CookieSession, CsrfToken};
+use crate::{CsrfSession, CsrfToken};
 
 /// A tower layer for axum that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with
@@ -29,23 +29,27 @@ use crate::{CookieSession, CsrfToken};
 /// `csrf_token` field of an `application/x-www-form-urlencoded` body. The
 /// body is read at most up to a limit (64 KiB by default, `413` above it)
 /// and handed on to the handler unchanged, so `Form<...>` still works.
-/// Multipart forms must send the header.
+/// Multipart forms must send the header. The session type says where the
+/// token lives: a `CsrfToken` field, or a `[u8; 32]` field marked
+/// `#[session(csrf)]` ([`CsrfSession`]).
+/// [`Session::renew`](crate::Session::renew) (login) replaces the token and
+/// [`Session::clear`](crate::Session::clear) (logout) unsets it, so a token
+/// seen before either no longer passes.
 ///
-/// Add it *inside* the [`SessionLayer`](super::tower::SessionLayer) of the
-/// same session type (i.e. `.layer(CsrfLayer::new(..))` before
-/// `.layer(SessionLayer::new(..))`). It tells where the token lives with two
-/// functions, so the field can be a `CsrfToken` or a `[u8; 32]`:
+/// It must run *inside* the [`SessionLayer`](super::tower::SessionLayer) of
+/// the same session type. [`SessionLayer::with_csrf`](super::tower::SessionLayer::with_csrf)
+/// adds both in the right order, in one call:
 ///
 /// ```
 /// use axum::{routing::{get, post}, Router};
 /// use serde::{Deserialize, Serialize};
-/// use session_runtime::axum::{CsrfLayer, CsrfToken, RequestSession, SessionLayer};
+/// use session_runtime::axum::{CsrfToken, RequestSession, SessionLayer};
 /// use session_runtime::{CookieSession, Key, SessionConfig};
 ///
 /// #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
 /// #[session(name = "__Host-app", version = 1)]
 /// struct AppSession {
-///     csrf: CsrfToken, // or `[u8; 32]`: `|s| CsrfToken::from(*s.csrf())`, `|s, t| s.set_csrf(t.into())`
+///     csrf: CsrfToken, // or `#[session(csrf)] csrf: [u8; 32]`
 ///     counter: u32,
 /// }
 ///
@@ -64,7 +68,13 @@ use crate::{CookieSession, CsrfToken};
 /// let app: Router = Router::new()
 ///     .route("/", get(form))
 ///     .route("/count", post(count))
-///     .layer(CsrfLayer::<AppSession>::new(|s| *s.csrf(), |s, token| s.set_csrf(token)))
+///     .layer(SessionLayer::new(config).with_csrf());
+/// // The same, as two layers (the CSRF layer first, so the session layer wraps it):
+/// # let config = SessionConfig::<AppSession>::new(Key::from_secret(&[7; 32]).unwrap()).unwrap();
+/// use session_runtime::axum::CsrfLayer;
+/// let app: Router = Router::new()
+///     .route("/count", post(count))
+///     .layer(CsrfLayer::<AppSession>::new().form_limit(16 * 1024))
 ///     .layer(SessionLayer::new(config));
 /// ```
 pub struct CsrfLayer<T> {
@@ -112,7 +122,7 @@ impl<S, T> Service<Request<Body>> for CsrfService<S, T>
 where
     S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    T: CookieSession + Send + Sync,
+    T: CsrfSession + Send + Sync,
 {
     type Response = Response;
     type Error = S::Error;
@@ -131,7 +141,7 @@ where
             // The extensions' borrow ends here, before the await.
             let slot = request.extensions().get::<SessionSlot<T>>().cloned();
             let method = request.method().as_str();
-            let expected = match expected_token(slot, settings.field, method).await {
+            let expected = match expected_token(slot, method).await {
                 Ok(Some(token)) => token,
                 Ok(None) => return inner.call(request).await,
                 Err(refusal) => return Ok(respond(refusal)),
@@ -142,6 +152,15 @@ where
                 Err(refusal) => Ok(respond(refusal)),
             }
         })
+    }
+}
+
+impl<T: CsrfSession> SessionLayer<T> {
+    /// This layer with the CSRF check of [`CsrfLayer`] inside it: one layer
+    /// that loads and stores the session and refuses unsafe requests
+    /// without its token, in the only order that works (axum).
+    pub fn with_csrf(self) -> tower_layer::Stack<CsrfLayer<T>, SessionLayer<T>> {
+        tower_layer::Stack::new(CsrfLayer::new(), self)
     }
 }
 

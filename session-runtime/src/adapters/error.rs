@@ -24,6 +24,9 @@ pub struct SessionUnavailable {
 pub enum UnavailableKind {
     /// No session layer or middleware for this session type wraps the route.
     MissingLayer,
+    /// A CSRF layer or middleware found no session: it runs before (outside)
+    /// the session layer of its session type, or there is none.
+    CsrfOutsideSession,
     /// Another handle of this session (e.g. in a middleware that calls the
     /// handler) holds changes it has not published yet.
     AlreadyTaken,
@@ -40,6 +43,10 @@ pub enum UnavailableKind {
 impl SessionUnavailable {
     pub(crate) fn missing_layer<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::MissingLayer)
+    }
+
+    pub(crate) fn csrf_outside_session<T: CookieSession>() -> Self {
+        Self::of::<T>(UnavailableKind::CsrfOutsideSession)
     }
 
     pub(crate) fn already_taken<T: CookieSession>() -> Self {
@@ -93,6 +100,17 @@ impl fmt::Display for SessionUnavailable {
                  added before it). \
                  actix-web: add `.wrap(session_runtime::actix::SessionMiddleware::new(config))` \
                  to the App or scope."
+            ),
+            UnavailableKind::CsrfOutsideSession => write!(
+                f,
+                "session-runtime: the CSRF check for {ty} (cookie `{cookie}`) found no session: \
+                 it must run inside the session layer of {ty}, which loads the session first. \
+                 axum: add `.layer(CsrfLayer::<{ty}>::new())` *before* \
+                 `.layer(SessionLayer::new(config))` (a later layer wraps the earlier ones), or \
+                 use the one layer `SessionLayer::new(config).with_csrf()`. \
+                 actix-web: `.wrap(CsrfMiddleware::<{ty}>::new())` *before* \
+                 `.wrap(SessionMiddleware::new(config))` (the last `wrap` runs first), or \
+                 `.wrap(SessionMiddleware::new(config).with_csrf())`."
             ),
             UnavailableKind::AlreadyTaken => write!(
                 f,

@@ -3,7 +3,7 @@
 //! handles that extractors lend to handlers, and the one path from "the
 //! handler is done" to `Set-Cookie` ([`SessionSlot::finish_into`]).
 //!
-//! The adapters are thin: loading is [`SessionConfig::load_from_cookie_headers`]
+//! The adapters are thin: loading is [`SessionConfig::load_cookies`]
 //! and storing is [`SessionConfig::store`], exactly as with the `http`-level
 //! API. What they add is only the plumbing between the two ends of a request:
 //!
@@ -18,7 +18,7 @@
 //!    [`SessionSlot::finish_into`], which appends a `Set-Cookie` if, and only
 //!    if, one is due, or reports why the response must become a `500`.
 //!
-//! [`SessionConfig::load_from_cookie_headers`]: crate::SessionConfig::load_from_cookie_headers
+//! [`SessionConfig::load_cookies`]: crate::SessionConfig::load_cookies
 //! [`SessionConfig::store`]: crate::SessionConfig::store
 
 mod error;
@@ -38,10 +38,21 @@ mod axum_csrf;
 #[cfg(feature = "tower")]
 pub mod tower;
 
-pub use error::{FinishError, FinishErrorKind, SessionUnavailable, UnavailableKind};
+#[cfg(test)]
+use error::UnavailableKind;
+pub use error::{FinishError, FinishErrorKind, SessionUnavailable};
 pub use slot::{RequestSession, SessionSlot};
 
 use crate::CookieSession;
+
+/// For writing an adapter of your own, and for the errors the adapters
+/// report: the per-request [`SessionSlot`](adapter::SessionSlot) a layer puts
+/// into the request's extensions, and what can go wrong between a request and
+/// its `Set-Cookie`. Apps using the axum or actix-web modules never need it.
+pub mod adapter {
+    pub use super::error::{FinishError, FinishErrorKind, SessionUnavailable, UnavailableKind};
+    pub use super::slot::SessionSlot;
+}
 
 // With `tower` alone there is no extractor to use these.
 /// What an extractor does: take the session from the request's slot, or
@@ -53,6 +64,19 @@ pub(crate) async fn extract<T: CookieSession>(
     match slot {
         Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
         None => Err(SessionUnavailable::missing_layer::<T>().logged()),
+    }
+}
+
+/// What a CSRF layer does to get the session: as [`extract`], but a missing
+/// slot means the CSRF layer runs before (outside) the session layer, or
+/// there is none, and the error says so.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn extract_for_csrf<T: CookieSession>(
+    slot: Option<SessionSlot<T>>,
+) -> Result<RequestSession<T>, SessionUnavailable> {
+    match slot {
+        Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
+        None => Err(SessionUnavailable::csrf_outside_session::<T>().logged()),
     }
 }
 

@@ -47,7 +47,7 @@ use crate::{CookieSession, Session, SessionConfig, WriteReason};
 /// # #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
 /// # #[session(name = "__Host-visits", version = 1)]
 /// # struct Visits { count: u32 }
-/// use session_runtime::SessionSlot;
+/// use session_runtime::adapter::SessionSlot;
 ///
 /// fn handle(request: &http::Request<()>) -> String {
 ///     let slot = request
@@ -177,7 +177,7 @@ impl<T: CookieSession> SessionSlot<T> {
                 let session = self
                     .shared
                     .config
-                    .load_from_cookie_headers(headers.iter().map(HeaderValue::as_bytes));
+                    .load_cookies(headers.iter().map(HeaderValue::as_bytes));
                 let snapshot = Arc::new(session);
                 state.phase = Phase::Published(Arc::clone(&snapshot));
                 snapshot
@@ -205,7 +205,7 @@ impl<T: CookieSession> SessionSlot<T> {
     }
 
     /// [`take`](Self::take), awaiting the configured asynchronous revocation
-    /// check ([`SessionConfig::load_from_cookie_headers_async`]) when this is
+    /// check ([`SessionConfig::load_cookies_async`]) when this is
     /// the request's first use of the session. Without such a check it is
     /// the same as `take`. The extractors and the CSRF layers call this.
     pub async fn take_async(&self) -> Result<RequestSession<T>, SessionUnavailable> {
@@ -222,7 +222,7 @@ impl<T: CookieSession> SessionSlot<T> {
             let session = self
                 .shared
                 .config
-                .load_from_cookie_headers_async(headers.iter().map(HeaderValue::as_bytes))
+                .load_cookies_async(headers.iter().map(HeaderValue::as_bytes))
                 .await;
             let mut state = self.shared.lock();
             if matches!(state.phase, Phase::Unloaded(_)) {
@@ -463,65 +463,25 @@ impl<T: CookieSession + fmt::Debug> fmt::Debug for RequestSession<T> {
     }
 }
 
-/// A copy of `session` with the same data, load status and pending write,
-/// made through the cookie codec (so it needs no `T: Clone`, and equals what
-/// the next request would load). If the data does not survive its own codec
-/// (a hand-written serde impl that cannot read what it wrote), a fresh
-/// session is returned and the failure recorded, so the request fails loudly.
+/// An exact copy of `session` ([`Session::duplicate`]); if the data does not
+/// survive its own codec (a hand-written serde impl that cannot read what it
+/// wrote), a fresh session is returned and the failure recorded, so the
+/// request fails loudly.
 fn copy_or_fresh<T: CookieSession>(
     session: &Session<T>,
     failure: Option<&mut Option<FinishError>>,
 ) -> Session<T> {
-    let data = postcard::to_allocvec(&**session)
-        .map_err(|err| err.to_string())
-        .and_then(|bytes| match postcard::take_from_bytes::<T>(&bytes) {
-            Ok((data, [])) => Ok(data),
-            Ok(_) => Err("trailing bytes".to_owned()),
-            Err(err) => Err(err.to_string()),
-        });
-    let data = match data {
-        Ok(data) => data,
+    match session.duplicate() {
+        Ok(copy) => copy,
         Err(reason) => {
             let err = FinishError::copy_failed::<T>(&reason);
             tracing::error!(cookie = T::NAME, "{err}");
             if let Some(failure) = failure {
                 failure.get_or_insert(err);
             }
-            return Session::fresh(session.status().clone());
-        }
-    };
-    // Rebuild the pending write from what `set_cookie` looks at: the reason,
-    // whether the session starts over, and the loaded cookie's origin.
-    let status = session.status().clone();
-    let reason = session.pending_write();
-    let user_changed = matches!(
-        reason,
-        Some(WriteReason::Changed | WriteReason::Renewed | WriteReason::Cleared)
-    );
-    let mut copy = match session.origin {
-        Some(origin) if !user_changed => {
-            return Session::loaded(data, status, origin, session.refresh)
-        }
-        Some(origin) => Session::loaded(T::default(), status, origin, session.refresh),
-        // A fresh session nobody changed holds the default data.
-        None if !user_changed => return Session::fresh(status),
-        None => Session::fresh(status),
-    };
-    match reason {
-        Some(WriteReason::Cleared) => copy.clear(),
-        Some(WriteReason::Renewed) => {
-            copy.set(data);
-            copy.renew();
-        }
-        _ => {
-            // `Changed`: a loaded session that starts over was cleared first.
-            if session.origin.is_some() && session.starts_over() {
-                copy.clear();
-            }
-            copy.set(data);
+            Session::new()
         }
     }
-    copy
 }
 
 #[cfg(test)]
@@ -541,60 +501,6 @@ mod tests {
         SessionConfig::new(Key::from_secret(&[5; 32]).unwrap()).unwrap()
     }
 
-    /// A session loaded from a valid cookie holding `n`.
-    fn loaded(config: &SessionConfig<Unit>, n: u32) -> Session<Unit> {
-        let mut fresh = config.load(&HeaderMap::new());
-        fresh.set_n(n);
-        let cookie = config.set_cookie(&fresh).unwrap().unwrap();
-        let pair = cookie
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let session = config.load_from_cookie_headers([pair.as_bytes()]);
-        assert_eq!(*session.status(), LoadStatus::Valid);
-        session
-    }
-
-    #[test]
-    fn copies_keep_data_status_and_every_pending_write() {
-        let config = config();
-        type Edit = fn(&mut Session<Unit>);
-        let edits: [(&str, Edit); 6] = [
-            ("untouched", |_| {}),
-            ("changed", |s| s.set_n(9)),
-            ("renewed", |s| s.renew()),
-            ("changed and renewed", |s| {
-                s.set_n(9);
-                s.renew();
-            }),
-            ("cleared", |s| s.clear()),
-            ("cleared then changed", |s| {
-                s.clear();
-                s.set_n(9);
-            }),
-        ];
-        for (what, edit) in edits {
-            for mut original in [loaded(&config, 3), config.load(&HeaderMap::new())] {
-                edit(&mut original);
-                let copy = copy_or_fresh(&original, None);
-                assert_eq!(copy.n, original.n, "{what}");
-                assert_eq!(copy.status(), original.status(), "{what}");
-                assert_eq!(copy.pending_write(), original.pending_write(), "{what}");
-                assert_eq!(copy.starts_over(), original.starts_over(), "{what}");
-                assert_eq!(copy.created_at(), original.created_at(), "{what}");
-                let (a, b) = (config.set_cookie(&original), config.set_cookie(&copy));
-                assert_eq!(
-                    a.is_ok_and(|a| a.is_some()),
-                    b.is_ok_and(|b| b.is_some()),
-                    "{what}"
-                );
-            }
-        }
-    }
-
     #[test]
     fn readers_share_one_writer_publishes_and_stale_writes_are_refused() {
         let slot = SessionSlot::new(config(), Vec::new());
@@ -608,7 +514,7 @@ mod tests {
         assert_eq!((guard.n, handler.n), (0, 1));
         assert_eq!(
             slot.take().unwrap_err().kind(),
-            crate::UnavailableKind::AlreadyTaken
+            crate::adapter::UnavailableKind::AlreadyTaken
         );
         drop(handler);
         let mut guard = guard;
@@ -635,7 +541,7 @@ mod tests {
         drop(kept);
         assert_eq!(
             slot.take().unwrap_err().kind(),
-            crate::UnavailableKind::Finished
+            crate::adapter::UnavailableKind::Finished
         );
     }
 
@@ -660,7 +566,7 @@ mod tests {
         assert_eq!(slot.finish().map(|s| s.n), None, "finished once");
         let pair = headers[http::header::SET_COOKIE].to_str().unwrap();
         let pair = pair.split(';').next().unwrap();
-        assert_eq!(config().load_from_cookie_headers([pair.as_bytes()]).n, 2);
+        assert_eq!(config().load_cookies([pair.as_bytes()]).n, 2);
     }
 
     /// With an awaited revocation check, the synchronous `take` refuses to
@@ -685,7 +591,7 @@ mod tests {
             let mut session = config().load(&HeaderMap::new());
             session.set_n(n);
             let value = config().set_cookie(&session).unwrap().unwrap();
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let pair = value.split(';').next().unwrap();
             let header = HeaderValue::from_str(pair).unwrap();
             let slot = SessionSlot::new(revoking.clone(), vec![header]);
             assert_eq!(

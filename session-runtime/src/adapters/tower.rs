@@ -59,7 +59,7 @@
 //! # #[session(name = "__Host-visits", version = 1)]
 //! # struct Visits { count: u32 }
 //! use std::convert::Infallible;
-//! use session_runtime::{tower::SessionLayer, SessionSlot};
+//! use session_runtime::{adapter::SessionSlot, tower::SessionLayer};
 //! use tower::{service_fn, Layer, ServiceExt};
 //!
 //! # #[tokio::main(flavor = "current_thread")]

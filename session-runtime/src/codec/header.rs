@@ -2,7 +2,8 @@
 //! (docs/wire-format.md, version 2):
 //!
 //! ```text
-//! header = format[1] ‖ key_id[2] ‖ version[2] ‖ fingerprint_hint[2] ‖ created[4] ‖ issued[4] ‖ lifetime[1]
+//! header = format[1] ‖ key_id[2] ‖ version[2] ‖ fingerprint_hint[2] ‖ created[4] ‖ issued[4] ‖ start[1]
+//! start  = start_seq[high 6 bits] ‖ lifetime[low 2 bits]
 //! ```
 //!
 //! All integers are big-endian; times are whole seconds since
@@ -28,9 +29,19 @@ pub(crate) struct Header {
     pub fingerprint_hint: u16,
     pub created_ms: u64,
     pub issued_ms: u64,
-    /// The lifetime byte (`Lifetime::to_byte`).
+    /// The lifetime (`Lifetime::to_byte`): the low two bits of the last byte.
     pub lifetime: u8,
+    /// Orders sessions started in the same second (docs/lifecycle.md, "Which
+    /// cookie wins"): the high six bits of the last byte, 0..=63.
+    pub start_seq: u8,
 }
+
+/// The largest start sequence (six bits): a browser can start 64 sessions
+/// within one second before its next session's start moves a second ahead.
+pub(crate) const MAX_START_SEQ: u8 = 0x3f;
+
+/// The lifetime's bits of the last header byte.
+const LIFETIME_MASK: u8 = 0x03;
 
 /// The fingerprint hint on the wire for a full fingerprint.
 pub(crate) const fn fingerprint_hint(fingerprint: u64) -> u16 {
@@ -63,7 +74,7 @@ impl Header {
         out[5..7].copy_from_slice(&self.fingerprint_hint.to_be_bytes());
         out[7..11].copy_from_slice(&to_wire_secs(self.created_ms).to_be_bytes());
         out[11..15].copy_from_slice(&to_wire_secs(self.issued_ms).to_be_bytes());
-        out[15] = self.lifetime;
+        out[15] = (self.start_seq & MAX_START_SEQ) << 2 | (self.lifetime & LIFETIME_MASK);
         out
     }
 
@@ -98,7 +109,8 @@ impl Header {
             fingerprint_hint: u16_at(5),
             created_ms: from_wire_secs(u32_at(7)),
             issued_ms: from_wire_secs(u32_at(11)),
-            lifetime: bytes[15],
+            lifetime: bytes[15] & LIFETIME_MASK,
+            start_seq: bytes[15] >> 2,
         }
     }
 }
@@ -117,6 +129,7 @@ mod tests {
             created_ms: from_wire_secs(7),
             issued_ms: from_wire_secs(u32::MAX),
             lifetime: 2,
+            start_seq: 63,
         };
         assert_eq!(Header::from_bytes(&header.to_bytes()), header);
     }

@@ -22,7 +22,9 @@ use crate::reject::Rejection;
 
 pub use envelope::{base64url_len, max_cookie_len, Envelope};
 pub(crate) use envelope::{RandomnessUnavailable, Seal};
-pub(crate) use header::{fingerprint_hint, wire_precision, Header, HEADER_LEN};
+pub(crate) use header::{
+    fingerprint_hint, wire_precision, Header, EPOCH_UNIX_MS, HEADER_LEN, MAX_START_SEQ,
+};
 
 /// One configured key, prepared for one session type's envelope, name and
 /// current schema.
@@ -52,7 +54,7 @@ pub(crate) struct Codec<E> {
 pub(crate) struct Parsed {
     header_bytes: [u8; HEADER_LEN],
     raw_len: usize,
-    /// The first key with the header's id.
+    /// The key with the header's id (ids are unique within a configuration).
     key_index: usize,
     /// The full fingerprint of the header's version, bound by the MAC.
     fingerprint: u64,
@@ -90,6 +92,17 @@ impl<E: Envelope> Codec<E> {
     /// The id of the key that signs or encrypts.
     pub fn signing_key_id(&self) -> KeyId {
         self.keys[0].id
+    }
+
+    /// The id and role of the key at `index` (0 = the signing key).
+    pub fn key(&self, index: usize) -> (KeyId, KeyRole) {
+        let key = &self.keys[index];
+        (key.id, key.role)
+    }
+
+    /// Every configured key's id and role, signing key first.
+    pub fn keys(&self) -> impl Iterator<Item = (KeyId, KeyRole)> + '_ {
+        self.keys.iter().map(|key| (key.id, key.role))
     }
 
     /// The cheap checks before any MAC, in the documented order: length cap,
@@ -144,50 +157,28 @@ impl<E: Envelope> Codec<E> {
     }
 
     /// The constant-time MAC check (or AEAD decryption) of a parsed candidate
-    /// whose decoded bytes are in `buf`, with every key of the header's id
-    /// (usually one), each spending one of `macs_left`. `Err(None)`: the
-    /// budget was spent before any check. Nothing is deserialized here.
+    /// whose decoded bytes are in `buf`, with the key of the header's id,
+    /// spending one of `macs_left`. `Err(None)`: the budget was spent before
+    /// the check. Nothing is deserialized here.
     #[inline(always)]
     pub fn verify<'buf>(
         &self,
         parsed: Parsed,
-        value: &[u8],
         buf: &'buf mut [u8],
         macs_left: &mut usize,
     ) -> Result<Opened<'buf>, Option<Rejection>> {
-        let key_id = Header::key_id_of(&parsed.header_bytes);
-        let candidates = self.keys[parsed.key_index..]
-            .iter()
-            .enumerate()
-            .filter(|(_, key)| key.id == key_id);
-        let mut tried = false;
-        let mut opened_by = None;
-        for (offset, key) in candidates {
-            if *macs_left == 0 {
-                break;
-            }
-            *macs_left -= 1;
-            if tried {
-                // An AEAD decryption that failed may have left the body
-                // changed: decode the value again for the next key.
-                scratch::decode_canonical(value, buf);
-            }
-            tried = true;
-            let raw = &mut buf[..parsed.raw_len];
-            let opened = if parsed.fingerprint == self.fingerprint {
-                key.envelope.open(raw)
-            } else {
-                E::prepare(&key.key, self.cookie_name, parsed.fingerprint).open(raw)
-            };
-            if opened {
-                opened_by = Some(parsed.key_index + offset);
-                break;
-            }
+        if *macs_left == 0 {
+            return Err(None);
         }
-        let Some(key_index) = opened_by else {
-            if !tried {
-                return Err(None);
-            }
+        *macs_left -= 1;
+        let key = &self.keys[parsed.key_index];
+        let raw = &mut buf[..parsed.raw_len];
+        let opened = if parsed.fingerprint == self.fingerprint {
+            key.envelope.open(raw)
+        } else {
+            E::prepare(&key.key, self.cookie_name, parsed.fingerprint).open(raw)
+        };
+        if !opened {
             // The struct changed without a version bump (or the hint was
             // forged): a different fingerprint hint names the likelier cause.
             let hint = Header::from_bytes(&parsed.header_bytes).fingerprint_hint;
@@ -198,14 +189,13 @@ impl<E: Envelope> Codec<E> {
                 }));
             }
             return Err(Some(Rejection::BadSignature));
-        };
-        let key = &self.keys[key_index];
+        }
         let (payload, seal) = E::split(&buf[HEADER_LEN..parsed.raw_len]);
         Ok(Opened {
             header: Header::from_bytes(&parsed.header_bytes),
             payload,
             seal,
-            key_index,
+            key_index: parsed.key_index,
             key_role: key.role,
         })
     }
@@ -216,16 +206,18 @@ impl<E: Envelope> Codec<E> {
     }
 
     /// Writes `header` and seals the payload already at
-    /// `raw[payload_offset()..][..payload_len]` with the signing key; returns
-    /// the envelope length.
+    /// `raw[payload_offset()..][..payload_len]` with the key at `key_index`
+    /// (whose id the header carries); returns the envelope length.
     pub fn seal(
         &self,
         raw: &mut [u8],
         payload_len: usize,
         header: &Header,
+        key_index: usize,
     ) -> Result<usize, RandomnessUnavailable> {
+        debug_assert_eq!(header.key_id, self.keys[key_index].id);
         raw[..HEADER_LEN].copy_from_slice(&header.to_bytes());
-        self.keys[0].envelope.seal(raw, payload_len)
+        self.keys[key_index].envelope.seal(raw, payload_len)
     }
 
     /// Whether `payload` equals the payload sealed in the cookie that had
