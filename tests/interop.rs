@@ -1,0 +1,1060 @@
+//! The wire format against an independent implementation in another language:
+//! `tests/interop/interop.py`, written in Python from `docs/wire-format.md`
+//! alone, reads cookies this library wrote and forges cookies it must accept,
+//! for signed and encrypted sessions, nested types and every lifetime; and
+//! `tests/interop/vectors.json`, whose outputs the Python recomputes, is
+//! checked here against the library.
+//!
+//! One Python process serves every test (one batch request). Without
+//! `python3` (override with `INTEROP_PYTHON`) or its `cryptography` package
+//! the Python tests print SKIP, unless `REQUIRE_INTEROP=1`, which makes that
+//! a failure (CI sets it).
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::io::{Read as _, Write as _};
+use std::marker::PhantomData;
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use session_runtime::{
+    BoundedString, BoundedVec, CookieSession, CsrfToken, Flash, Key, Lifetime, ManualClock,
+    MaxEncodedLen, Rejection, SessionConfig, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CLOCK_SKEW,
+};
+
+// --- the sessions of vectors.json ("sessions" and "types") --------------------
+
+/// The worked example of docs/wire-format.md.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[session(name = "__Host-demo", version = 1)]
+struct Demo {
+    user_id: Option<u32>,
+    admin: bool,
+}
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    sku: u32,
+    quantity: u16,
+}
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+enum Theme {
+    #[default]
+    Light,
+    Dark,
+    Custom {
+        accent: [u8; 3],
+        name: BoundedString<12>,
+    },
+    Pair(u8, i16),
+    Id(u64),
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+struct Point(i32, i32);
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+struct Cents(u64);
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+struct Marker;
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct WithSkip {
+    kept: u8,
+    #[serde(skip)]
+    cache: u32,
+}
+
+#[derive(MaxEncodedLen, Serialize, Deserialize, Debug, Clone, PartialEq)]
+enum Never {}
+
+/// Signed, nested types; its 28-byte name makes the MAC prefix exactly 64
+/// bytes, so `pad64` adds nothing.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[session(name = "__Host-interop-exact-block64", version = 7)]
+struct Shop {
+    user_id: Option<u64>,
+    #[serde(rename = "who")]
+    name: BoundedString<24>,
+    theme: Theme,
+    cart: BoundedVec<Line, 4>,
+    last_seen: i64,
+    flags: (bool, char),
+    scores: [u16; 3],
+    r#type: u8,
+    #[serde(skip)]
+    cache: u32,
+    best: Option<Box<Line>>,
+}
+
+/// Signed, one field of every kind the descriptors name; a name longer than
+/// 28 bytes (the MAC prefix takes two blocks).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[session(
+    name = "interop-kinds-a-cookie-name-longer-than-28-bytes",
+    version = 65535
+)]
+struct Kinds {
+    a_u8: u8,
+    a_i8: i8,
+    a_u16: u16,
+    a_i16: i16,
+    a_u32: u32,
+    a_i32: i32,
+    a_u64: u64,
+    a_i64: i64,
+    a_u128: u128,
+    a_i128: i128,
+    a_usize: usize,
+    a_isize: isize,
+    a_f32: f32,
+    a_f64: f64,
+    a_char: char,
+    a_unit: (),
+    a_nonzero: Option<NonZeroU16>,
+    a_duration: Duration,
+    a_result: Option<Result<u8, BoundedString<4>>>,
+    a_box: Box<u16>,
+    a_phantom: PhantomData<u64>,
+    point: Point,
+    cents: Cents,
+    marker: Marker,
+    flash: Flash<BoundedString<16>>,
+    csrf: CsrfToken,
+    nested: BoundedVec<Option<[i8; 2]>, 3>,
+    long_text: BoundedString<200>,
+}
+
+/// Encrypted, nested types.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[session(name = "__Host-vault", version = 3, encrypted)]
+struct Vault {
+    user_id: Option<u64>,
+    email: BoundedString<40>,
+    roles: BoundedVec<u16, 4>,
+    theme: Theme,
+    lines: BoundedVec<Line, 2>,
+}
+
+/// Encrypted, the smallest: a one-byte name and payload.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[session(name = "e", version = 1, encrypted)]
+struct Tiny {
+    n: u8,
+}
+
+/// A session type of the test, with sample values.
+trait Shape:
+    CookieSession + Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync
+{
+    /// Its name in vectors.json.
+    const LABEL: &'static str;
+
+    /// Values to write: the default and full ones.
+    fn samples() -> Vec<Self>;
+
+    /// What a cookie of `self` decodes to (skipped fields come back default).
+    fn stored(&self) -> Self {
+        self.clone()
+    }
+}
+
+fn bs<const N: usize>(text: &str) -> BoundedString<N> {
+    BoundedString::try_from(text).expect("fits")
+}
+
+impl Shape for Demo {
+    const LABEL: &'static str = "Demo";
+    fn samples() -> Vec<Self> {
+        vec![
+            Demo::default(),
+            Demo {
+                user_id: Some(u32::MAX),
+                admin: true,
+            },
+        ]
+    }
+}
+
+impl Shape for Shop {
+    const LABEL: &'static str = "Shop";
+    fn samples() -> Vec<Self> {
+        vec![
+            Shop::default(),
+            Shop {
+                user_id: Some(1 << 40),
+                name: bs("Ada Lovelace, Countess"),
+                theme: Theme::Custom {
+                    accent: [0, 128, 255],
+                    name: bs("sea"),
+                },
+                cart: BoundedVec::try_from([
+                    Line {
+                        sku: 1,
+                        quantity: 2,
+                    },
+                    Line {
+                        sku: u32::MAX,
+                        quantity: u16::MAX,
+                    },
+                ])
+                .expect("fits"),
+                last_seen: i64::MIN,
+                flags: (true, '€'),
+                scores: [0, 127, 128],
+                r#type: 200,
+                cache: 99,
+                best: Some(Box::new(Line {
+                    sku: 300,
+                    quantity: 1,
+                })),
+            },
+            Shop {
+                theme: Theme::Pair(255, -32768),
+                ..Shop::default()
+            },
+            Shop {
+                theme: Theme::Id(u64::MAX),
+                ..Shop::default()
+            },
+            Shop {
+                theme: Theme::Unknown,
+                ..Shop::default()
+            },
+        ]
+    }
+    fn stored(&self) -> Self {
+        Shop {
+            cache: 0,
+            ..self.clone()
+        }
+    }
+}
+
+impl Shape for Kinds {
+    const LABEL: &'static str = "Kinds";
+    fn samples() -> Vec<Self> {
+        let mut csrf = [0u8; 32];
+        for (i, byte) in csrf.iter_mut().enumerate() {
+            *byte = (i * 8) as u8;
+        }
+        vec![
+            Kinds::default(),
+            Kinds {
+                a_u8: u8::MAX,
+                a_i8: i8::MIN,
+                a_u16: u16::MAX,
+                a_i16: i16::MIN,
+                a_u32: u32::MAX,
+                a_i32: i32::MIN,
+                a_u64: u64::MAX,
+                a_i64: i64::MIN,
+                a_u128: u128::MAX,
+                a_i128: i128::MIN,
+                a_usize: usize::MAX,
+                a_isize: isize::MIN,
+                a_f32: 1.1,
+                a_f64: -2.5e-300,
+                a_char: '😀',
+                a_unit: (),
+                a_nonzero: NonZeroU16::new(513),
+                a_duration: Duration::new(u64::MAX, 999_999_999),
+                a_result: Some(Err(bs("abcd"))),
+                a_box: Box::new(300),
+                a_phantom: PhantomData,
+                point: Point(i32::MAX, -1),
+                cents: Cents(128),
+                marker: Marker,
+                flash: {
+                    let mut flash = Flash::default();
+                    flash.set(bs("saved!"));
+                    flash
+                },
+                csrf: CsrfToken::from(csrf),
+                nested: BoundedVec::try_from([Some([-1, 1]), None, Some([i8::MAX, i8::MIN])])
+                    .expect("fits"),
+                long_text: bs(&"é".repeat(100)),
+            },
+            Kinds {
+                a_u128: 1 << 100,
+                a_i128: -(1 << 90),
+                a_result: Some(Ok(7)),
+                a_f32: f32::MIN_POSITIVE,
+                a_f64: f64::MAX,
+                ..Kinds::default()
+            },
+        ]
+    }
+}
+
+impl Shape for Vault {
+    const LABEL: &'static str = "Vault";
+    fn samples() -> Vec<Self> {
+        vec![
+            Vault::default(),
+            Vault {
+                user_id: Some(42),
+                email: bs("ada@example.com"),
+                roles: BoundedVec::try_from([1, 2, 300, 65535]).expect("fits"),
+                theme: Theme::Dark,
+                lines: BoundedVec::try_from([Line {
+                    sku: 7,
+                    quantity: 3,
+                }])
+                .expect("fits"),
+            },
+        ]
+    }
+}
+
+impl Shape for Tiny {
+    const LABEL: &'static str = "Tiny";
+    fn samples() -> Vec<Self> {
+        vec![Tiny { n: 0 }, Tiny { n: 255 }]
+    }
+}
+
+// --- configuration -------------------------------------------------------------
+
+/// The library's signing secret in every test here (32 bytes).
+const SECRET: &[u8] = b"interop secret for tests/interop";
+/// A secret the configurations do not know (32 bytes).
+const OTHER: &[u8] = b"another secret, not configured!!";
+/// 2026-11-26T12:00:00.456Z: whole seconds on the wire round it down.
+const T0_MS: u64 = 1_795_694_400_456;
+/// The remember-me timeouts the configurations declare.
+const REMEMBER_IDLE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const REMEMBER_ABSOLUTE: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+const LIFETIMES: [Lifetime; 3] = [
+    Lifetime::Standard,
+    Lifetime::BrowserSession,
+    Lifetime::RememberMe,
+];
+
+fn config<T: CookieSession>(clock: &ManualClock) -> SessionConfig<T> {
+    SessionConfig::<T>::builder(Key::from_secret(SECRET).expect("32 bytes"))
+        .clock(clock.clone())
+        .remember_me(REMEMBER_IDLE, REMEMBER_ABSOLUTE)
+        .build()
+        .expect("valid configuration")
+}
+
+fn lifetime_byte(lifetime: Lifetime) -> u8 {
+    LIFETIMES
+        .iter()
+        .position(|&l| l == lifetime)
+        .expect("a known lifetime") as u8
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).expect("fits")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Floor to whole seconds, as the wire carries times.
+fn floor_secs(unix_ms: u64) -> u64 {
+    unix_ms / 1000 * 1000
+}
+
+fn wire_secs(unix_ms: u64) -> u64 {
+    (unix_ms - 1_735_689_600_000) / 1000
+}
+
+fn system_time_ms(time: SystemTime) -> u64 {
+    millis(time.duration_since(UNIX_EPOCH).expect("after 1970"))
+}
+
+fn raw_json<T: Serialize>(value: &T) -> Box<RawValue> {
+    RawValue::from_string(serde_json::to_string(value).expect("serializes")).expect("JSON")
+}
+
+/// The value of `name=value; attributes`.
+fn value_of(set_cookie: &str) -> String {
+    let (_, rest) = set_cookie.split_once('=').expect("name=value");
+    rest.split(';').next().expect("value").to_owned()
+}
+
+/// Flips bit 0 of decoded byte `index` of a cookie value.
+fn flip(value: &str, index: usize) -> String {
+    let mut raw = URL_SAFE_NO_PAD.decode(value).expect("canonical base64url");
+    raw[index] ^= 1;
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+// --- the Python side -------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Request {
+    selftest: bool,
+    fingerprints: bool,
+    read: Vec<ReadItem>,
+    write: Vec<WriteItem>,
+}
+
+/// Python reads `cookie` as `session` with the configuration's keys, clock,
+/// skew and lifetimes.
+#[derive(Serialize)]
+struct ReadItem {
+    id: String,
+    session: &'static str,
+    cookie: String,
+    secrets: Vec<String>,
+    now_ms: u64,
+    skew_ms: u64,
+    lifetimes: BTreeMap<String, [u64; 2]>,
+}
+
+/// Python forges a cookie of `value` for `session`, sealed with `secret`.
+#[derive(Serialize, Clone)]
+struct WriteItem {
+    id: String,
+    session: &'static str,
+    secret: String,
+    created_ms: u64,
+    issued_ms: u64,
+    lifetime: u8,
+    value: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    forgery: BTreeMap<&'static str, String>,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    selftest: SelfTest,
+    fingerprints: BTreeMap<String, Sizes>,
+    read: Vec<ReadResult>,
+    write: Vec<WriteResult>,
+}
+
+#[derive(Deserialize)]
+struct SelfTest {
+    passed: usize,
+    failures: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Sizes {
+    fingerprint: String,
+    max_payload_len: usize,
+    max_cookie_len: usize,
+}
+
+#[derive(Deserialize)]
+struct ReadResult {
+    id: String,
+    ok: bool,
+    #[serde(default)]
+    rejection: Option<String>,
+    #[serde(default)]
+    header: Option<WireHeader>,
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct WireHeader {
+    format: u8,
+    key_id: String,
+    version: u16,
+    hint: String,
+    created: u64,
+    issued: u64,
+    lifetime: u8,
+}
+
+#[derive(Deserialize)]
+struct WriteResult {
+    id: String,
+    cookie: String,
+}
+
+fn interop_required() -> bool {
+    std::env::var_os("REQUIRE_INTEROP").is_some_and(|v| v == "1")
+}
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
+}
+
+fn python_binary() -> String {
+    std::env::var("INTEROP_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Why the Python side cannot run here, if it cannot.
+fn python_missing() -> Option<String> {
+    let probe = "import sys; assert sys.version_info >= (3, 11), sys.version; \
+                 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV; AESGCMSIV(bytes(32))";
+    match Command::new(python_binary()).args(["-c", probe]).output() {
+        Err(err) => Some(format!("{} cannot run: {err}", python_binary())),
+        Ok(out) if !out.status.success() => Some(format!(
+            "{} lacks Python 3.11 or `cryptography` with AES-GCM-SIV \
+             (pip install -r tests/interop/requirements.txt): {}",
+            python_binary(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => None,
+    }
+}
+
+/// Runs `interop.py batch` on `request`, killed after a minute.
+fn run_python(request: &Request) -> Response {
+    let mut child = Command::new(python_binary())
+        .arg(interop_dir().join("interop.py"))
+        .arg("batch")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python starts");
+    let input = serde_json::to_vec(request).expect("request serializes");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).map(|_| out)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stderr.read_to_string(&mut out).map(|_| out)
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().expect("kill");
+            child.wait().expect("reaped");
+            panic!("interop.py batch ran over a minute");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    writer.join().expect("writer").expect("request written");
+    let out = reader.join().expect("reader").expect("stdout read");
+    let err = err_reader.join().expect("reader").expect("stderr read");
+    assert!(status.success(), "interop.py batch failed: {status}\n{err}");
+    serde_json::from_slice(&out).expect("response is JSON")
+}
+
+// --- what the library writes, for Python to read ----------------------------------
+
+/// A cookie the library wrote, and what it must read as.
+struct Written {
+    id: String,
+    session: &'static str,
+    cookie: String,
+    now_ms: u64,
+    header: WireHeader,
+    expected: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+fn key_id() -> String {
+    Key::from_secret(SECRET).expect("32 bytes").id().to_string()
+}
+
+fn hint_of<T: CookieSession>() -> String {
+    format!("{:04x}", T::SCHEMA_FINGERPRINT >> 48)
+}
+
+fn format_of<T: CookieSession>() -> u8 {
+    if T::ENCRYPTED {
+        0x04
+    } else {
+        0x03
+    }
+}
+
+/// A check that Python's JSON reads as exactly `expected`.
+fn expect_value<T: Shape>(expected: T) -> Box<dyn Fn(&str) + Send + Sync> {
+    Box::new(move |json: &str| {
+        let got: T = serde_json::from_str(json)
+            .unwrap_or_else(|err| panic!("{} JSON {json}: {err}", T::LABEL));
+        assert_eq!(got, expected, "{} value as Python read it", T::LABEL);
+    })
+}
+
+/// Cookies of every sample of `T`: `encode` at T0 (standard lifetime,
+/// created = issued), then, re-written an hour later through
+/// `set_cookie_string`, once per lifetime (created kept, issued later).
+fn written<T: Shape>(out: &mut Vec<Written>) {
+    for (i, data) in T::samples().into_iter().enumerate() {
+        let clock = ManualClock::new(T0_MS);
+        let config = config::<T>(&clock);
+        let first = config.encode(&data).expect("encodes");
+        let created = wire_secs(T0_MS);
+        out.push(Written {
+            id: format!("{}-{i}-encode", T::LABEL),
+            session: T::LABEL,
+            cookie: first.clone(),
+            now_ms: T0_MS,
+            header: header_of::<T>(created, created, 0),
+            expected: expect_value(data.stored()),
+        });
+        for lifetime in LIFETIMES {
+            let at = T0_MS + 3_600_789;
+            clock.set(at);
+            let mut session = config.decode(first.as_bytes()).expect("own cookie");
+            session.set_lifetime(lifetime);
+            session.set(data.clone());
+            let set_cookie = config
+                .set_cookie_string(&session)
+                .expect("stores")
+                .expect("a lifetime change is sent");
+            out.push(Written {
+                id: format!("{}-{i}-{lifetime:?}", T::LABEL),
+                session: T::LABEL,
+                cookie: value_of(&set_cookie),
+                now_ms: at,
+                header: header_of::<T>(created, wire_secs(at), lifetime_byte(lifetime)),
+                expected: expect_value(data.stored()),
+            });
+        }
+    }
+}
+
+fn header_of<T: CookieSession>(created: u64, issued: u64, lifetime: u8) -> WireHeader {
+    WireHeader {
+        format: format_of::<T>(),
+        key_id: key_id(),
+        version: T::VERSION,
+        hint: hint_of::<T>(),
+        created,
+        issued,
+        lifetime,
+    }
+}
+
+fn library_cookies() -> &'static [Written] {
+    static COOKIES: OnceLock<Vec<Written>> = OnceLock::new();
+    COOKIES.get_or_init(|| {
+        let mut out = Vec::new();
+        written::<Demo>(&mut out);
+        written::<Shop>(&mut out);
+        written::<Kinds>(&mut out);
+        written::<Vault>(&mut out);
+        written::<Tiny>(&mut out);
+        out
+    })
+}
+
+fn policy_lifetimes() -> BTreeMap<String, [u64; 2]> {
+    let standard = [millis(DEFAULT_IDLE_TIMEOUT), millis(DEFAULT_ABSOLUTE_TIMEOUT)];
+    BTreeMap::from([
+        ("0".to_owned(), standard),
+        ("1".to_owned(), standard),
+        (
+            "2".to_owned(),
+            [millis(REMEMBER_IDLE), millis(REMEMBER_ABSOLUTE)],
+        ),
+    ])
+}
+
+fn read_item(id: String, session: &'static str, cookie: String, now_ms: u64) -> ReadItem {
+    ReadItem {
+        id,
+        session,
+        cookie,
+        secrets: vec![hex(SECRET)],
+        now_ms,
+        skew_ms: millis(DEFAULT_MAX_CLOCK_SKEW),
+        lifetimes: policy_lifetimes(),
+    }
+}
+
+/// Library cookies changed so that the library refuses them: Python must
+/// refuse each for the same reason.
+fn tampered() -> &'static [(String, &'static str, String, u64, &'static str)] {
+    static TAMPERED: OnceLock<Vec<(String, &'static str, String, u64, &'static str)>> =
+        OnceLock::new();
+    TAMPERED.get_or_init(|| {
+        let mut out = Vec::new();
+        for w in library_cookies().iter().filter(|w| w.id.ends_with("-1-encode")) {
+            let len = URL_SAFE_NO_PAD.decode(&w.cookie).expect("base64url").len();
+            for index in 0..len {
+                out.push((
+                    format!("{}-flip-{index}", w.id),
+                    w.session,
+                    flip(&w.cookie, index),
+                    w.now_ms,
+                ));
+            }
+            out.push((format!("{}-cut", w.id), w.session, w.cookie[..30].to_owned(), w.now_ms));
+            out.push((format!("{}-pad", w.id), w.session, format!("{}=", w.cookie), w.now_ms));
+            // Far in the past and in the future of the cookie.
+            out.push((format!("{}-late", w.id), w.session, w.cookie.clone(), w.now_ms + 8 * 86_400_000));
+            out.push((format!("{}-early", w.id), w.session, w.cookie.clone(), w.now_ms - 61_000));
+        }
+        out.into_iter()
+            .map(|(id, session, cookie, now)| {
+                let kind = library_rejection(session, &cookie, now);
+                (id, session, cookie, now, kind)
+            })
+            .collect()
+    })
+}
+
+/// The library's reason for refusing `cookie` of `session` at `now_ms`.
+fn library_rejection(session: &str, cookie: &str, now_ms: u64) -> &'static str {
+    fn kind<T: Shape>(cookie: &str, now_ms: u64) -> &'static str {
+        let clock = ManualClock::new(now_ms);
+        match config::<T>(&clock).decode(cookie.as_bytes()) {
+            Ok(_) => "accepted",
+            Err(rejection) => rejection.kind(),
+        }
+    }
+    match session {
+        "Demo" => kind::<Demo>(cookie, now_ms),
+        "Shop" => kind::<Shop>(cookie, now_ms),
+        "Kinds" => kind::<Kinds>(cookie, now_ms),
+        "Vault" => kind::<Vault>(cookie, now_ms),
+        "Tiny" => kind::<Tiny>(cookie, now_ms),
+        other => panic!("unknown session {other}"),
+    }
+}
+
+// --- what Python forges, for the library to read ----------------------------------
+
+/// A cookie for Python to forge, and how the library must take it.
+struct Forge {
+    item: WriteItem,
+    check: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+/// When forged cookies start (a sub-second time: the wire floors it) and when
+/// the library reads them.
+const FORGED_CREATED_MS: u64 = T0_MS - 3_599_500;
+const READ_AT_MS: u64 = T0_MS + 250;
+
+fn forge_item<T: Shape>(id: String, data: &T, created_ms: u64, lifetime: u8) -> WriteItem {
+    WriteItem {
+        id,
+        session: T::LABEL,
+        secret: hex(SECRET),
+        created_ms,
+        issued_ms: T0_MS,
+        lifetime,
+        value: raw_json(data),
+        nonce: T::ENCRYPTED.then(|| "a0a1a2a3a4a5a6a7a8a9aaab".to_owned()),
+        forgery: BTreeMap::new(),
+    }
+}
+
+/// The library accepts the forged cookie with exactly this data, start,
+/// issue time and lifetime.
+fn accepted<T: Shape>(
+    data: T,
+    created_ms: u64,
+    lifetime: Lifetime,
+    same_as_encode: bool,
+) -> Box<dyn Fn(&str) + Send + Sync> {
+    Box::new(move |cookie: &str| {
+        let clock = ManualClock::new(READ_AT_MS);
+        let config = config::<T>(&clock);
+        let session = config
+            .decode(cookie.as_bytes())
+            .unwrap_or_else(|reason| panic!("{} forged cookie refused: {reason}", T::LABEL));
+        assert_eq!(*session, data.stored(), "{} data", T::LABEL);
+        let created = session.created_at().map(system_time_ms);
+        assert_eq!(created, Some(floor_secs(created_ms)), "{} created", T::LABEL);
+        let issued = session.issued_at().map(system_time_ms);
+        assert_eq!(issued, Some(floor_secs(T0_MS)), "{} issued", T::LABEL);
+        assert_eq!(session.lifetime(), Some(lifetime), "{} lifetime", T::LABEL);
+        if same_as_encode {
+            // Signed cookies are deterministic: the library writes the very
+            // same value at that time.
+            clock.set(T0_MS);
+            assert_eq!(config.encode(&data).expect("encodes"), cookie);
+        }
+    })
+}
+
+/// The library refuses the forged cookie for `reason`.
+fn refused<T: Shape>(reason: &'static str) -> Box<dyn Fn(&str) + Send + Sync> {
+    Box::new(move |cookie: &str| {
+        let clock = ManualClock::new(READ_AT_MS);
+        let got = config::<T>(&clock).decode(cookie.as_bytes()).map(|_| ());
+        assert_eq!(
+            got.map_err(|r: Rejection| r.kind()),
+            Err(reason),
+            "{} forgery {cookie}",
+            T::LABEL
+        );
+    })
+}
+
+fn forgeries<T: Shape>(out: &mut Vec<Forge>) {
+    for (i, data) in T::samples().into_iter().enumerate() {
+        for lifetime in LIFETIMES {
+            let byte = lifetime_byte(lifetime);
+            out.push(Forge {
+                item: forge_item(
+                    format!("{}-{i}-{lifetime:?}", T::LABEL),
+                    &data,
+                    FORGED_CREATED_MS,
+                    byte,
+                ),
+                check: accepted(data.clone(), FORGED_CREATED_MS, lifetime, false),
+            });
+        }
+        // Created = issued, standard lifetime: what `encode` writes.
+        out.push(Forge {
+            item: forge_item(format!("{}-{i}-as-encode", T::LABEL), &data, T0_MS, 0),
+            check: accepted(data.clone(), T0_MS, Lifetime::Standard, !T::ENCRYPTED),
+        });
+    }
+    let data = T::samples().pop().expect("samples");
+    let genuine = forge_item::<T>(format!("{}-bad", T::LABEL), &data, T0_MS, 0);
+    let with = |suffix: &str, secret: &[u8], forgery: &[(&'static str, String)]| WriteItem {
+        id: format!("{}-{suffix}", genuine.id),
+        secret: hex(secret),
+        forgery: forgery.iter().cloned().collect(),
+        ..genuine.clone()
+    };
+    let own_id = key_id();
+    let fingerprint = format!("{:016x}", T::SCHEMA_FINGERPRINT);
+    // Another schema's fingerprint under this one's hint.
+    let same_hint = format!("{:016x}", T::SCHEMA_FINGERPRINT ^ 1);
+    // Another schema, with its own hint: what a struct changed without a
+    // version bump writes.
+    let other_schema = T::SCHEMA_FINGERPRINT ^ (1 << 63);
+    let other_hint = format!("{:04x}", other_schema >> 48);
+    let other_schema = format!("{other_schema:016x}");
+    for (item, reason) in [
+        (with("other-key", OTHER, &[]), "unknown_key"),
+        (
+            with("other-key-own-id", OTHER, &[("key_id", own_id)]),
+            "bad_signature",
+        ),
+        (
+            with("other-name", SECRET, &[("name", "__Host-other".to_owned())]),
+            "bad_signature",
+        ),
+        (
+            with("other-fingerprint", SECRET, &[("fingerprint", same_hint)]),
+            "bad_signature",
+        ),
+        (
+            with(
+                "other-schema",
+                SECRET,
+                &[("fingerprint", other_schema), ("hint", other_hint.clone())],
+            ),
+            "schema_mismatch",
+        ),
+        // Only the fingerprint under the MAC counts: a hint that the key's
+        // holder wrote wrong is not checked once the MAC verifies.
+        (
+            with("hint-only", SECRET, &[("hint", other_hint)]),
+            "accepted",
+        ),
+        (
+            with("control", SECRET, &[("fingerprint", fingerprint)]),
+            "accepted",
+        ),
+    ] {
+        let check = if reason == "accepted" {
+            accepted(data.clone(), T0_MS, Lifetime::Standard, false)
+        } else {
+            refused::<T>(reason)
+        };
+        out.push(Forge { item, check });
+    }
+}
+
+fn python_forgeries() -> &'static [Forge] {
+    static FORGES: OnceLock<Vec<Forge>> = OnceLock::new();
+    FORGES.get_or_init(|| {
+        let mut out = Vec::new();
+        forgeries::<Demo>(&mut out);
+        forgeries::<Shop>(&mut out);
+        forgeries::<Kinds>(&mut out);
+        forgeries::<Vault>(&mut out);
+        forgeries::<Tiny>(&mut out);
+        out
+    })
+}
+
+/// The one Python run all tests share, or `None` (after SKIP) without Python.
+fn python(test: &str) -> Option<&'static Response> {
+    static RUN: OnceLock<Result<Response, String>> = OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        if let Some(reason) = python_missing() {
+            return Err(reason);
+        }
+        let mut read: Vec<ReadItem> = library_cookies()
+            .iter()
+            .map(|w| read_item(w.id.clone(), w.session, w.cookie.clone(), w.now_ms))
+            .collect();
+        read.extend(
+            tampered()
+                .iter()
+                .map(|(id, session, cookie, now, _)| read_item(id.clone(), session, cookie.clone(), *now)),
+        );
+        let started = Instant::now();
+        let response = run_python(&Request {
+            selftest: true,
+            fingerprints: true,
+            read,
+            write: python_forgeries().iter().map(|f| f.item.clone()).collect(),
+        });
+        println!("interop.py batch: {:?}", started.elapsed());
+        Ok(response)
+    });
+    match run {
+        Ok(response) => Some(response),
+        Err(reason) if interop_required() => panic!("{test}: REQUIRE_INTEROP=1 but {reason}"),
+        Err(reason) => {
+            eprintln!("SKIP {test}: {reason} (set REQUIRE_INTEROP=1 to make this a failure)");
+            None
+        }
+    }
+}
+
+// --- the tests ------------------------------------------------------------------------
+
+#[test]
+fn python_passes_the_vectors() {
+    let Some(response) = python("python_passes_the_vectors") else {
+        return;
+    };
+    assert!(
+        response.selftest.failures.is_empty(),
+        "interop.py disagrees with vectors.json:\n{}",
+        response.selftest.failures.join("\n")
+    );
+    assert!(response.selftest.passed > 600, "{} checks", response.selftest.passed);
+}
+
+#[test]
+fn python_computes_the_library_fingerprints_and_bounds() {
+    let Some(response) = python("python_computes_the_library_fingerprints_and_bounds") else {
+        return;
+    };
+    fn sizes<T: CookieSession>() -> Sizes {
+        Sizes {
+            fingerprint: format!("{:016x}", T::SCHEMA_FINGERPRINT),
+            max_payload_len: T::MAX_PAYLOAD_LEN,
+            max_cookie_len: T::MAX_COOKIE_LEN,
+        }
+    }
+    let expected = BTreeMap::from([
+        ("Demo".to_owned(), sizes::<Demo>()),
+        ("Shop".to_owned(), sizes::<Shop>()),
+        ("Kinds".to_owned(), sizes::<Kinds>()),
+        ("Vault".to_owned(), sizes::<Vault>()),
+        ("Tiny".to_owned(), sizes::<Tiny>()),
+    ]);
+    assert_eq!(response.fingerprints, expected);
+}
+
+#[test]
+fn python_reads_library_cookies() {
+    let Some(response) = python("python_reads_library_cookies") else {
+        return;
+    };
+    let results: BTreeMap<&str, &ReadResult> =
+        response.read.iter().map(|r| (r.id.as_str(), r)).collect();
+    for written in library_cookies() {
+        let result = results[written.id.as_str()];
+        assert!(
+            result.ok,
+            "{}: Python refused {}: {:?}",
+            written.id, written.cookie, result.rejection
+        );
+        assert_eq!(result.header.as_ref(), Some(&written.header), "{}", written.id);
+        (written.expected)(result.value.as_ref().expect("a value").get());
+    }
+    println!("Python read {} library cookies", library_cookies().len());
+}
+
+#[test]
+fn python_refuses_tampered_library_cookies_for_the_same_reason() {
+    let Some(response) = python("python_refuses_tampered_library_cookies_for_the_same_reason")
+    else {
+        return;
+    };
+    let results: BTreeMap<&str, &ReadResult> =
+        response.read.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut kinds = BTreeMap::<&str, usize>::new();
+    for (id, _, cookie, _, library) in tampered() {
+        let result = results[id.as_str()];
+        let python = if result.ok {
+            "accepted"
+        } else {
+            result.rejection.as_deref().expect("a reason")
+        };
+        assert_eq!(python, *library, "{id}: {cookie}");
+        assert_ne!(*library, "accepted", "{id}: the library took a tampered cookie");
+        *kinds.entry(library).or_default() += 1;
+    }
+    println!("tampered library cookies, by reason: {kinds:?}");
+}
+
+#[test]
+fn library_accepts_python_cookies_and_refuses_python_forgeries() {
+    let Some(response) = python("library_accepts_python_cookies_and_refuses_python_forgeries")
+    else {
+        return;
+    };
+    let results: BTreeMap<&str, &str> = response
+        .write
+        .iter()
+        .map(|w| (w.id.as_str(), w.cookie.as_str()))
+        .collect();
+    for forge in python_forgeries() {
+        (forge.check)(results[forge.item.id.as_str()]);
+    }
+    println!("library checked {} Python cookies", python_forgeries().len());
+}
+
+#[test]
+fn library_refuses_python_cookies_with_a_flipped_byte() {
+    let Some(response) = python("library_refuses_python_cookies_with_a_flipped_byte") else {
+        return;
+    };
+    let mut checked = 0;
+    for written in response.write.iter().filter(|w| w.id.ends_with("-as-encode")) {
+        let session = written.id.split('-').next().expect("label");
+        let len = URL_SAFE_NO_PAD.decode(&written.cookie).expect("base64url").len();
+        for index in 0..len {
+            let kind = library_rejection(session, &flip(&written.cookie, index), READ_AT_MS);
+            assert_ne!(kind, "accepted", "{} with byte {index} flipped", written.id);
+            checked += 1;
+        }
+    }
+    println!("library refused {checked} Python cookies with one bit flipped");
+}
