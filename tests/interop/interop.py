@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cookiewire import codec
 from cookiewire.envelopes import Aes256GcmSiv, HmacSha256
-from cookiewire.postcard import Reader
+from cookiewire.postcard import PayloadError, Reader
 from cookiewire.primitives import (
     Keys,
     b64url_decode_canonical,
@@ -107,6 +107,16 @@ def decode_checks(doc: dict) -> list[str]:
         value = schemas.ty(v["type"]).decode(r)
         if not r.done() or json.dumps(value) != json.dumps(v["value"]):
             failures.append(f"postcard {v['rust']}: decodes to {value!r}")
+    for v in doc["postcard_decode"]:
+        r = Reader(bytes.fromhex(v["bytes"]))
+        try:
+            value = schemas.ty(v["type"]).decode(r)
+            got = {"value": value} if r.done() else {"refused": True}
+        except PayloadError:
+            got = {"refused": True}
+        want = {"refused": True} if v.get("refused") else {"value": v["value"]}
+        if json.dumps(got) != json.dumps(want):
+            failures.append(f"postcard_decode {v['rust']} {v['bytes']}: {got!r}")
     for v in doc["cookies"]:
         s = schemas.session(v["session"])
         keys = Keys.from_secret(bytes.fromhex(v["secret"]))
@@ -140,7 +150,8 @@ def check_vectors(doc: dict) -> tuple[int, list[str]]:
         if expected.get(path) != actual.get(path)
     ]
     failures += decode_checks(doc)
-    return len(expected) + len(doc["postcard"]) + len(doc["cookies"]) - len(failures), failures
+    decoded = len(doc["postcard"]) + len(doc["postcard_decode"]) + len(doc["cookies"])
+    return len(expected) + decoded - len(failures), failures
 
 
 def selftest(bless: bool) -> int:
