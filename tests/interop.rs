@@ -674,7 +674,10 @@ fn library_cookies() -> &'static [Written] {
 }
 
 fn policy_lifetimes() -> BTreeMap<String, [u64; 2]> {
-    let standard = [millis(DEFAULT_IDLE_TIMEOUT), millis(DEFAULT_ABSOLUTE_TIMEOUT)];
+    let standard = [
+        millis(DEFAULT_IDLE_TIMEOUT),
+        millis(DEFAULT_ABSOLUTE_TIMEOUT),
+    ];
     BTreeMap::from([
         ("0".to_owned(), standard),
         ("1".to_owned(), standard),
@@ -697,35 +700,51 @@ fn read_item(id: String, session: &'static str, cookie: String, now_ms: u64) -> 
     }
 }
 
+/// A library cookie changed so that the library refuses it, or read at a
+/// time when it does.
+struct Tampered {
+    id: String,
+    session: &'static str,
+    cookie: String,
+    now_ms: u64,
+    /// The library's reason.
+    library: &'static str,
+}
+
 /// Library cookies changed so that the library refuses them: Python must
 /// refuse each for the same reason.
-fn tampered() -> &'static [(String, &'static str, String, u64, &'static str)] {
-    static TAMPERED: OnceLock<Vec<(String, &'static str, String, u64, &'static str)>> =
-        OnceLock::new();
+fn tampered() -> &'static [Tampered] {
+    static TAMPERED: OnceLock<Vec<Tampered>> = OnceLock::new();
     TAMPERED.get_or_init(|| {
         let mut out = Vec::new();
-        for w in library_cookies().iter().filter(|w| w.id.ends_with("-1-encode")) {
+        for w in library_cookies()
+            .iter()
+            .filter(|w| w.id.ends_with("-1-encode"))
+        {
+            let mut push = |what: String, cookie: String, now_ms: u64| {
+                out.push(Tampered {
+                    id: format!("{}-{what}", w.id),
+                    session: w.session,
+                    library: library_rejection(w.session, &cookie, now_ms),
+                    cookie,
+                    now_ms,
+                });
+            };
             let len = URL_SAFE_NO_PAD.decode(&w.cookie).expect("base64url").len();
             for index in 0..len {
-                out.push((
-                    format!("{}-flip-{index}", w.id),
-                    w.session,
-                    flip(&w.cookie, index),
-                    w.now_ms,
-                ));
+                push(format!("flip-{index}"), flip(&w.cookie, index), w.now_ms);
             }
-            out.push((format!("{}-cut", w.id), w.session, w.cookie[..30].to_owned(), w.now_ms));
-            out.push((format!("{}-pad", w.id), w.session, format!("{}=", w.cookie), w.now_ms));
-            // Far in the past and in the future of the cookie.
-            out.push((format!("{}-late", w.id), w.session, w.cookie.clone(), w.now_ms + 8 * 86_400_000));
-            out.push((format!("{}-early", w.id), w.session, w.cookie.clone(), w.now_ms - 61_000));
+            push("cut".to_owned(), w.cookie[..30].to_owned(), w.now_ms);
+            push("pad".to_owned(), format!("{}=", w.cookie), w.now_ms);
+            // Read long after the cookie, and before it was issued.
+            push(
+                "late".to_owned(),
+                w.cookie.clone(),
+                w.now_ms + 8 * 86_400_000,
+            );
+            push("early".to_owned(), w.cookie.clone(), w.now_ms - 61_000);
         }
-        out.into_iter()
-            .map(|(id, session, cookie, now)| {
-                let kind = library_rejection(session, &cookie, now);
-                (id, session, cookie, now, kind)
-            })
-            .collect()
+        out
     })
 }
 
@@ -791,7 +810,12 @@ fn accepted<T: Shape>(
             .unwrap_or_else(|reason| panic!("{} forged cookie refused: {reason}", T::LABEL));
         assert_eq!(*session, data.stored(), "{} data", T::LABEL);
         let created = session.created_at().map(system_time_ms);
-        assert_eq!(created, Some(floor_secs(created_ms)), "{} created", T::LABEL);
+        assert_eq!(
+            created,
+            Some(floor_secs(created_ms)),
+            "{} created",
+            T::LABEL
+        );
         let issued = session.issued_at().map(system_time_ms);
         assert_eq!(issued, Some(floor_secs(T0_MS)), "{} issued", T::LABEL);
         assert_eq!(session.lifetime(), Some(lifetime), "{} lifetime", T::LABEL);
@@ -924,7 +948,7 @@ fn python(test: &str) -> Option<&'static Response> {
         read.extend(
             tampered()
                 .iter()
-                .map(|(id, session, cookie, now, _)| read_item(id.clone(), session, cookie.clone(), *now)),
+                .map(|t| read_item(t.id.clone(), t.session, t.cookie.clone(), t.now_ms)),
         );
         let started = Instant::now();
         let response = run_python(&Request {
@@ -958,7 +982,11 @@ fn python_passes_the_vectors() {
         "interop.py disagrees with vectors.json:\n{}",
         response.selftest.failures.join("\n")
     );
-    assert!(response.selftest.passed > 600, "{} checks", response.selftest.passed);
+    assert!(
+        response.selftest.passed > 600,
+        "{} checks",
+        response.selftest.passed
+    );
 }
 
 #[test]
@@ -997,7 +1025,12 @@ fn python_reads_library_cookies() {
             "{}: Python refused {}: {:?}",
             written.id, written.cookie, result.rejection
         );
-        assert_eq!(result.header.as_ref(), Some(&written.header), "{}", written.id);
+        assert_eq!(
+            result.header.as_ref(),
+            Some(&written.header),
+            "{}",
+            written.id
+        );
         (written.expected)(result.value.as_ref().expect("a value").get());
     }
     println!("Python read {} library cookies", library_cookies().len());
@@ -1012,16 +1045,20 @@ fn python_refuses_tampered_library_cookies_for_the_same_reason() {
     let results: BTreeMap<&str, &ReadResult> =
         response.read.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut kinds = BTreeMap::<&str, usize>::new();
-    for (id, _, cookie, _, library) in tampered() {
-        let result = results[id.as_str()];
+    for t in tampered() {
+        let result = results[t.id.as_str()];
         let python = if result.ok {
             "accepted"
         } else {
             result.rejection.as_deref().expect("a reason")
         };
-        assert_eq!(python, *library, "{id}: {cookie}");
-        assert_ne!(*library, "accepted", "{id}: the library took a tampered cookie");
-        *kinds.entry(library).or_default() += 1;
+        assert_eq!(python, t.library, "{}: {}", t.id, t.cookie);
+        assert_ne!(
+            t.library, "accepted",
+            "{}: the library took a tampered cookie",
+            t.id
+        );
+        *kinds.entry(t.library).or_default() += 1;
     }
     println!("tampered library cookies, by reason: {kinds:?}");
 }
@@ -1040,7 +1077,10 @@ fn library_accepts_python_cookies_and_refuses_python_forgeries() {
     for forge in python_forgeries() {
         (forge.check)(results[forge.item.id.as_str()]);
     }
-    println!("library checked {} Python cookies", python_forgeries().len());
+    println!(
+        "library checked {} Python cookies",
+        python_forgeries().len()
+    );
 }
 
 #[test]
@@ -1049,9 +1089,16 @@ fn library_refuses_python_cookies_with_a_flipped_byte() {
         return;
     };
     let mut checked = 0;
-    for written in response.write.iter().filter(|w| w.id.ends_with("-as-encode")) {
+    for written in response
+        .write
+        .iter()
+        .filter(|w| w.id.ends_with("-as-encode"))
+    {
         let session = written.id.split('-').next().expect("label");
-        let len = URL_SAFE_NO_PAD.decode(&written.cookie).expect("base64url").len();
+        let len = URL_SAFE_NO_PAD
+            .decode(&written.cookie)
+            .expect("base64url")
+            .len();
         for index in 0..len {
             let kind = library_rejection(session, &flip(&written.cookie, index), READ_AT_MS);
             assert_ne!(kind, "accepted", "{} with byte {index} flipped", written.id);
@@ -1076,6 +1123,7 @@ struct Vectors {
     postcard: Vec<PostcardVector>,
     postcard_decode: Vec<DecodeVector>,
     cookies: Vec<CookieVector>,
+    leaves: Vec<LeafVector>,
 }
 
 #[derive(Deserialize)]
@@ -1169,6 +1217,15 @@ struct CookieVector {
     value: Box<RawValue>,
     payload: String,
     cookie: String,
+    header: String,
+    body: String,
+    tag: String,
+}
+
+#[derive(Deserialize)]
+struct LeafVector {
+    text: String,
+    leaf: String,
 }
 
 fn vectors() -> Vectors {
@@ -1236,9 +1293,16 @@ fn library_hash(rust: &str) -> (u64, usize) {
 
 /// `value` (serde_json text) encodes to exactly `bytes` with postcard, and
 /// `bytes` decode to it.
-fn postcard_round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &str, bytes: &[u8]) {
+fn postcard_round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
+    value: &str,
+    bytes: &[u8],
+) {
     let typed: T = serde_json::from_str(value).expect("the value reads as its type");
-    assert_eq!(postcard::to_allocvec(&typed).expect("encodes"), bytes, "{value}");
+    assert_eq!(
+        postcard::to_allocvec(&typed).expect("encodes"),
+        bytes,
+        "{value}"
+    );
     let back: T = postcard::from_bytes(bytes).expect("decodes");
     assert_eq!(back, typed, "{value}");
 }
@@ -1287,7 +1351,8 @@ fn postcard_decode<T: DeserializeOwned + PartialEq + Debug>(bytes: &[u8], value:
         Ok((decoded, [])) => Some(decoded),
         _ => None,
     };
-    let expected = value.map(|v| serde_json::from_str::<T>(v).expect("the value reads as its type"));
+    let expected =
+        value.map(|v| serde_json::from_str::<T>(v).expect("the value reads as its type"));
     assert_eq!(got, expected, "{}", hex(bytes));
 }
 
@@ -1345,12 +1410,23 @@ fn library_reads_vector<T: Shape>(v: &CookieVector) {
         "{} payload",
         v.cookie
     );
+    let raw = URL_SAFE_NO_PAD.decode(&v.cookie).expect("base64url");
+    let nonce = if T::ENCRYPTED { 12 } else { 0 };
+    assert_eq!(hex(&raw[..16]), v.header);
+    assert_eq!(hex(&raw[16 + nonce..raw.len() - 16]), v.body);
+    assert_eq!(hex(&raw[raw.len() - 16..]), v.tag);
     let session = config
         .decode(v.cookie.as_bytes())
         .unwrap_or_else(|reason| panic!("{} refused: {reason}", v.cookie));
     assert_eq!(*session, expected);
-    assert_eq!(session.created_at().map(system_time_ms), Some(floor_secs(v.created_ms)));
-    assert_eq!(session.issued_at().map(system_time_ms), Some(floor_secs(v.issued_ms)));
+    assert_eq!(
+        session.created_at().map(system_time_ms),
+        Some(floor_secs(v.created_ms))
+    );
+    assert_eq!(
+        session.issued_at().map(system_time_ms),
+        Some(floor_secs(v.issued_ms))
+    );
     assert_eq!(session.lifetime().map(lifetime_byte), Some(v.lifetime));
     if !T::ENCRYPTED && v.lifetime == 0 && v.created_ms == v.issued_ms {
         assert_eq!(config.encode(&expected).expect("encodes"), v.cookie);
@@ -1372,8 +1448,14 @@ fn vectors_match_the_library() {
         // private; the cookies below prove it derives the same).
         let hkdf = Hkdf::<Sha256>::new(Some(b"session-runtime/v2/hkdf-salt"), &secret);
         for (info, expected) in [
-            (&b"session-runtime/v2/cookie-mac/hmac-sha256"[..], &k.mac_key),
-            (b"session-runtime/v2/cookie-aead/aes-256-gcm-siv", &k.aead_key),
+            (
+                &b"session-runtime/v2/cookie-mac/hmac-sha256"[..],
+                &k.mac_key,
+            ),
+            (
+                b"session-runtime/v2/cookie-aead/aes-256-gcm-siv",
+                &k.aead_key,
+            ),
         ] {
             let mut okm = [0u8; 32];
             hkdf.expand(info, &mut okm).expect("32 bytes");
@@ -1425,15 +1507,34 @@ fn vectors_match_the_library() {
     }
     for f in &v.fingerprints {
         let (schema_hash, fingerprint, payload, cookie) = library_fingerprint(&f.session);
-        assert_eq!(format!("{schema_hash:016x}"), f.schema_hash, "{}", f.session);
-        assert_eq!(format!("{fingerprint:016x}"), f.fingerprint, "{}", f.session);
-        assert_eq!(format!("{:04x}", fingerprint >> 48), f.hint, "{}", f.session);
+        assert_eq!(
+            format!("{schema_hash:016x}"),
+            f.schema_hash,
+            "{}",
+            f.session
+        );
+        assert_eq!(
+            format!("{fingerprint:016x}"),
+            f.fingerprint,
+            "{}",
+            f.session
+        );
+        assert_eq!(
+            format!("{:04x}", fingerprint >> 48),
+            f.hint,
+            "{}",
+            f.session
+        );
         assert_eq!(payload, f.max_payload_len, "{}", f.session);
         assert_eq!(cookie, f.max_cookie_len, "{}", f.session);
     }
     let (schema_hash, fingerprint, ..) = library_fingerprint(&v.fingerprint_steps.session);
     let steps = &v.fingerprint_steps.steps;
-    let h = steps.iter().rev().find(|s| s.op.starts_with("h = ")).expect("h");
+    let h = steps
+        .iter()
+        .rev()
+        .find(|s| s.op.starts_with("h = "))
+        .expect("h");
     assert_eq!(h.value, format!("{schema_hash:016x}"), "last step of h");
     assert_eq!(
         steps.last().map(|s| s.value.clone()),
@@ -1446,6 +1547,17 @@ fn vectors_match_the_library() {
         assert_eq!(d.refused, d.value.is_none(), "{} {}", d.rust, d.bytes);
         library_decode(&d.rust)(&unhex(&d.bytes), d.value.as_ref().map(|v| v.get()));
     }
+    // The leaves the library's hashes show directly.
+    for l in &v.leaves {
+        let shown = match l.text.as_str() {
+            "enum" => Some(hash_and_bound::<Never>().0),
+            "PhantomData" => Some(hash_and_bound::<PhantomData<u8>>().0),
+            _ => None,
+        };
+        if let Some(hash) = shown {
+            assert_eq!(format!("{hash:016x}"), l.leaf, "leaf({:?})", l.text);
+        }
+    }
     for c in &v.cookies {
         match c.session.as_str() {
             "Demo" => library_reads_vector::<Demo>(c),
@@ -1456,4 +1568,82 @@ fn vectors_match_the_library() {
             other => panic!("unknown session {other}"),
         }
     }
+}
+
+/// Every number docs/wire-format.md quotes comes from vectors.json (which the
+/// test above checks against the library), so the page cannot go stale.
+#[test]
+fn the_document_quotes_the_vectors() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/wire-format.md"),
+    )
+    .expect("docs/wire-format.md");
+    let text = std::fs::read_to_string(interop_dir().join("vectors.json")).expect("vectors.json");
+    let v = vectors();
+    // Every run of 16 or more lowercase hex digits (hashes, fingerprints,
+    // tags, ciphertexts), except constants written as `0x…`.
+    let bytes = doc.as_bytes();
+    let mut quoted = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex_digit = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if !hex_digit(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && hex_digit(bytes[at]) {
+            at += 1;
+        }
+        let run = &doc[start..at];
+        let word = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+        let end = at == bytes.len() || !bytes[at].is_ascii_alphanumeric();
+        if run.len() >= 16 && word && end {
+            assert!(
+                text.contains(run),
+                "docs/wire-format.md quotes {run}, which vectors.json lacks"
+            );
+            quoted += 1;
+        }
+    }
+    assert!(quoted >= 30, "only {quoted} numbers quoted");
+    // The tables' rows carry the vectors' sizes.
+    let row_of = |needle: &str| {
+        doc.lines()
+            .find(|line| line.starts_with('|') && line.contains(needle))
+            .map(str::to_owned)
+    };
+    for f in &v.fingerprints {
+        let row = row_of(&format!("`{}`", f.fingerprint))
+            .unwrap_or_else(|| panic!("no table row for {}", f.session));
+        assert!(row.starts_with(&format!("| `{}` (", f.session)), "{row}");
+        assert!(
+            row.ends_with(&format!("| {} | {} |", f.max_payload_len, f.max_cookie_len)),
+            "{row}"
+        );
+    }
+    let mut rows = 0;
+    for h in &v.schema_hashes {
+        if let Some(row) = row_of(&format!("`{}`", h.hash)) {
+            assert!(row.contains(&h.rust), "{row} is not {}", h.rust);
+            assert!(row.ends_with(&format!("| {} |", h.max_len)), "{row}");
+            rows += 1;
+        }
+    }
+    assert!(rows >= 10, "only {rows} schema hash rows");
+    for c in &v.cookies {
+        if c.session == "Demo" || c.session == "Vault" {
+            assert!(
+                doc.contains(&format!("VALUE        {}", c.cookie)),
+                "{}",
+                c.cookie
+            );
+        }
+    }
+    let demo = &v.cookies[0];
+    assert_eq!(
+        include_str!("../docs/wire-format-example.txt").trim(),
+        demo.cookie,
+        "the worked example"
+    );
 }

@@ -74,7 +74,11 @@ fn worked_example_matches_the_document() {
     let mut key_id = [0u8; 4];
     hkdf.expand(b"session-runtime/v2/key-id", &mut key_id)
         .unwrap();
-    assert_eq!(&header[1..3], &key_id[..2], "key id from the document's formula");
+    assert_eq!(
+        &header[1..3],
+        &key_id[..2],
+        "key id from the document's formula"
+    );
     let mut mac_key = [0u8; 32];
     hkdf.expand(b"session-runtime/v2/cookie-mac/hmac-sha256", &mut mac_key)
         .unwrap();

@@ -16,15 +16,16 @@ import sys
 from pathlib import Path
 
 from cookiewire import codec
-from cookiewire.envelopes import Aes256GcmSiv, HmacSha256
+from cookiewire.envelopes import Aes256GcmSiv, HmacSha256, envelope_of
 from cookiewire.postcard import PayloadError, Reader
 from cookiewire.primitives import (
+    HEADER_LEN,
     Keys,
     b64url_decode_canonical,
     fingerprint_hint,
     to_wire_secs,
 )
-from cookiewire.schema import Parser, Session, parse_session
+from cookiewire.schema import Parser, Session, leaf, parse_session
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors.json"
@@ -94,6 +95,13 @@ def compute_vectors(doc: dict) -> dict:
         nonce = bytes.fromhex(v["nonce"]) if "nonce" in v else None
         v["payload"] = s.encode(v["value"]).hex()
         v["cookie"] = codec.write(s, keys, v["value"], v["created_ms"], v["issued_ms"], v["lifetime"], nonce)
+        raw = b64url_decode_canonical(v["cookie"])
+        envelope = envelope_of(s.encrypted)
+        v["header"] = raw[:HEADER_LEN].hex()
+        v["body"] = raw[HEADER_LEN + envelope.nonce_len : -envelope.tag_len].hex()
+        v["tag"] = raw[-envelope.tag_len :].hex()
+    for v in out["leaves"]:
+        v["leaf"] = hex64(leaf(v["text"]))
     return out
 
 

@@ -718,8 +718,7 @@ pub mod v1 {
         use sha2::Sha256;
         let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut key_id = [0; 4];
-        hkdf.expand(INFO_KEY_ID, &mut key_id)
-            .expect("4 bytes");
+        hkdf.expand(INFO_KEY_ID, &mut key_id).expect("4 bytes");
         let mut header = vec![match mode {
             Mode::Signed => FORMAT_SIGNED,
             Mode::Encrypted => FORMAT_ENCRYPTED,
@@ -735,8 +734,7 @@ pub mod v1 {
             Mode::Signed => {
                 use hmac::{Hmac, KeyInit, Mac};
                 let mut mac_key = [0; 32];
-                hkdf.expand(INFO_MAC, &mut mac_key)
-                    .expect("32 bytes");
+                hkdf.expand(INFO_MAC, &mut mac_key).expect("32 bytes");
                 let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key)
                     .expect("HMAC takes keys of any length");
                 mac.update(b"session-runtime/v1/cookie\0");
@@ -748,8 +746,7 @@ pub mod v1 {
             Mode::Encrypted => {
                 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
                 let mut aead_key = [0; 32];
-                hkdf.expand(INFO_AEAD, &mut aead_key)
-                    .expect("32 bytes");
+                hkdf.expand(INFO_AEAD, &mut aead_key).expect("32 bytes");
                 let cipher =
                     aes_gcm_siv::Aes256GcmSiv::new_from_slice(&aead_key).expect("32-byte key");
                 let nonce = [0x5a; NONCE_LEN];
