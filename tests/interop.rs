@@ -522,7 +522,10 @@ fn python_missing() -> Option<String> {
             "{} lacks Python 3.11 or `cryptography` with AES-GCM-SIV \
              (pip install -r tests/interop/requirements.txt): {}",
             python_binary(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
         )),
         Ok(_) => None,
     }
@@ -1095,6 +1098,8 @@ fn library_refuses_python_cookies_with_a_flipped_byte() {
         .filter(|w| w.id.ends_with("-as-encode"))
     {
         let session = written.id.split('-').next().expect("label");
+        let genuine = library_rejection(session, &written.cookie, READ_AT_MS);
+        assert_eq!(genuine, "accepted", "{}", written.id);
         let len = URL_SAFE_NO_PAD
             .decode(&written.cookie)
             .expect("base64url")
