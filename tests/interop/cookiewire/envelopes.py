@@ -36,7 +36,10 @@ class Envelope:
     def overhead(self) -> int:
         return HEADER_LEN + self.nonce_len + self.tag_len
 
-    def seal(self, keys: Keys, name: str, fingerprint: int, header: bytes, payload: bytes, nonce: bytes | None) -> bytes:
+    def seal(
+        self, keys: Keys, name: str, fingerprint: int, header: bytes, payload: bytes, nonce: bytes | None
+    ) -> bytes:
+        """header || nonce || body || tag; `nonce` for kinds that carry one."""
         raise NotImplementedError
 
     def open(self, keys: Keys, name: str, fingerprint: int, raw: bytes) -> bytes | None:
