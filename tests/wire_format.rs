@@ -70,9 +70,17 @@ fn worked_example_matches_the_document() {
     assert_eq!(payload, [0x01, 0xac, 0x02, 0x00]);
 
     // The tag, recomputed from the document's formulas alone.
-    let hkdf = Hkdf::<Sha256>::new(Some(b"session-runtime/v1/hkdf-salt"), SECRET);
+    let hkdf = Hkdf::<Sha256>::new(Some(b"session-runtime/v2/hkdf-salt"), SECRET);
+    let mut key_id = [0u8; 4];
+    hkdf.expand(b"session-runtime/v2/key-id", &mut key_id)
+        .unwrap();
+    assert_eq!(
+        &header[1..3],
+        &key_id[..2],
+        "key id from the document's formula"
+    );
     let mut mac_key = [0u8; 32];
-    hkdf.expand(b"session-runtime/v1/cookie-mac/hmac-sha256", &mut mac_key)
+    hkdf.expand(b"session-runtime/v2/cookie-mac/hmac-sha256", &mut mac_key)
         .unwrap();
     let mut prefix = b"session-runtime/v2/cookie\0".to_vec();
     prefix.extend_from_slice(&(Demo::NAME.len() as u16).to_be_bytes());

@@ -10,15 +10,17 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroize as _;
 
-/// HKDF salt: binds every derived key to this library and wire-format generation.
-const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
+/// HKDF salt: binds every derived key to this library and wire-format
+/// generation (one fixed salt per wire format, SECURITY.md; `v2` is wire
+/// format version 2, docs/wire-format.md).
+const HKDF_SALT: &[u8] = b"session-runtime/v2/hkdf-salt";
 /// HKDF `info` for the cookie MAC key.
-const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
+const INFO_MAC: &[u8] = b"session-runtime/v2/cookie-mac/hmac-sha256";
 /// HKDF `info` for the cookie encryption key (feature `encrypted`).
 #[cfg(feature = "encrypted")]
-const INFO_AEAD: &[u8] = b"session-runtime/v1/cookie-aead/aes-256-gcm-siv";
+const INFO_AEAD: &[u8] = b"session-runtime/v2/cookie-aead/aes-256-gcm-siv";
 /// HKDF `info` for the public key id written into every cookie header.
-const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
+const INFO_KEY_ID: &[u8] = b"session-runtime/v2/key-id";
 
 /// Identifies which [`Key`] signed a cookie. Derived from the secret by HKDF, so
 /// it reveals nothing about the secret and needs no bookkeeping from the user.

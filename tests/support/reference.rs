@@ -16,13 +16,13 @@ use session_runtime::defaults::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, MAX_CLOCK_SKEW};
 use session_runtime::CookieSession;
 
 /// HKDF-SHA256 salt of every subkey.
-pub const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
+pub const HKDF_SALT: &[u8] = b"session-runtime/v2/hkdf-salt";
 /// HKDF info of the HMAC-SHA256 cookie key.
-pub const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
+pub const INFO_MAC: &[u8] = b"session-runtime/v2/cookie-mac/hmac-sha256";
 /// HKDF info of the AES-256-GCM-SIV cookie key.
-pub const INFO_AEAD: &[u8] = b"session-runtime/v1/cookie-aead/aes-256-gcm-siv";
+pub const INFO_AEAD: &[u8] = b"session-runtime/v2/cookie-aead/aes-256-gcm-siv";
 /// HKDF info of the key id (4 bytes expanded, the first 2 used).
-pub const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
+pub const INFO_KEY_ID: &[u8] = b"session-runtime/v2/key-id";
 /// Domain separator at the start of the MAC prefix.
 pub const MAC_DOMAIN: &[u8] = b"session-runtime/v2/cookie\0";
 /// Domain separator at the start of the associated data of encrypted cookies.
@@ -690,6 +690,15 @@ pub fn varint_too_long() -> Vec<u8> {
 pub mod v1 {
     use super::{Mode, NONCE_LEN};
 
+    /// HKDF-SHA256 salt of version 1 (version 2 renamed it with the format).
+    const HKDF_SALT: &[u8] = b"session-runtime/v1/hkdf-salt";
+    /// HKDF info of the version 1 HMAC-SHA256 cookie key.
+    const INFO_MAC: &[u8] = b"session-runtime/v1/cookie-mac/hmac-sha256";
+    /// HKDF info of the version 1 AES-256-GCM-SIV cookie key.
+    const INFO_AEAD: &[u8] = b"session-runtime/v1/cookie-aead/aes-256-gcm-siv";
+    /// HKDF info of the version 1 key id (4 bytes, all of them in the header).
+    const INFO_KEY_ID: &[u8] = b"session-runtime/v1/key-id";
+
     /// Format byte of version 1 signed cookies.
     pub const FORMAT_SIGNED: u8 = 0x01;
     /// Format byte of version 1 encrypted cookies.
@@ -710,10 +719,9 @@ pub mod v1 {
     ) -> String {
         use hkdf::Hkdf;
         use sha2::Sha256;
-        let hkdf = Hkdf::<Sha256>::new(Some(super::HKDF_SALT), secret);
+        let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut key_id = [0; 4];
-        hkdf.expand(super::INFO_KEY_ID, &mut key_id)
-            .expect("4 bytes");
+        hkdf.expand(INFO_KEY_ID, &mut key_id).expect("4 bytes");
         let mut header = vec![match mode {
             Mode::Signed => FORMAT_SIGNED,
             Mode::Encrypted => FORMAT_ENCRYPTED,
@@ -729,8 +737,7 @@ pub mod v1 {
             Mode::Signed => {
                 use hmac::{Hmac, KeyInit, Mac};
                 let mut mac_key = [0; 32];
-                hkdf.expand(super::INFO_MAC, &mut mac_key)
-                    .expect("32 bytes");
+                hkdf.expand(INFO_MAC, &mut mac_key).expect("32 bytes");
                 let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key)
                     .expect("HMAC takes keys of any length");
                 mac.update(b"session-runtime/v1/cookie\0");
@@ -742,8 +749,7 @@ pub mod v1 {
             Mode::Encrypted => {
                 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
                 let mut aead_key = [0; 32];
-                hkdf.expand(super::INFO_AEAD, &mut aead_key)
-                    .expect("32 bytes");
+                hkdf.expand(INFO_AEAD, &mut aead_key).expect("32 bytes");
                 let cipher =
                     aes_gcm_siv::Aes256GcmSiv::new_from_slice(&aead_key).expect("32-byte key");
                 let nonce = [0x5a; NONCE_LEN];
