@@ -129,20 +129,23 @@ class Header:
     hint: int
     created: int  # wire seconds
     issued: int  # wire seconds
-    lifetime: int
+    lifetime: int  # the low 2 bits of the last byte
+    start_seq: int = 0  # the high 6 bits of the last byte
 
     def to_bytes(self) -> bytes:
         return (
             bytes([self.format])
             + self.key_id
             + struct.pack(">HHII", self.version, self.hint, self.created, self.issued)
-            + bytes([self.lifetime])
+            + bytes([(self.start_seq << 2) | self.lifetime])
         )
 
     @staticmethod
     def parse(raw: bytes) -> "Header":
         version, hint, created, issued = struct.unpack(">HHII", raw[3:15])
-        return Header(raw[0], bytes(raw[1:3]), version, hint, created, issued, raw[15])
+        return Header(
+            raw[0], bytes(raw[1:3]), version, hint, created, issued, raw[15] & 0x03, raw[15] >> 2
+        )
 
     def to_json(self) -> dict:
         return {
@@ -153,6 +156,7 @@ class Header:
             "created": self.created,
             "issued": self.issued,
             "lifetime": self.lifetime,
+            "start_seq": self.start_seq,
         }
 
 
