@@ -40,7 +40,12 @@ fn remembering(clock: &ManualClock) -> SessionConfig<Life> {
 
 /// The `name=value` pair of `config`'s cookie for `session`.
 fn written(config: &SessionConfig<Life>, session: &session_runtime::Session<Life>) -> String {
-    cookie_pair(&config.set_cookie(session).unwrap().expect("a cookie is due"))
+    cookie_pair(
+        &config
+            .set_cookie(session)
+            .unwrap()
+            .expect("a cookie is due"),
+    )
 }
 
 /// Row 1: Ada logs in with remember me and logs out the documented way
@@ -55,7 +60,11 @@ fn logout_resets_the_lifetime_for_the_next_user() {
     ada.set_user(Some(BoundedString::truncating("ada")));
     ada.set_lifetime(Lifetime::RememberMe).unwrap();
     let cookie = written(&config, &ada);
-    assert!(config.set_cookie(&ada).unwrap().unwrap().contains("; Max-Age=2592000;"));
+    assert!(config
+        .set_cookie(&ada)
+        .unwrap()
+        .unwrap()
+        .contains("; Max-Age=2592000;"));
 
     clock.advance(Duration::from_secs(5));
     let mut logout = config.load_cookies([cookie.as_bytes()]);
@@ -75,7 +84,10 @@ fn logout_resets_the_lifetime_for_the_next_user() {
     bob.renew();
     bob.set_user(Some(BoundedString::truncating("bob")));
     let set_cookie = config.set_cookie(&bob).unwrap().unwrap();
-    assert!(!set_cookie.contains("Max-Age"), "no remember me: {set_cookie}");
+    assert!(
+        !set_cookie.contains("Max-Age"),
+        "no remember me: {set_cookie}"
+    );
     let loaded = config.load_cookies([cookie_pair(&set_cookie).as_bytes()]);
     assert_eq!(loaded.lifetime(), Lifetime::BrowserSession);
 }
@@ -162,16 +174,22 @@ async fn the_csrf_layer_refuses_the_token_from_before_the_login() {
     let mut cookie = cookie_pair(&page.headers()["set-cookie"]);
     let old_token = body_text(page).await;
 
-    let login = send("POST", "/login", &cookie, Some(&old_token)).await.unwrap();
+    let login = send("POST", "/login", &cookie, Some(&old_token))
+        .await
+        .unwrap();
     assert_eq!(login.status(), StatusCode::OK);
     cookie = cookie_pair(&login.headers()["set-cookie"]);
 
-    let refused = send("POST", "/save", &cookie, Some(&old_token)).await.unwrap();
+    let refused = send("POST", "/save", &cookie, Some(&old_token))
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let page = send("GET", "/", &cookie, None).await.unwrap();
     let new_token = body_text(page).await;
     assert_ne!(new_token, old_token);
-    let saved = send("POST", "/save", &cookie, Some(&new_token)).await.unwrap();
+    let saved = send("POST", "/save", &cookie, Some(&new_token))
+        .await
+        .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
 }
 
@@ -191,7 +209,11 @@ async fn a_copy_of_a_shared_snapshot_keeps_the_chosen_lifetime() {
     use axum::extract::Request as AxumRequest;
     use axum::middleware::{from_fn, Next};
     let clock = ManualClock::new(T0_MS);
-    async fn guard(session: RequestSession<Life>, request: AxumRequest, next: Next) -> axum::response::Response {
+    async fn guard(
+        session: RequestSession<Life>,
+        request: AxumRequest,
+        next: Next,
+    ) -> axum::response::Response {
         let _user = session.user().clone(); // the guard reads and holds its handle
         next.run(request).await
     }
@@ -225,7 +247,8 @@ fn an_undeclared_lifetime_is_refused_where_it_is_chosen() {
     let err = session.set_lifetime(Lifetime::RememberMe).unwrap_err();
     assert_eq!(err.lifetime(), Lifetime::RememberMe);
     assert!(
-        err.to_string().contains("add `.remember_me(idle, absolute)` to the SessionConfig builder"),
+        err.to_string()
+            .contains("add `.remember_me(idle, absolute)` to the SessionConfig builder"),
         "{err}"
     );
     assert_eq!(session.lifetime(), Lifetime::Standard);
@@ -241,7 +264,10 @@ fn an_undeclared_lifetime_is_refused_where_it_is_chosen() {
             lifetime: Lifetime::RememberMe
         }
     );
-    assert!(err.to_string().contains(".remember_me(idle, absolute)"), "{err}");
+    assert!(
+        err.to_string().contains(".remember_me(idle, absolute)"),
+        "{err}"
+    );
 }
 
 /// Row 5: a CSRF layer outside the session layer says that the order is the
@@ -260,7 +286,10 @@ async fn a_csrf_layer_outside_the_session_layer_names_the_order() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = body_text(response).await;
     assert!(body.contains("must run inside the session layer"), "{body}");
-    assert!(body.contains("SessionLayer::new(config).with_csrf()"), "{body}");
+    assert!(
+        body.contains("SessionLayer::new(config).with_csrf()"),
+        "{body}"
+    );
 }
 
 /// Row 6: a session issued by a replica whose clock runs 50 s ahead (inside
@@ -269,7 +298,11 @@ async fn a_csrf_layer_outside_the_session_layer_names_the_order() {
 /// and one from further ahead (refused for now) cannot win later either.
 #[test]
 fn a_login_beats_a_session_planted_from_a_replica_whose_clock_runs_ahead() {
-    for ahead in [Duration::from_secs(50), Duration::from_secs(59), Duration::from_secs(90)] {
+    for ahead in [
+        Duration::from_secs(50),
+        Duration::from_secs(59),
+        Duration::from_secs(90),
+    ] {
         let clock = ManualClock::new(T0_MS);
         let fast_clock = ManualClock::new(T0_MS);
         fast_clock.advance(ahead);
@@ -310,7 +343,11 @@ fn a_login_beats_a_session_planted_from_a_replica_whose_clock_runs_ahead() {
                     loaded.status()
                 );
                 if ahead < Duration::from_secs(60) {
-                    assert_eq!(loaded.user().as_deref(), Some("victim"), "{ahead:?}, {later} s");
+                    assert_eq!(
+                        loaded.user().as_deref(),
+                        Some("victim"),
+                        "{ahead:?}, {later} s"
+                    );
                 }
             }
         }
@@ -337,18 +374,38 @@ async fn synchronous_loads_fail_closed_with_only_an_async_revocation_check() {
         let pair = written(&plain, &session);
         let value = pair.split_once('=').unwrap().1;
         let headers = session_tests::request_with_cookie(Life::NAME, value);
-        assert_eq!(config.load(&headers).rejection(), Some(&Rejection::NeedsAsyncLoad));
+        assert_eq!(
+            config.load(&headers).rejection(),
+            Some(&Rejection::NeedsAsyncLoad)
+        );
         assert_eq!(
             config.load_cookies([pair.as_bytes()]).rejection(),
             Some(&Rejection::NeedsAsyncLoad)
         );
-        assert_eq!(config.decode(value.as_bytes()).unwrap_err(), Rejection::NeedsAsyncLoad);
-        let expected = if valid { &LoadStatus::Valid } else { &LoadStatus::Rejected(Rejection::Revoked) };
-        assert_eq!(config.load_async(&headers).await.status(), expected);
-        assert_eq!(config.load_cookies_async([pair.as_bytes()]).await.status(), expected);
         assert_eq!(
-            config.decode_async(value.as_bytes()).await.map(|s| s.status().clone()),
-            if valid { Ok(LoadStatus::Valid) } else { Err(Rejection::Revoked) }
+            config.decode(value.as_bytes()).unwrap_err(),
+            Rejection::NeedsAsyncLoad
+        );
+        let expected = if valid {
+            &LoadStatus::Valid
+        } else {
+            &LoadStatus::Rejected(Rejection::Revoked)
+        };
+        assert_eq!(config.load_async(&headers).await.status(), expected);
+        assert_eq!(
+            config.load_cookies_async([pair.as_bytes()]).await.status(),
+            expected
+        );
+        assert_eq!(
+            config
+                .decode_async(value.as_bytes())
+                .await
+                .map(|s| s.status().clone()),
+            if valid {
+                Ok(LoadStatus::Valid)
+            } else {
+                Err(Rejection::Revoked)
+            }
         );
     }
     // No cookie: nothing to check, nothing refused.

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 
-use crate::MaxEncodedLen;
+use crate::size::MaxEncodedLen;
 
 /// A CSRF token: 32 bytes from the operating system's random generator.
 ///
@@ -44,9 +44,10 @@ pub struct CsrfToken([u8; 32]);
 
 /// The operating system's random generator failed (no token was made).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(not(feature = "random"), allow(dead_code))]
+#[cfg(feature = "random")]
 pub struct CsrfRandomnessError(String);
 
+#[cfg(feature = "random")]
 impl fmt::Display for CsrfRandomnessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -57,6 +58,7 @@ impl fmt::Display for CsrfRandomnessError {
     }
 }
 
+#[cfg(feature = "random")]
 impl std::error::Error for CsrfRandomnessError {}
 
 impl CsrfToken {
@@ -169,7 +171,7 @@ impl MaxEncodedLen for CsrfToken {
     label = "the CSRF check needs to know where `{Self}` keeps its token",
     note = "add a field `csrf: session_runtime::CsrfToken` to `{Self}`, or mark a `[u8; 32]` field with `#[session(csrf)]`"
 )]
-pub trait CsrfSession: crate::CookieSession {
+pub trait CsrfSession: crate::session_type::CookieSession {
     /// The token the session holds (unset in a new session). Generated.
     #[doc(hidden)]
     fn __csrf_token(&self) -> CsrfToken;

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::size::MaxEncodedLen;
 use crate::size::{schema_hash_leaf, schema_hash_u64};
-use crate::MaxEncodedLen;
 
 /// A session field holding at most one message of type `M` for the next
 /// page: [`set`](Self::set) it, and the next request [`take`](Self::take)s it,

@@ -5,9 +5,10 @@
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 
+use crate::config::SessionConfig;
 use crate::session::{Session, WriteReason};
+use crate::session_type::CookieSession;
 use crate::store::StoreError;
-use crate::{CookieSession, SessionConfig};
 
 impl<T: CookieSession> SessionConfig<T> {
     /// Loads the session from a request's `Cookie` headers. Never fails: a

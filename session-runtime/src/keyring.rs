@@ -29,8 +29,9 @@ use base64::Engine as _;
 use crate::config::SessionConfigBuilder;
 use zeroize::Zeroize;
 
+use crate::config::SessionConfig;
 use crate::key::{Key, KeyError, KeyRole};
-use crate::{CookieSession, SessionConfig};
+use crate::session_type::CookieSession;
 
 /// URL-safe base64 that accepts padding or its absence; `+` and `/` are mapped
 /// to `-` and `_` before decoding, so the output of `openssl rand -base64 48`

@@ -131,20 +131,14 @@ pub mod defaults {
 /// Why a cookie's payload did not decode ([`Rejection::Payload`]), and why a
 /// CSRF token could not be made.
 pub mod errors {
+    #[cfg(feature = "random")]
     pub use crate::csrf::CsrfRandomnessError;
     pub use crate::reject::PayloadError;
 }
 
-/// What an app imports, re-exported by the framework modules (`axum`,
-/// `actix`) so that one `use session_runtime::axum::{...}` line is enough.
-#[allow(unused_imports)]
-mod prelude {
-    pub use crate::{
-        BoundedString, BoundedVec, CookieSession, CsrfSession, CsrfToken, Flash, Key, KeyRing,
-        KeyRole, Lifetime, LoadStatus, MaxEncodedLen, Rejection, Session, SessionConfig,
-        WriteReason,
-    };
-}
+// What an app imports, re-exported by the framework modules.
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod prelude;
 
 /// Derives [`CookieSession`] (and [`MaxEncodedLen`]) plus typed accessors on a
 /// struct with named fields. See the crate README for every attribute.

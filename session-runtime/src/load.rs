@@ -4,13 +4,14 @@
 
 use crate::codec::scratch::with_scratch;
 use crate::codec::{Codec, Opened};
+use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
 use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Origin, Session, StartOrder};
-use crate::{CookieSession, SessionConfig};
+use crate::session_type::CookieSession;
 
 /// One candidate cookie after its checks.
 enum Candidate<T> {

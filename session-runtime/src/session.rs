@@ -11,7 +11,7 @@ use crate::codec::{Header, Seal};
 use crate::key::KeyRole;
 use crate::lifetime::{DeclaredLifetimes, Lifetime, UndeclaredLifetime};
 use crate::reject::Rejection;
-use crate::CookieSession;
+use crate::session_type::CookieSession;
 
 /// How the request's cookie was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,7 +357,9 @@ impl<T: CookieSession> Session<T> {
     /// An exact copy of this session (data, load status, lifetime choice,
     /// pending write), made through the session's own codec, so it needs no
     /// `T: Clone` and equals what the next request would load. Fails only
-    /// when the data does not survive its own serde encoding.
+    /// when the data does not survive its own serde encoding. (The web
+    /// adapters' handles use it when a writer shares its snapshot.)
+    #[cfg(any(feature = "web", test))]
     pub(crate) fn duplicate(&self) -> Result<Session<T>, String> {
         let bytes = postcard::to_allocvec(&self.data).map_err(|err| err.to_string())?;
         let data = match postcard::take_from_bytes::<T>(&bytes) {
@@ -407,7 +409,8 @@ impl<T: fmt::Debug> fmt::Debug for Session<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Key, SessionConfig};
+    use crate::config::SessionConfig;
+    use crate::key::Key;
 
     #[derive(
         crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug, PartialEq,

@@ -9,10 +9,12 @@ use crate::codec::{
     base64url_len, fingerprint_hint, payload, wire_precision, Codec, Envelope, Header,
     EPOCH_UNIX_MS, MAX_START_SEQ,
 };
+use crate::config::SessionConfig;
+use crate::cookie::{decimal_len, push_decimal, MAX_AGE};
 use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
 use crate::session::{LoadStatus, Session, StartOrder, WriteReason};
-use crate::{CookieSession, SessionConfig};
+use crate::session_type::CookieSession;
 
 /// The session could not be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,71 +357,4 @@ enum Pointless {
     NothingToSend,
     /// A cleared session holding only default data: the expiring cookie.
     StillCleared,
-}
-
-/// The attribute that tells a persistent cookie's lifetime to the browser.
-const MAX_AGE: &str = "; Max-Age=";
-
-/// What follows the value in the `Set-Cookie` of a session that starts now
-/// under one lifetime: `; Max-Age=N` (persistent lifetimes) and the
-/// attributes. Rendered once per configuration: digits and three appends
-/// per write were 3% of a small session's `set_cookie` (perf).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SetCookieTail {
-    /// The `Max-Age` in `text`, if any.
-    max_age_secs: Option<u64>,
-    text: String,
-}
-
-impl SetCookieTail {
-    /// The tail of each lifetime (indexed by its wire byte, like
-    /// `lifetimes`); an undeclared lifetime gets an empty one, never used.
-    pub(crate) fn per_lifetime(
-        lifetimes: &[Option<Timeouts>; 3],
-        attribute_suffix: &str,
-    ) -> [SetCookieTail; 3] {
-        let mut tails: [SetCookieTail; 3] = Default::default();
-        for (byte, timeouts) in (0u8..).zip(lifetimes) {
-            let (Some(lifetime), Some(timeouts)) = (Lifetime::from_byte(byte), timeouts) else {
-                continue;
-            };
-            let max_age_secs = lifetime
-                .is_persistent()
-                .then(|| timeouts.new_session_max_age_secs());
-            let mut text = String::new();
-            if let Some(secs) = max_age_secs {
-                text.push_str(MAX_AGE);
-                push_decimal(&mut text, secs);
-            }
-            text.push_str(attribute_suffix);
-            tails[usize::from(byte)] = SetCookieTail { max_age_secs, text };
-        }
-        tails
-    }
-}
-
-/// Number of decimal digits of `value`.
-fn decimal_len(mut value: u64) -> usize {
-    let mut digits = 1;
-    while value >= 10 {
-        value /= 10;
-        digits += 1;
-    }
-    digits
-}
-
-/// Appends `value` in decimal without going through `core::fmt` on every
-/// write (callgrind: `write!` was the largest non-crypto cost of rendering).
-fn push_decimal(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.push_str(core::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }

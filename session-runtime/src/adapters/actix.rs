@@ -57,17 +57,21 @@
 
 use core::future::Future;
 use core::pin::Pin;
+use std::rc::Rc;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, Service, ServiceRequest};
 use actix_web::http::header::{self as actix_header, HeaderValue as ActixHeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use super::{config_holder_impls, extract, SessionSlot, SessionUnavailable};
+use super::actix_csrf::CsrfMiddlewareService;
+use super::actix_service::{actix_middleware, Inner, Reply};
+use super::error::SessionUnavailable;
+use super::slot::{extract, SessionSlot};
 
-pub use super::actix_csrf::{CsrfMiddleware, SessionWithCsrf};
-pub use super::RequestSession;
+pub use super::actix_csrf::CsrfMiddleware;
+pub use super::handle::RequestSession;
 pub use crate::prelude::*;
 
 /// actix-web middleware that loads and stores sessions of type `T`: add it with
@@ -84,81 +88,21 @@ impl<T: CookieSession> SessionMiddleware<T> {
     }
 }
 
-config_holder_impls!(SessionMiddleware);
-
-/// The inner services the middleware of this crate wrap.
-pub(crate) trait Inner<B>:
-    Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static
-{
-}
-
-impl<S, B> Inner<B> for S where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static
-{
-}
-
-/// What the services of this crate's middleware answer: the inner body, or
-/// their own (a `403`, `413` or `500`).
-pub(crate) type Reply<B> =
-    Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
-
-/// The `Transform` impl of middleware `$middleware<T>`, whose service
-/// `$service<S, T>` is built by `$make` (from `$this`, the middleware, and
-/// `$inner`, the wrapped service), and that service's `Service` impl: ready
-/// when its inner `service` is, it hands each request to its own `handle`.
-macro_rules! actix_middleware {
-    ($middleware:ident => $service:ident, |$this:ident, $inner:ident| $make:expr) => {
-        $crate::adapters::actix::actix_middleware!(
-            $middleware: $crate::CookieSession => $service, |$this, $inner| $make
-        );
-    };
-    ($middleware:ident: $bound:path => $service:ident, |$this:ident, $inner:ident| $make:expr) => {
-        impl<S, B, T> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest>
-            for $middleware<T>
-        where
-            // Whatever the service answers, the middleware does.
-            $service<S, T>: actix_web::dev::Service<
-                actix_web::dev::ServiceRequest,
-                Response = actix_web::dev::ServiceResponse<B>,
-                Error = actix_web::Error,
-            >,
-            T: $bound,
-        {
-            type Response = actix_web::dev::ServiceResponse<B>;
-            type Error = actix_web::Error;
-            type Transform = $service<S, T>;
-            type InitError = ();
-            type Future = core::future::Ready<Result<Self::Transform, Self::InitError>>;
-
-            fn new_transform(&self, $inner: S) -> Self::Future {
-                let $this = self;
-                core::future::ready(Ok($make))
-            }
+impl<T: CookieSession> Clone for SessionMiddleware<T> {
+    fn clone(&self) -> Self {
+        SessionMiddleware {
+            config: self.config.clone(),
         }
-
-        impl<S, B, T> actix_web::dev::Service<actix_web::dev::ServiceRequest> for $service<S, T>
-        where
-            S: actix_web::dev::Service<
-                    actix_web::dev::ServiceRequest,
-                    Response = actix_web::dev::ServiceResponse<B>,
-                    Error = actix_web::Error,
-                > + 'static,
-            B: actix_web::body::MessageBody + 'static,
-            T: $bound,
-        {
-            type Response = actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>;
-            type Error = actix_web::Error;
-            type Future = $crate::adapters::actix::Reply<B>;
-
-            actix_web::dev::forward_ready!(service);
-
-            fn call(&self, request: actix_web::dev::ServiceRequest) -> Self::Future {
-                self.handle(request)
-            }
-        }
-    };
+    }
 }
-pub(crate) use actix_middleware;
+
+impl<T: CookieSession> core::fmt::Debug for SessionMiddleware<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("config", &self.config)
+            .finish()
+    }
+}
 
 actix_middleware!(SessionMiddleware => SessionMiddlewareService, |this, service| {
     SessionMiddlewareService {
@@ -254,5 +198,80 @@ impl ResponseError for SessionUnavailable {
         HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
             .body(self.to_string())
+    }
+}
+
+impl<T: CsrfSession> SessionMiddleware<T> {
+    /// This middleware with the CSRF check of [`CsrfMiddleware`] inside it:
+    /// one `wrap` that loads and stores the session and refuses unsafe
+    /// requests without its token, in the only order that works.
+    pub fn with_csrf(self) -> SessionWithCsrf<T> {
+        SessionWithCsrf {
+            session: self,
+            csrf: CsrfMiddleware::new(),
+        }
+    }
+}
+
+/// [`SessionMiddleware`] with [`CsrfMiddleware`] inside it, made by
+/// [`SessionMiddleware::with_csrf`].
+pub struct SessionWithCsrf<T: CsrfSession> {
+    session: SessionMiddleware<T>,
+    csrf: CsrfMiddleware<T>,
+}
+
+impl<T: CsrfSession> SessionWithCsrf<T> {
+    /// The largest form body read to find the token (default 64 KiB).
+    pub fn form_limit(mut self, bytes: usize) -> Self {
+        self.csrf = self.csrf.form_limit(bytes);
+        self
+    }
+}
+
+impl<T: CsrfSession> Clone for SessionWithCsrf<T> {
+    fn clone(&self) -> Self {
+        SessionWithCsrf {
+            session: self.session.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+impl<T: CsrfSession> core::fmt::Debug for SessionWithCsrf<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionWithCsrf")
+            .field("session", &self.session)
+            .field("csrf", &self.csrf)
+            .finish()
+    }
+}
+
+impl<S, B, T> actix_web::dev::Transform<S, ServiceRequest> for SessionWithCsrf<T>
+where
+    S: Service<
+            ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        > + 'static,
+    B: MessageBody + 'static,
+    T: CsrfSession,
+{
+    type Response = actix_web::dev::ServiceResponse<
+        actix_web::body::EitherBody<actix_web::body::EitherBody<B>>,
+    >;
+    type Error = actix_web::Error;
+    type Transform = SessionMiddlewareService<CsrfMiddlewareService<S, T>, T>;
+    type InitError = ();
+    type Future = core::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        let csrf = CsrfMiddlewareService {
+            service: Rc::new(service),
+            settings: self.csrf.settings,
+        };
+        core::future::ready(Ok(SessionMiddlewareService {
+            service: csrf,
+            config: self.session.config.clone(),
+        }))
     }
 }

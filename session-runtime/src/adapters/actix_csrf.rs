@@ -8,12 +8,12 @@ use actix_web::dev::{Service, ServiceRequest};
 use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 
-use super::actix::{actix_middleware, Inner, Reply, SessionMiddleware, SessionMiddlewareService};
+use super::actix_service::{actix_middleware, Inner, Reply};
 use super::csrf_check::{
     csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings, Refusal,
 };
-use super::SessionSlot;
-use crate::{CsrfSession, CsrfToken};
+use super::slot::SessionSlot;
+use crate::csrf::{CsrfSession, CsrfToken};
 
 /// actix-web middleware that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with
@@ -69,7 +69,7 @@ use crate::{CsrfSession, CsrfToken};
 /// # let _ = app;
 /// ```
 pub struct CsrfMiddleware<T> {
-    settings: CsrfSettings<T>,
+    pub(super) settings: CsrfSettings<T>,
 }
 
 csrf_settings_impls!(CsrfMiddleware, "middleware");
@@ -83,8 +83,8 @@ actix_middleware!(CsrfMiddleware: CsrfSession => CsrfMiddlewareService, |this, s
 
 /// The service made by [`CsrfMiddleware`].
 pub struct CsrfMiddlewareService<S, T> {
-    service: Rc<S>,
-    settings: CsrfSettings<T>,
+    pub(super) service: Rc<S>,
+    pub(super) settings: CsrfSettings<T>,
 }
 
 impl<S, T> core::fmt::Debug for CsrfMiddlewareService<S, T> {
@@ -155,80 +155,5 @@ fn respond(refusal: Refusal) -> HttpResponse {
         Refusal::Randomness => HttpResponse::InternalServerError().finish(),
         Refusal::Forbidden => text(HttpResponse::Forbidden(), Refusal::FORBIDDEN_BODY),
         Refusal::TooLarge => text(HttpResponse::PayloadTooLarge(), Refusal::TOO_LARGE_BODY),
-    }
-}
-
-impl<T: CsrfSession> SessionMiddleware<T> {
-    /// This middleware with the CSRF check of [`CsrfMiddleware`] inside it:
-    /// one `wrap` that loads and stores the session and refuses unsafe
-    /// requests without its token, in the only order that works.
-    pub fn with_csrf(self) -> SessionWithCsrf<T> {
-        SessionWithCsrf {
-            session: self,
-            csrf: CsrfMiddleware::new(),
-        }
-    }
-}
-
-/// [`SessionMiddleware`] with [`CsrfMiddleware`] inside it, made by
-/// [`SessionMiddleware::with_csrf`].
-pub struct SessionWithCsrf<T: CsrfSession> {
-    session: SessionMiddleware<T>,
-    csrf: CsrfMiddleware<T>,
-}
-
-impl<T: CsrfSession> SessionWithCsrf<T> {
-    /// The largest form body read to find the token (default 64 KiB).
-    pub fn form_limit(mut self, bytes: usize) -> Self {
-        self.csrf = self.csrf.form_limit(bytes);
-        self
-    }
-}
-
-impl<T: CsrfSession> Clone for SessionWithCsrf<T> {
-    fn clone(&self) -> Self {
-        SessionWithCsrf {
-            session: self.session.clone(),
-            csrf: self.csrf.clone(),
-        }
-    }
-}
-
-impl<T: CsrfSession> core::fmt::Debug for SessionWithCsrf<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SessionWithCsrf")
-            .field("session", &self.session)
-            .field("csrf", &self.csrf)
-            .finish()
-    }
-}
-
-impl<S, B, T> actix_web::dev::Transform<S, ServiceRequest> for SessionWithCsrf<T>
-where
-    S: Service<
-            ServiceRequest,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        > + 'static,
-    B: MessageBody + 'static,
-    T: CsrfSession,
-{
-    type Response = actix_web::dev::ServiceResponse<
-        actix_web::body::EitherBody<actix_web::body::EitherBody<B>>,
-    >;
-    type Error = actix_web::Error;
-    type Transform = SessionMiddlewareService<CsrfMiddlewareService<S, T>, T>;
-    type InitError = ();
-    type Future = core::future::Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        let csrf = CsrfMiddlewareService {
-            service: Rc::new(service),
-            settings: self.csrf.settings,
-        };
-        core::future::ready(Ok(SessionMiddlewareService {
-            service: csrf,
-            config: self.session.config.clone(),
-        }))
     }
 }

@@ -86,11 +86,12 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 
-use super::{extract, SessionSlot, SessionUnavailable};
+use super::error::SessionUnavailable;
+use super::slot::{extract, SessionSlot};
 
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
+pub use super::handle::RequestSession;
 pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
-pub use super::RequestSession;
 pub use crate::prelude::*;
 
 impl<S, T> FromRequestParts<S> for RequestSession<T>

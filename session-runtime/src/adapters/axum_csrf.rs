@@ -16,9 +16,9 @@ use tower_service::Service;
 use super::csrf_check::{
     csrf_settings_impls, expected_token, form_verdict, header_verdict, CsrfSettings, Refusal,
 };
+use super::slot::SessionSlot;
 use super::tower::SessionLayer;
-use super::SessionSlot;
-use crate::{CsrfSession, CsrfToken};
+use crate::csrf::{CsrfSession, CsrfToken};
 
 /// A tower layer for axum that refuses `POST`, `PUT`, `PATCH` and `DELETE`
 /// (every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`) with

@@ -5,8 +5,10 @@
 
 use core::marker::PhantomData;
 
-use super::{extract_for_csrf, RequestSession, SessionSlot, SessionUnavailable};
-use crate::{CsrfSession, CsrfToken};
+use super::error::SessionUnavailable;
+use super::handle::RequestSession;
+use super::slot::{extract_for_csrf, SessionSlot};
+use crate::csrf::{CsrfSession, CsrfToken};
 
 /// The largest form body read by default to find the token.
 pub(crate) const DEFAULT_FORM_LIMIT: usize = 64 * 1024;

@@ -3,8 +3,19 @@
 
 use core::fmt;
 
-use super::short_type_name;
-use crate::{CookieSession, StoreError};
+use crate::session_type::CookieSession;
+
+use crate::store::StoreError;
+
+/// `my_app::AppSession` → `AppSession`, for messages.
+pub(crate) fn short_type_name<T>() -> &'static str {
+    let full = core::any::type_name::<T>();
+    let path_end = full.find('<').unwrap_or(full.len());
+    match full[..path_end].rfind("::") {
+        Some(at) => &full[at + 2..],
+        None => full,
+    }
+}
 
 /// Why a handler could not get its [`RequestSession`](crate::RequestSession).
 /// These are server mistakes, never the client's, so the adapters answer them
@@ -38,13 +49,14 @@ pub enum UnavailableKind {
     NeedsAsyncLoad,
 }
 
-// With `tower` alone there is no extractor to report these.
-#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 impl SessionUnavailable {
+    // With `tower` alone there is no extractor or CSRF layer to report these.
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn missing_layer<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::MissingLayer)
     }
 
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn csrf_outside_session<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::CsrfOutsideSession)
     }
@@ -80,6 +92,7 @@ impl SessionUnavailable {
     }
 
     /// Logs the error on the server (the client gets the same text in a 500).
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn logged(self) -> Self {
         tracing::error!(cookie = self.cookie, "{self}");
         self

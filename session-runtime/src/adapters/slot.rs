@@ -21,16 +21,18 @@
 //! docs/frameworks.md ("Guard middleware") explains the semantics for users.
 
 use core::fmt;
-use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 
 #[cfg(test)]
 use super::error::FinishErrorKind;
 use super::error::{FinishError, SessionUnavailable};
-use crate::{CookieSession, Session, SessionConfig, WriteReason};
+use super::handle::RequestSession;
+use super::state::{copy_or_fresh, Phase, Shared, State};
+use crate::config::SessionConfig;
+use crate::session::{Session, WriteReason};
+use crate::session_type::CookieSession;
 
 /// The session of one request, shared between the layer (or middleware) that
 /// created it and the handlers that use it. It sits in the request's
@@ -70,33 +72,6 @@ pub struct SessionSlot<T: CookieSession> {
     shared: Arc<Shared<T>>,
 }
 
-struct Shared<T: CookieSession> {
-    config: SessionConfig<T>,
-    state: Mutex<State<T>>,
-}
-
-struct State<T> {
-    phase: Phase<T>,
-    /// The handle currently holding unpublished changes.
-    writer: Option<u64>,
-    /// Ids for handles, to recognise the writer.
-    next_id: u64,
-    /// The first problem that makes the stored session unreliable; reported
-    /// by [`SessionSlot::finish_into`].
-    failure: Option<FinishError>,
-}
-
-enum Phase<T> {
-    /// Not decoded yet: the request's `Cookie` header values.
-    Unloaded(Vec<HeaderValue>),
-    /// The latest published session (handles may share it).
-    Published(Arc<Session<T>>),
-    /// The writer detached the session to change it in place.
-    Writing,
-    /// The response was produced.
-    Finished,
-}
-
 impl<T: CookieSession> Clone for SessionSlot<T> {
     fn clone(&self) -> Self {
         SessionSlot {
@@ -117,14 +92,6 @@ impl<T: CookieSession> fmt::Debug for SessionSlot<T> {
             .field("cookie", &T::NAME)
             .field("state", &state)
             .finish()
-    }
-}
-
-impl<T: CookieSession> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No critical section below panics; a poisoned lock could only come
-        // from a panic elsewhere and leaves a consistent state behind.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -195,13 +162,7 @@ impl<T: CookieSession> SessionSlot<T> {
         };
         let id = state.next_id;
         state.next_id += 1;
-        Ok(RequestSession {
-            snapshot,
-            id,
-            writing: false,
-            has_read: AtomicBool::new(false),
-            slot: Arc::clone(&self.shared),
-        })
+        Ok(RequestSession::new(snapshot, id, Arc::clone(&self.shared)))
     }
 
     /// [`take`](Self::take), awaiting the configured asynchronous revocation
@@ -289,205 +250,36 @@ impl<T: CookieSession> SessionSlot<T> {
     }
 }
 
-/// The session of the current request, lent by the layer or middleware: it
-/// dereferences to [`Session<T>`], and through it to your struct, so the
-/// derive's accessors, [`renew`](Session::renew), [`clear`](Session::clear) and
-/// [`status`](Session::status) all work on it. Dropping it publishes its
-/// changes; the response then carries a `Set-Cookie` if one is due.
-///
-/// It is the handler argument for both axum (module `axum`) and actix-web
-/// (module `actix`).
-///
-/// # Several handles in one request (guard middleware)
-///
-/// A middleware may hold a handle while it calls the handler, which extracts
-/// its own; both see the same session, and the changes of both are stored
-/// once. Reading never blocks and never copies. The first mutable access of a
-/// handle (a setter, `get_mut`, `renew`, `clear`, ...) makes it the writer:
-/// it picks up the latest published state first, so a guard that changes
-/// the session after the handler ran builds on the handler's changes.
-/// Changes become visible to other handles when the writer is dropped or
-/// [`publish`](Self::publish)ed.
-///
-/// Limits, each reported as an error rather than losing data:
-/// - a handle extracted while another holds unpublished changes is refused
-///   (`500`, [`UnavailableKind::AlreadyTaken`](crate::UnavailableKind)): a
-///   middleware that changes the session must `publish` (or drop) it before
-///   calling the next service;
-/// - two handles changing the session at once, or a handle still changing it
-///   when the response is produced (kept past the handler), fail the request
-///   with a `500` and no cookie;
-/// - a reader's view is the state when it last looked: after the handler ran,
-///   a guard's handle shows the session as it was before, until the guard
-///   changes it (which picks up the latest state) or extracts a new handle.
-pub struct RequestSession<T: CookieSession> {
-    snapshot: Arc<Session<T>>,
-    id: u64,
-    /// Set by the first mutable access; the snapshot is then this handle's own.
-    writing: bool,
-    /// Whether the snapshot was read: a handle that read a snapshot that has
-    /// since been replaced may have decided on stale data, so it cannot write.
-    has_read: AtomicBool,
-    slot: Arc<Shared<T>>,
-}
-
-impl<T: CookieSession> RequestSession<T> {
-    /// The configuration this session is loaded and stored with (keys,
-    /// timeouts, attributes).
-    pub fn config(&self) -> &SessionConfig<T> {
-        &self.slot.config
-    }
-
-    /// Publishes this handle's changes now, without dropping it: handles
-    /// extracted afterwards (the handler behind a guard middleware) see them.
-    /// The handle stays usable; changing it again makes it the writer again.
-    /// Does nothing for a handle that has not changed anything.
-    ///
-    /// An associated function (`RequestSession::publish(&mut session)`), so it
-    /// never shadows an accessor of your struct.
-    pub fn publish(this: &mut Self) {
-        if !this.writing {
-            return;
-        }
-        this.writing = false;
-        let mut state = this.slot.lock();
-        // Not registered: a conflicting writer, already reported by `finish_into`.
-        let registered = state.writer == Some(this.id);
-        if registered {
-            state.writer = None;
-        }
-        match state.phase {
-            Phase::Writing if registered => {
-                state.phase = Phase::Published(Arc::clone(&this.snapshot));
-            }
-            Phase::Finished => tracing::error!(
-                cookie = T::NAME,
-                "session-runtime: RequestSession<{}> was changed after the response was \
-                 produced; those changes are lost (keep the handle inside the handler)",
-                super::short_type_name::<T>()
-            ),
-            _ => {}
-        }
-    }
-
-    /// Moves a handle without unpublished changes to the latest published
-    /// state, e.g. in a guard after the handler ran: reads then show the
-    /// handler's changes, and a later change builds on them. Does nothing
-    /// for a handle that is changing the session (it already has the latest
-    /// state plus its own changes).
-    ///
-    /// An associated function (`RequestSession::refresh(&mut session)`), so it
-    /// never shadows an accessor of your struct.
-    pub fn refresh(this: &mut Self) {
-        if this.writing {
-            return;
-        }
-        let state = this.slot.lock();
-        if let Phase::Published(latest) = &state.phase {
-            this.snapshot = Arc::clone(latest);
-            *this.has_read.get_mut() = false;
-        }
-    }
-
-    /// Makes this handle the request's writer, with a snapshot only it holds.
-    fn start_writing(&mut self) {
-        self.writing = true;
-        let mut state = self.slot.lock();
-        let registered = match (&state.phase, state.writer) {
-            (Phase::Published(latest), None)
-                if Arc::ptr_eq(latest, &self.snapshot) || !*self.has_read.get_mut() =>
-            {
-                // Nothing was changed or read here since the snapshot, so
-                // adopting the latest state loses nothing.
-                self.snapshot = Arc::clone(latest);
-                state.phase = Phase::Writing;
-                state.writer = Some(self.id);
-                true
-            }
-            (Phase::Published(_), None) => {
-                state
-                    .failure
-                    .get_or_insert_with(FinishError::stale_writer::<T>);
-                false
-            }
-            (Phase::Finished, _) => false, // reported when published or dropped
-            (_, _) => {
-                state
-                    .failure
-                    .get_or_insert_with(FinishError::two_writers::<T>);
-                false
-            }
-        };
-        if Arc::get_mut(&mut self.snapshot).is_none() {
-            // Other handles share this snapshot: write into a copy of it.
-            let copy = copy_or_fresh(&self.snapshot, Some(&mut state.failure));
-            self.snapshot = Arc::new(copy);
-        }
-        if !registered {
-            // Its private copy keeps `DerefMut` sound; it is never stored.
-            self.id = u64::MAX;
-        }
+/// What an extractor does: take the session from the request's slot, or
+/// explain (to the client in a 500, and in the server's log) what is wrong.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn extract<T: CookieSession>(
+    slot: Option<SessionSlot<T>>,
+) -> Result<RequestSession<T>, SessionUnavailable> {
+    match slot {
+        Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
+        None => Err(SessionUnavailable::missing_layer::<T>().logged()),
     }
 }
 
-impl<T: CookieSession> Deref for RequestSession<T> {
-    type Target = Session<T>;
-
-    fn deref(&self) -> &Session<T> {
-        // A relaxed flag: only this handle reads it, under `&mut self`.
-        self.has_read.store(true, Ordering::Relaxed);
-        &self.snapshot
-    }
-}
-
-impl<T: CookieSession> DerefMut for RequestSession<T> {
-    fn deref_mut(&mut self) -> &mut Session<T> {
-        if !self.writing {
-            self.start_writing();
-        }
-        // `start_writing` left this handle the only holder of its snapshot:
-        // the slot let go of it, and no other handle can clone it.
-        Arc::get_mut(&mut self.snapshot).expect("a writing handle owns its snapshot")
-    }
-}
-
-impl<T: CookieSession> Drop for RequestSession<T> {
-    fn drop(&mut self) {
-        RequestSession::publish(self);
-    }
-}
-
-impl<T: CookieSession + fmt::Debug> fmt::Debug for RequestSession<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.snapshot, f)
-    }
-}
-
-/// An exact copy of `session` ([`Session::duplicate`]); if the data does not
-/// survive its own codec (a hand-written serde impl that cannot read what it
-/// wrote), a fresh session is returned and the failure recorded, so the
-/// request fails loudly.
-fn copy_or_fresh<T: CookieSession>(
-    session: &Session<T>,
-    failure: Option<&mut Option<FinishError>>,
-) -> Session<T> {
-    match session.duplicate() {
-        Ok(copy) => copy,
-        Err(reason) => {
-            let err = FinishError::copy_failed::<T>(&reason);
-            tracing::error!(cookie = T::NAME, "{err}");
-            if let Some(failure) = failure {
-                failure.get_or_insert(err);
-            }
-            Session::new()
-        }
+/// What a CSRF layer does to get the session: as [`extract`], but a missing
+/// slot means the CSRF layer runs before (outside) the session layer, or
+/// there is none, and the error says so.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn extract_for_csrf<T: CookieSession>(
+    slot: Option<SessionSlot<T>>,
+) -> Result<RequestSession<T>, SessionUnavailable> {
+    match slot {
+        Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
+        None => Err(SessionUnavailable::csrf_outside_session::<T>().logged()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Key, LoadStatus};
+    use crate::key::Key;
+    use crate::session::LoadStatus;
 
     #[derive(
         crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug, PartialEq,
@@ -596,7 +388,7 @@ mod tests {
             let slot = SessionSlot::new(revoking.clone(), vec![header]);
             assert_eq!(
                 slot.take().map(|_| ()).unwrap_err().kind(),
-                super::super::UnavailableKind::NeedsAsyncLoad
+                crate::adapters::error::UnavailableKind::NeedsAsyncLoad
             );
             let before = calls.load(Ordering::SeqCst);
             let handle = runtime.block_on(slot.take_async()).unwrap();
@@ -617,5 +409,78 @@ mod tests {
             drop(runtime.block_on(slot.take_async()).unwrap());
             assert_eq!(calls.load(Ordering::SeqCst), before + 1, "n = {n}");
         }
+    }
+}
+
+#[cfg(all(test, feature = "axum"))]
+mod logging_tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    use super::*;
+    use crate::adapters::error::UnavailableKind;
+
+    #[derive(crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug)]
+    #[session(name = "__Host-logged", version = 1, crate = "crate")]
+    struct Logged {
+        n: u8,
+    }
+
+    /// Keeps the level and message of every event.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<(Level, String)>>>);
+
+    struct Message<'a>(&'a mut String);
+
+    impl Visit for Message<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
+            if field.name() == "message" {
+                *self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut message = String::new();
+            event.record(&mut Message(&mut message));
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, message));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn a_missing_layer_is_logged_on_the_server_too() {
+        let capture = Capture::default();
+        let err = tracing::subscriber::with_default(capture.clone(), || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime
+                .block_on(extract::<Logged>(None))
+                .map(|_| ())
+                .unwrap_err()
+        });
+        assert_eq!(err.kind(), UnavailableKind::MissingLayer);
+        let events = capture.0.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, Level::ERROR);
+        assert_eq!(events[0].1, err.to_string());
+        assert!(events[0]
+            .1
+            .contains("no session layer for Logged wraps this route"));
     }
 }

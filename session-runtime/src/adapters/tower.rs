@@ -94,8 +94,11 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{config_holder_impls, FinishError, FinishErrorKind, SessionSlot};
-use crate::{CookieSession, SessionConfig, StoreError};
+use super::error::{FinishError, FinishErrorKind};
+use super::slot::SessionSlot;
+use crate::config::SessionConfig;
+use crate::session_type::CookieSession;
+use crate::store::StoreError;
 
 /// A [`Layer`] that loads and stores sessions of type `T`; see the
 /// [module docs](self). Cloning it is cheap (it holds the shared config).
@@ -115,7 +118,21 @@ impl<T: CookieSession> SessionLayer<T> {
     }
 }
 
-config_holder_impls!(SessionLayer);
+impl<T: CookieSession> Clone for SessionLayer<T> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<T: CookieSession> core::fmt::Debug for SessionLayer<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
 
 impl<S, T: CookieSession> Layer<S> for SessionLayer<T> {
     type Service = SessionService<S, T>;
