@@ -14,6 +14,7 @@ use session_runtime::{
     BoundedString, ConfigError, CookieSession, CsrfToken, Flash, Key, Lifetime, LoadStatus,
     ManualClock, Rejection, SessionConfig, StoreError,
 };
+use session_runtime::testing::CookieJar;
 use session_tests::{cookie_pair, key, T0_MS};
 use tower::ServiceExt as _;
 
@@ -160,37 +161,29 @@ async fn the_csrf_layer_refuses_the_token_from_before_the_login() {
         )
         .route("/save", post(|| async { "saved" }))
         .layer(SessionLayer::new(remembering(&clock)).with_csrf());
-    let send = |method: &str, path: &str, cookie: &str, token: Option<&str>| {
+    // The browser: a cookie jar from the test kit.
+    let mut jar = CookieJar::new();
+    let mut send = async |method: &str, path: &str, token: Option<&str>| {
         let mut request = Request::builder().method(method).uri(path);
-        if !cookie.is_empty() {
+        if let Some(cookie) = jar.cookie_header() {
             request = request.header("cookie", cookie);
         }
         if let Some(token) = token {
             request = request.header("x-csrf-token", token);
         }
-        app.clone().oneshot(request.body(Body::empty()).unwrap())
+        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        jar.apply(response.headers());
+        (response.status(), body_text(response).await)
     };
-    let page = send("GET", "/", "", None).await.unwrap();
-    let mut cookie = cookie_pair(&page.headers()["set-cookie"]);
-    let old_token = body_text(page).await;
-
-    let login = send("POST", "/login", &cookie, Some(&old_token))
-        .await
-        .unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
-    cookie = cookie_pair(&login.headers()["set-cookie"]);
-
-    let refused = send("POST", "/save", &cookie, Some(&old_token))
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let page = send("GET", "/", &cookie, None).await.unwrap();
-    let new_token = body_text(page).await;
+    let (_, old_token) = send("GET", "/", None).await;
+    let (status, _) = send("POST", "/login", Some(&old_token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send("POST", "/save", Some(&old_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, new_token) = send("GET", "/", None).await;
     assert_ne!(new_token, old_token);
-    let saved = send("POST", "/save", &cookie, Some(&new_token))
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let (status, _) = send("POST", "/save", Some(&new_token)).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 async fn body_text(response: http::Response<Body>) -> String {

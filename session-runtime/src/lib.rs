@@ -79,6 +79,10 @@ pub mod revocation {
     };
 }
 
+// Helpers for the app's own tests (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing;
+
 // Web adapters (features `tower`, `axum`, `actix`, each enabling the internal
 // `web` feature): docs/frameworks.md.
 #[cfg(feature = "web")]

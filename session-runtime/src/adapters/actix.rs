@@ -44,6 +44,46 @@
 //! # });
 //! ```
 //!
+//! # Testing a handler
+//!
+//! With the `testing` feature (in `[dev-dependencies]`), the same helpers as
+//! for axum work with actix-web's test service (its `http` 0.2 headers are
+//! converted by bytes):
+//!
+#![cfg_attr(feature = "testing", doc = "```")]
+#![cfg_attr(not(feature = "testing"), doc = "```ignore")]
+//! # use serde::{Deserialize, Serialize};
+//! # #[derive(session_runtime::CookieSession, Serialize, Deserialize, Default, Debug)]
+//! # #[session(name = "__Host-visits", version = 1)]
+//! # struct Visits { count: u32 }
+//! use actix_web::{test, web, App, HttpResponse};
+//! use session_runtime::actix::{RequestSession, SessionMiddleware};
+//! use session_runtime::testing::{self, CookieJar};
+//!
+//! async fn count(mut visits: RequestSession<Visits>) -> HttpResponse {
+//!     let count = *visits.count() + 1;
+//!     visits.set_count(count);
+//!     HttpResponse::Ok().body(format!("visit number {count}"))
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let (builder, _clock) = testing::builder::<Visits>();
+//! let config = builder.build().unwrap();
+//! let app = test::init_service(
+//!     App::new().wrap(SessionMiddleware::new(config.clone())).route("/", web::get().to(count)),
+//! )
+//! .await;
+//! let cookie = testing::cookie(&config, &Visits { count: 41 });
+//! let request = test::TestRequest::get().insert_header(("cookie", cookie.as_bytes())).to_request();
+//! let response = test::call_service(&app, request).await;
+//! let mut jar = CookieJar::new();
+//! for set_cookie in response.headers().get_all("set-cookie") {
+//!     jar.apply_one(set_cookie.to_str().unwrap());
+//! }
+//! assert_eq!(*config.load(&jar.request_headers()).count(), 42);
+//! # });
+//! ```
+//!
 //! Without the middleware the extractor fails with [`SessionUnavailable`]:
 //! `500 Internal Server Error` whose body says what to add (also logged as an
 //! error through `tracing`, which actix-web forwards to `log` loggers).

@@ -42,6 +42,47 @@
 //!     .layer(SessionLayer::new(config)); // after the routes it wraps
 //! ```
 //!
+//! # Testing a handler
+//!
+//! With the `testing` feature (in `[dev-dependencies]`),
+//! [`testing::cookie`](crate::testing::cookie) makes the `Cookie` header of
+//! any session value and [`testing::session_set`](crate::testing::session_set)
+//! reads the session a response set:
+//!
+#![cfg_attr(feature = "testing", doc = "```")]
+#![cfg_attr(not(feature = "testing"), doc = "```ignore")]
+//! # use serde::{Deserialize, Serialize};
+//! # #[derive(session_runtime::CookieSession, Serialize, Deserialize, Default, Debug)]
+//! # #[session(name = "__Host-app", version = 1)]
+//! # struct AppSession { user: Option<session_runtime::BoundedString<32>>, visits: u32 }
+//! use axum::{routing::get, Router};
+//! use session_runtime::axum::{BoundedString, RequestSession, SessionLayer};
+//! use session_runtime::testing;
+//! use tower::ServiceExt; // oneshot
+//!
+//! async fn visit(mut session: RequestSession<AppSession>) -> String {
+//!     let visits = session.visits() + 1;
+//!     session.set_visits(visits);
+//!     format!("{} visit {visits}", session.user().as_deref().unwrap_or("nobody"))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (builder, _clock) = testing::builder::<AppSession>();
+//! let config = builder.build().unwrap();
+//! let app = Router::new().route("/", get(visit)).layer(SessionLayer::new(config.clone()));
+//!
+//! let ada = AppSession { user: Some(BoundedString::truncating("ada")), visits: 2 };
+//! let request = http::Request::get("/")
+//!     .header(http::header::COOKIE, testing::cookie(&config, &ada))
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! let after = testing::session_set(&config, response.headers()).expect("a cookie was set");
+//! assert_eq!(*after.visits(), 3);
+//! # }
+//! ```
+//!
 //! Without the layer the extractor fails with a [`SessionUnavailable`]
 //! rejection: `500 Internal Server Error` whose body names the session type and
 //! says which layer to add (a missing layer is a server bug, not the client's),
