@@ -12,6 +12,32 @@ use session_runtime::{
 
 pub mod reference;
 
+/// Every Rust block of README.md and docs/*.md compiles (and runs, unless
+/// marked `no_run`) as a doctest of this crate, whose dev-dependencies have
+/// every web framework and feature the blocks use. A block that cannot be a
+/// doctest is marked `ignore` or `text` with the reason next to it.
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../../README.md")]
+    mod readme {}
+    #[doc = include_str!("../../docs/frameworks.md")]
+    mod frameworks {}
+    #[doc = include_str!("../../docs/lifecycle.md")]
+    mod lifecycle {}
+    #[doc = include_str!("../../docs/operations.md")]
+    mod operations {}
+    #[doc = include_str!("../../docs/wire-format.md")]
+    mod wire_format {}
+    #[doc = include_str!("../../docs/serde-attributes.md")]
+    mod serde_attributes {}
+    #[doc = include_str!("../../docs/adversarial.md")]
+    mod adversarial {}
+    #[doc = include_str!("../../docs/architecture.md")]
+    mod architecture {}
+    #[doc = include_str!("../../SECURITY.md")]
+    mod security {}
+}
+
 /// 2026-11-26T00:00:00Z: tests run on a fixed clock.
 pub const T0_MS: u64 = 1_795_651_200_000;
 
