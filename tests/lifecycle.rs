@@ -10,11 +10,11 @@ use axum::Router;
 use http::{Request, StatusCode};
 use serde::{Deserialize, Serialize};
 use session_runtime::axum::{CsrfLayer, RequestSession, SessionLayer};
+use session_runtime::testing::CookieJar;
 use session_runtime::{
     BoundedString, ConfigError, CookieSession, CsrfToken, Flash, Key, Lifetime, LoadStatus,
     ManualClock, Rejection, SessionConfig, StoreError,
 };
-use session_runtime::testing::CookieJar;
 use session_tests::{cookie_pair, key, T0_MS};
 use tower::ServiceExt as _;
 
@@ -171,7 +171,11 @@ async fn the_csrf_layer_refuses_the_token_from_before_the_login() {
         if let Some(token) = token {
             request = request.header("x-csrf-token", token);
         }
-        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         jar.apply(response.headers());
         (response.status(), body_text(response).await)
     };

@@ -131,9 +131,9 @@ impl CookieJar {
             return;
         };
         let expired = parts.any(|attribute| {
-            attribute
-                .split_once('=')
-                .is_some_and(|(key, value)| key.eq_ignore_ascii_case("max-age") && value.trim() == "0")
+            attribute.split_once('=').is_some_and(|(key, value)| {
+                key.eq_ignore_ascii_case("max-age") && value.trim() == "0"
+            })
         });
         if expired {
             self.cookies.remove(name);
