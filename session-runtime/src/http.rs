@@ -31,18 +31,33 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// Appends the session's `Set-Cookie` to `headers` when one is due (other
     /// `Set-Cookie` headers are kept) and says why it was written. The same
-    /// as [`set_cookie`](Self::set_cookie), as a header.
+    /// as [`set_cookie`](Self::set_cookie) (or, for a chunked session,
+    /// [`set_cookies`](Self::set_cookies)), as headers.
     pub fn store(
         &self,
         session: &Session<T>,
         headers: &mut HeaderMap,
     ) -> Result<Option<WriteReason>, StoreError> {
-        let Some(text) = self.set_cookie(session)? else {
+        if T::CHUNKS > 1 {
+            let cookies = self.set_cookies(session)?;
+            if cookies.is_empty() {
+                return Ok(None);
+            }
+            for text in cookies {
+                headers.append(SET_COOKIE, header_value(text)?);
+            }
+            return Ok(session.pending_write());
+        }
+        let Some(text) = self.write_single(session)? else {
             return Ok(None);
         };
-        let value =
-            HeaderValue::try_from(text).map_err(|err| StoreError::Serialize(err.to_string()))?;
-        headers.append(SET_COOKIE, value);
+        headers.append(SET_COOKIE, header_value(text)?);
         Ok(session.pending_write())
     }
+}
+
+/// A `Set-Cookie` text as a header value (it is always valid: the name and
+/// attributes were checked when the configuration was built).
+fn header_value(text: String) -> Result<HeaderValue, StoreError> {
+    HeaderValue::try_from(text).map_err(|err| StoreError::Serialize(err.to_string()))
 }

@@ -3,7 +3,8 @@
 //! `http` crate and edge runtimes use the same path.
 
 use crate::codec::scratch::with_scratch;
-use crate::codec::{Codec, Opened};
+use crate::codec::chunks::{chunk_count, piece_hash, piece_len, Framing, CHUNK_HASH_LEN, MAX_CHUNKS};
+use crate::codec::{decode_value, Codec, Opened};
 use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
 use crate::key::KeyRole;
@@ -121,6 +122,11 @@ impl<T: CookieSession> SessionConfig<T> {
         &self,
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
+        if T::CHUNKS > 1 {
+            // A constant per type: single-cookie sessions never reach this.
+            let headers: Vec<&'a [u8]> = headers.into_iter().collect();
+            return self.load_chunked(&headers);
+        }
         let now = self.now_ms();
         let mut candidates =
             cookie_values(headers.into_iter(), T::NAME).take(MAX_CANDIDATE_COOKIES);
@@ -147,10 +153,16 @@ impl<T: CookieSession> SessionConfig<T> {
         now: u64,
     ) -> Session<T> {
         let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        self.decide(candidates.map(|value| self.open_at(value, now, &mut macs_left)))
+    }
+
+    /// The session the examined candidates give: the authentic one that
+    /// started last decides; the first rejection when none is authentic.
+    fn decide(&self, candidates: impl Iterator<Item = Candidate<T>>) -> Session<T> {
         let mut best: Option<Candidate<T>> = None;
         let mut first_rejection = None;
-        for value in candidates {
-            match self.open_at(value, now, &mut macs_left) {
+        for candidate in candidates {
+            match candidate {
                 Candidate::Authentic { rank, outcome } => {
                     let newer = match &best {
                         Some(Candidate::Authentic { rank: best, .. }) => rank > *best,
@@ -169,6 +181,82 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         let rejection = first_rejection.map(Candidate::Forged);
         self.session_of(best.or(rejection).unwrap_or(Candidate::Skipped))
+    }
+
+    /// [`load_cookies`](Self::load_cookies) for a chunked session: every
+    /// cookie named `NAME` is a candidate (at most `MAX_CANDIDATE_COOKIES`,
+    /// and at most `MAX_VERIFIED_CANDIDATES` MAC checks), whose later chunks
+    /// are the cookies `NAME.i` whose hash its framing names
+    /// (docs/wire-format.md, "Chunked sessions").
+    #[inline(never)]
+    fn load_chunked(&self, headers: &[&[u8]]) -> Session<T> {
+        let now = self.now_ms();
+        let mut later = LaterChunks::new(&self.inner.chunk_names, headers);
+        let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        let candidates = cookie_values(headers.iter().copied(), T::NAME)
+            .take(MAX_CANDIDATE_COOKIES)
+            .map(|value| self.open_chunked(value, now, &mut macs_left, &mut later));
+        let session = self.decide(candidates);
+        session.with_chunks_seen(later.seen())
+    }
+
+    /// Opens the chunked session whose first cookie is `first`.
+    fn open_chunked(
+        &self,
+        first: &[u8],
+        now: u64,
+        macs_left: &mut usize,
+        later: &mut LaterChunks<'_>,
+    ) -> Candidate<T> {
+        match self.reassemble(first, later) {
+            Ok(mut envelope) => {
+                let codec: &Codec<T::Envelope> = &self.inner.codec;
+                let opened = codec
+                    .parse_raw(&envelope, T::__fingerprint_for)
+                    .map_err(|reason| Some(self.with_expected_version(reason)))
+                    .and_then(|parsed| codec.verify(parsed, &mut envelope, macs_left));
+                self.candidate_of(opened, now)
+            }
+            Err(reason) => Candidate::Forged(reason),
+        }
+    }
+
+    /// The envelope of the chunked session whose first cookie is `first`:
+    /// its framing, each later piece found by hash, the canonical layout
+    /// checked. Allocates at most the sum of the pieces it found.
+    fn reassemble(&self, first: &[u8], later: &mut LaterChunks<'_>) -> Result<Vec<u8>, Rejection> {
+        let name_len = T::NAME.len();
+        let budget = self.cookie_len_limit();
+        let max_first = budget.saturating_sub(name_len);
+        let mut raw = vec![0u8; first.len().min(max_first).div_ceil(4) * 3];
+        let raw_len = decode_value(first, max_first, &mut raw)?;
+        raw.truncate(raw_len);
+        let framing = Framing::read(&raw, T::CHUNKS).ok_or(Rejection::ChunkFraming)?;
+        let mut envelope = raw.split_off(framing.piece_start);
+        for index in 1..framing.count {
+            let max_value = budget.saturating_sub(name_len + 2);
+            if !later.append_matching(index, framing.hash(index), max_value, &mut envelope) {
+                return Err(Rejection::ChunkMissing { index: index as u8 });
+            }
+        }
+        // The one canonical split of this many bytes, or a forgery.
+        let count = chunk_count(name_len, budget, T::CHUNKS, envelope.len());
+        let mut at = 0;
+        let mut canonical = count == Some(framing.count);
+        for index in 0..framing.count {
+            let len = piece_len(name_len, budget, framing.count, envelope.len(), index);
+            let actual = if index == 0 {
+                raw_len - framing.piece_start
+            } else {
+                later.matched_len(index)
+            };
+            canonical &= len == actual;
+            at += actual;
+        }
+        if !canonical || at != envelope.len() {
+            return Err(Rejection::ChunkLayout);
+        }
+        Ok(envelope)
     }
 
     /// The session a deciding candidate gives.
@@ -251,18 +339,24 @@ impl<T: CookieSession> SessionConfig<T> {
                 .parse(value, max_value_len, buf, T::__fingerprint_for)
                 .map_err(|reason| Some(self.with_expected_version(reason)))
                 .and_then(|parsed| codec.verify(parsed, buf, macs_left));
-            finish(match opened {
-                Ok(opened) => {
-                    let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);
-                    Candidate::Authentic {
-                        rank,
-                        outcome: self.accept(opened, now),
-                    }
-                }
-                Err(Some(reason)) => Candidate::Forged(reason),
-                Err(None) => Candidate::Skipped,
-            })
+            finish(self.candidate_of(opened, now))
         })
+    }
+
+    /// A candidate after the MAC step.
+    #[inline(always)]
+    fn candidate_of(&self, opened: Result<Opened<'_>, Option<Rejection>>, now: u64) -> Candidate<T> {
+        match opened {
+            Ok(opened) => {
+                let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);
+                Candidate::Authentic {
+                    rank,
+                    outcome: self.accept(opened, now),
+                }
+            }
+            Err(Some(reason)) => Candidate::Forged(reason),
+            Err(None) => Candidate::Skipped,
+        }
     }
 
     /// The codec does not know `T`: fill in the version it expects.
@@ -322,4 +416,91 @@ impl<T: CookieSession> SessionConfig<T> {
             self.inner.declared,
         ))
     }
+}
+
+/// The later chunks (`NAME.1`, `NAME.2`, …) of a request, examined lazily:
+/// each cookie's value is base64-decoded and hashed at most once per
+/// request, whatever the number of first-chunk candidates, so the work is
+/// bounded by `MAX_CANDIDATE_COOKIES` cookies per index.
+struct LaterChunks<'a> {
+    headers: &'a [&'a [u8]],
+    names: &'a [String],
+    /// Per index (1-based; slot 0 unused): the candidates and their hashes,
+    /// once examined.
+    examined: [Option<Vec<LaterCandidate<'a>>>; MAX_CHUNKS],
+    /// Per index: the decoded length of the piece last appended.
+    matched: [usize; MAX_CHUNKS],
+}
+
+struct LaterCandidate<'a> {
+    value: &'a [u8],
+    /// `None` when the value is over-long or not canonical base64url.
+    hash: Option<[u8; CHUNK_HASH_LEN]>,
+}
+
+impl<'a> LaterChunks<'a> {
+    fn new(names: &'a [String], headers: &'a [&'a [u8]]) -> Self {
+        LaterChunks {
+            headers,
+            names,
+            examined: Default::default(),
+            matched: [0; MAX_CHUNKS],
+        }
+    }
+
+    /// Appends to `envelope` the first cookie of chunk `index` whose piece
+    /// hashes to `hash`; whether there was one.
+    fn append_matching(
+        &mut self,
+        index: usize,
+        hash: &[u8; CHUNK_HASH_LEN],
+        max_value_len: usize,
+        envelope: &mut Vec<u8>,
+    ) -> bool {
+        let (headers, names) = (self.headers, self.names);
+        let candidates = self.examined[index].get_or_insert_with(|| {
+            cookie_values(headers.iter().copied(), names[index].as_str())
+                .take(MAX_CANDIDATE_COOKIES)
+                .map(|value| LaterCandidate {
+                    value,
+                    hash: decoded(value, max_value_len).map(|piece| piece_hash(index, &piece)),
+                })
+                .collect()
+        });
+        let Some(found) = candidates
+            .iter()
+            .find(|candidate| candidate.hash.as_ref() == Some(hash))
+        else {
+            return false;
+        };
+        let piece = decoded(found.value, max_value_len).expect("it decoded before");
+        self.matched[index] = piece.len();
+        envelope.extend_from_slice(&piece);
+        true
+    }
+
+    /// The decoded length of the piece appended for `index`.
+    fn matched_len(&self, index: usize) -> usize {
+        self.matched[index]
+    }
+
+    /// Bit `i` set for each later index whose cookie name the request carried.
+    fn seen(&self) -> u8 {
+        (1..self.names.len().min(MAX_CHUNKS))
+            .filter(|&index| {
+                cookie_values(self.headers.iter().copied(), self.names[index].as_str())
+                    .next()
+                    .is_some()
+            })
+            .fold(0, |bits, index| bits | 1 << index)
+    }
+}
+
+/// The raw bytes of a later chunk's value, if it is a canonical base64url
+/// value within the length cap.
+fn decoded(value: &[u8], max_value_len: usize) -> Option<Vec<u8>> {
+    let mut raw = vec![0u8; value.len().min(max_value_len).div_ceil(4) * 3];
+    let len = decode_value(value, max_value_len, &mut raw).ok()?;
+    raw.truncate(len);
+    Some(raw)
 }

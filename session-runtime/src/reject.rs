@@ -26,6 +26,20 @@ pub enum Rejection {
     /// Not canonical unpadded base64url (padding, whitespace, quotes, foreign
     /// characters, non-zero trailing bits, impossible length).
     NotBase64,
+    /// A chunked session's first cookie has an impossible chunk count or
+    /// framing (docs/wire-format.md, "Chunked sessions").
+    ChunkFraming,
+    /// A chunked session's chunk `index` is missing, or no cookie of its name
+    /// matches the hash the first cookie names: left over from another
+    /// session, overwritten by a concurrent response, or dropped by the
+    /// browser. The pieces are never mixed.
+    ChunkMissing {
+        /// The chunk's index (its cookie is `NAME.index`).
+        index: u8,
+    },
+    /// A chunked session's pieces are not split the one canonical way for
+    /// their length (only a forger produces that).
+    ChunkLayout,
     /// Too short to hold a header and a tag.
     Truncated {
         /// Decoded bytes.
@@ -155,6 +169,9 @@ impl Rejection {
         match self {
             Rejection::TooLong { .. } => "too_long",
             Rejection::NotBase64 => "not_base64",
+            Rejection::ChunkFraming => "chunk_framing",
+            Rejection::ChunkMissing { .. } => "chunk_missing",
+            Rejection::ChunkLayout => "chunk_layout",
             Rejection::Truncated { .. } => "truncated",
             Rejection::UnknownFormat { .. } => "unknown_format",
             Rejection::UnknownKey { .. } => "unknown_key",
@@ -179,6 +196,8 @@ impl Rejection {
             self,
             Rejection::TooLong { .. }
                 | Rejection::NotBase64
+                | Rejection::ChunkFraming
+                | Rejection::ChunkLayout
                 | Rejection::Truncated { .. }
                 | Rejection::UnknownFormat { .. }
                 | Rejection::BadSignature
@@ -197,6 +216,16 @@ impl fmt::Display for Rejection {
                 )
             }
             Rejection::NotBase64 => f.write_str("cookie value is not canonical unpadded base64url"),
+            Rejection::ChunkFraming => {
+                f.write_str("the first cookie of a chunked session has an impossible framing")
+            }
+            Rejection::ChunkMissing { index } => write!(
+                f,
+                "chunk {index} of the chunked session is missing or belongs to another session"
+            ),
+            Rejection::ChunkLayout => {
+                f.write_str("the chunked session's pieces are not split the canonical way")
+            }
             Rejection::Truncated { len } => {
                 write!(
                     f,

@@ -110,6 +110,10 @@ pub struct Session<T> {
     supersedes: Option<StartOrder>,
     /// The lifetimes the configuration declares (all, for [`Session::new`]).
     declared: DeclaredLifetimes,
+    /// Bit `i` set: the request carried a cookie named `NAME.i` (chunk `i`
+    /// of a chunked session), which a write that needs fewer chunks (or a
+    /// logout) must delete.
+    chunks_seen: u8,
     touched: bool,
     renew: bool,
     cleared: bool,
@@ -137,6 +141,7 @@ impl<T: Default> Session<T> {
             origin: None,
             supersedes,
             declared,
+            chunks_seen: 0,
             touched: false,
             renew: false,
             cleared: false,
@@ -166,12 +171,24 @@ impl<T> Session<T> {
             origin: Some(origin),
             supersedes: None,
             declared,
+            chunks_seen: 0,
             touched: false,
             renew: false,
             cleared: false,
             refresh,
             chosen_lifetime: None,
         }
+    }
+
+    /// Records which later chunks (`NAME.i`) the request carried.
+    pub(crate) fn with_chunks_seen(mut self, chunks_seen: u8) -> Self {
+        self.chunks_seen = chunks_seen;
+        self
+    }
+
+    /// Bit `i`: the request carried chunk `i` of a chunked session.
+    pub(crate) fn chunks_seen(&self) -> u8 {
+        self.chunks_seen
     }
 
     /// How the request's cookie was found, including why it was refused.
@@ -324,7 +341,8 @@ impl<T> Session<T> {
         T: Default,
     {
         let supersedes = self.latest_start_seen();
-        Session::fresh(LoadStatus::Rejected(reason), self.declared, supersedes)
+        Session::<T>::fresh(LoadStatus::Rejected(reason), self.declared, supersedes)
+            .with_chunks_seen(self.chunks_seen)
     }
 }
 
@@ -373,6 +391,7 @@ impl<T: CookieSession> Session<T> {
             origin: self.origin,
             supersedes: self.supersedes,
             declared: self.declared,
+            chunks_seen: self.chunks_seen,
             touched: self.touched,
             renew: self.renew,
             cleared: self.cleared,

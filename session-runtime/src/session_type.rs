@@ -34,6 +34,13 @@ pub trait CookieSession:
     /// overhead is the envelope's header, nonce and tag
     /// ([`wire`](crate::wire) has the numbers).
     const MAX_COOKIE_LEN: usize;
+    /// How many cookies the session may be spread over: 1, or the `N` of
+    /// `#[session(chunks = N)]` (docs/wire-format.md, "Chunked sessions").
+    const CHUNKS: usize = 1;
+    /// The largest `Σ len(name) + len(value)` over the session's cookies: its
+    /// one cookie, or all its chunks — what a browser's per-partition cookie
+    /// limit counts.
+    const MAX_TOTAL_LEN: usize = Self::MAX_COOKIE_LEN;
     /// Default cookie attributes for this session type.
     const ATTRIBUTES: CookieAttributes = CookieAttributes::SECURE_DEFAULTS;
     /// Whether cookies are encrypted (AES-256-GCM-SIV, feature `encrypted`)

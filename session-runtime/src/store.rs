@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::codec::chunks::{chunk_count, piece_hash, piece_len};
 use crate::codec::expiry::Timeouts;
 use crate::codec::scratch::{encode_into, with_scratch, MAX_RAW_LEN};
 use crate::codec::{
@@ -102,8 +103,34 @@ impl<T: CookieSession> SessionConfig<T> {
     /// The `Set-Cookie` header value for this session, or `None` when nothing
     /// needs sending (untouched, touched but encoding to the same cookie, or a
     /// new session holding only default data). The `http`-typed equivalent is
-    /// [`store`](Self::store).
+    /// [`store`](Self::store). For a session of one cookie; a chunked session
+    /// (`#[session(chunks = N)]`) writes several: use
+    /// [`set_cookies`](Self::set_cookies) (calling this one is a compile error).
     pub fn set_cookie(&self, session: &Session<T>) -> Result<Option<String>, StoreError> {
+        const {
+            assert!(
+                T::CHUNKS == 1,
+                "a chunked session writes several Set-Cookie headers: use `set_cookies` (or `store`)"
+            )
+        };
+        self.write_single(session)
+    }
+
+    /// Every `Set-Cookie` header value this session needs, in order: none
+    /// when nothing needs sending; one for a session of one cookie; for a
+    /// chunked session, one per chunk it now uses plus an expiring cookie
+    /// for each later chunk the request carried that it no longer uses
+    /// (docs/wire-format.md, "Chunked sessions").
+    pub fn set_cookies(&self, session: &Session<T>) -> Result<Vec<String>, StoreError> {
+        if T::CHUNKS == 1 {
+            return Ok(self.write_single(session)?.into_iter().collect());
+        }
+        self.write_chunks(session)
+    }
+
+    /// [`set_cookie`](Self::set_cookie) without the check that the session
+    /// has one cookie.
+    pub(crate) fn write_single(&self, session: &Session<T>) -> Result<Option<String>, StoreError> {
         let Some(reason) = session.pending_write() else {
             return Ok(None);
         };
@@ -131,6 +158,149 @@ impl<T: CookieSession> SessionConfig<T> {
             let envelope_len = self.seal(raw, payload_len, stamp)?;
             self.render(&raw[..envelope_len], stamp, timeouts).map(Some)
         })
+    }
+
+    /// [`set_cookies`](Self::set_cookies) for a chunked session: the same
+    /// decisions as for one cookie, then the envelope split canonically.
+    fn write_chunks(&self, session: &Session<T>) -> Result<Vec<String>, StoreError> {
+        let Some(reason) = session.pending_write() else {
+            return Ok(Vec::new());
+        };
+        let seen = session.chunks_seen();
+        if reason == WriteReason::Cleared {
+            return Ok(self.chunk_removals(seen | 1));
+        }
+        let now = self.now_ms();
+        if now < EPOCH_UNIX_MS {
+            return Err(StoreError::ClockBeforeEpoch { now_unix_ms: now });
+        }
+        let lifetime = session.lifetime();
+        let timeouts = self
+            .timeouts(lifetime)
+            .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
+        let stamp = self.stamp(session, now, lifetime);
+        // Larger than one cookie's stack scratch: on the heap, at the size
+        // of this type's largest envelope.
+        let mut raw = vec![0u8; T::Envelope::OVERHEAD.saturating_add(T::MAX_PAYLOAD_LEN)];
+        let payload_len = self.serialize_into(&**session, &mut raw)?;
+        let offset = Codec::<T::Envelope>::payload_offset();
+        match self.pointless_write(session, reason, lifetime, &raw[offset..offset + payload_len]) {
+            Pointless::No => {}
+            Pointless::NothingToSend => return Ok(Vec::new()),
+            Pointless::StillCleared => return Ok(self.chunk_removals(seen | 1)),
+        }
+        let envelope_len = self.seal(&mut raw, payload_len, stamp)?;
+        let envelope = &raw[..envelope_len];
+        let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
+        let count = chunk_count(name_len, budget, T::CHUNKS, envelope_len).ok_or(
+            StoreError::OverBudget {
+                len: envelope_len,
+                limit: T::CHUNKS * budget,
+            },
+        )?;
+        let tail = self.tail(stamp, timeouts);
+        let mut cookies = self.split_into_cookies(envelope, count, &tail)?;
+        let stale = (count..T::CHUNKS).fold(0u8, |bits, index| bits | 1 << index) & seen;
+        cookies.extend(self.chunk_removals(stale));
+        Ok(cookies)
+    }
+
+    /// The `name=value` pairs of a fresh cookie set for `data` (issued now,
+    /// the default lifetime, the signing key): one pair, or one per chunk.
+    #[cfg(feature = "testing")]
+    pub(crate) fn encode_pairs(&self, data: &T) -> Result<Vec<String>, StoreError> {
+        let now = wire_precision(self.now_ms());
+        let stamp = Stamp {
+            start: StartOrder {
+                created_ms: now,
+                seq: 0,
+            },
+            issued_ms: now,
+            lifetime: self.inner.declared.default_lifetime(),
+            key_index: 0,
+        };
+        let mut raw = vec![0u8; T::Envelope::OVERHEAD.saturating_add(T::MAX_PAYLOAD_LEN)];
+        let payload_len = self.serialize_into(data, &mut raw)?;
+        let envelope_len = self.seal(&mut raw, payload_len, stamp)?;
+        let envelope = &raw[..envelope_len];
+        if T::CHUNKS == 1 {
+            let cookie = self.chunk_cookie(T::NAME, &[envelope], "")?;
+            return Ok(vec![cookie]);
+        }
+        let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
+        let count = chunk_count(name_len, budget, T::CHUNKS, envelope_len).ok_or(
+            StoreError::OverBudget {
+                len: envelope_len,
+                limit: T::CHUNKS * budget,
+            },
+        )?;
+        self.split_into_cookies(envelope, count, "")
+    }
+
+    /// The cookies of `envelope` split canonically over `count` chunks, each
+    /// followed by `tail`.
+    fn split_into_cookies(&self, envelope: &[u8], count: usize, tail: &str) -> Result<Vec<String>, StoreError> {
+        let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
+        let mut at = 0;
+        let mut pieces = Vec::with_capacity(count);
+        for index in 0..count {
+            let len = piece_len(name_len, budget, count, envelope.len(), index);
+            pieces.push(&envelope[at..at + len]);
+            at += len;
+        }
+        let mut framing = vec![count as u8];
+        for (index, piece) in pieces.iter().enumerate().skip(1) {
+            framing.extend_from_slice(&piece_hash(index, piece));
+        }
+        pieces
+            .iter()
+            .enumerate()
+            .map(|(index, piece)| {
+                let name = &self.inner.chunk_names[index];
+                let parts: &[&[u8]] = if index == 0 { &[&framing, piece] } else { &[piece] };
+                self.chunk_cookie(name, parts, tail)
+            })
+            .collect()
+    }
+
+    /// `name=base64url(parts…)tail`, refused over the budget.
+    fn chunk_cookie(&self, name: &str, parts: &[&[u8]], tail: &str) -> Result<String, StoreError> {
+        let raw: Vec<u8> = parts.concat();
+        let value_len = base64url_len(raw.len());
+        let len = name.len() + value_len;
+        let limit = self.cookie_len_limit();
+        if len > limit {
+            return Err(StoreError::OverBudget { len, limit });
+        }
+        let mut out = String::with_capacity(name.len() + 1 + value_len + tail.len());
+        out.push_str(name);
+        out.push('=');
+        encode_into(&raw, &mut out);
+        out.push_str(tail);
+        Ok(out)
+    }
+
+    /// The expiring cookie of each chunk whose bit is set in `chunks`.
+    fn chunk_removals(&self, chunks: u8) -> Vec<String> {
+        (0..T::CHUNKS)
+            .filter(|index| chunks & 1 << index != 0)
+            .map(|index| self.removal_of(&self.inner.chunk_names[index]))
+            .collect()
+    }
+
+    /// What follows the value in this write's `Set-Cookie`: `; Max-Age=N`
+    /// for a persistent lifetime, then the attributes.
+    fn tail(&self, stamp: Stamp, timeouts: &Timeouts) -> String {
+        let mut out = String::new();
+        if stamp.lifetime.is_persistent() {
+            out.push_str(MAX_AGE);
+            push_decimal(
+                &mut out,
+                timeouts.max_age_secs(stamp.start.created_ms, stamp.issued_ms),
+            );
+        }
+        out.push_str(&self.inner.attribute_suffix);
+        out
     }
 
     /// The start, issue time and key of the cookie `session` writes now
@@ -227,8 +397,17 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     /// A fresh cookie value (what follows `name=`) for `data`, issued now
-    /// with the default lifetime and the signing key.
+    /// with the default lifetime and the signing key. For a session of one
+    /// cookie (a chunked session's values come from
+    /// [`set_cookies`](Self::set_cookies); calling this one is a compile
+    /// error).
     pub fn encode(&self, data: &T) -> Result<String, StoreError> {
+        const {
+            assert!(
+                T::CHUNKS == 1,
+                "a chunked session is several cookies: use `set_cookies` (or `testing::cookie`)"
+            )
+        };
         let now = wire_precision(self.now_ms());
         let stamp = Stamp {
             start: StartOrder {
@@ -253,11 +432,18 @@ impl<T: CookieSession> SessionConfig<T> {
     /// The `Set-Cookie` text that deletes the session cookie in the browser
     /// (empty value, `Max-Age=0`, an `Expires` in the past, same
     /// `Path`/`Domain`).
+    /// (For a chunked session, the first chunk's; `set_cookies` of a cleared
+    /// session deletes every chunk the request carried.)
     pub fn removal_cookie(&self) -> String {
+        self.removal_of(T::NAME)
+    }
+
+    /// The expiring cookie of `name`, with this configuration's attributes.
+    fn removal_of(&self, name: &str) -> String {
         const REMOVAL: &str = "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
         let suffix = &self.inner.attribute_suffix;
-        let mut out = String::with_capacity(T::NAME.len() + REMOVAL.len() + suffix.len());
-        out.push_str(T::NAME);
+        let mut out = String::with_capacity(name.len() + REMOVAL.len() + suffix.len());
+        out.push_str(name);
         out.push_str(REMOVAL);
         out.push_str(suffix);
         out

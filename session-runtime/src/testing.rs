@@ -74,16 +74,16 @@ pub fn builder<T: CookieSession>() -> (SessionConfigBuilder<T>, ManualClock) {
 
 /// The `Cookie` request header carrying a fresh cookie of `data` (issued now,
 /// the configuration's default lifetime), as a browser holding that session
-/// would send it.
+/// would send it (every chunk of a chunked session).
 ///
 /// # Panics
 /// If `data` cannot be encoded within its bound (a hand-written
 /// `MaxEncodedLen` that understates it) — a bug the test should show.
 pub fn cookie<T: CookieSession>(config: &SessionConfig<T>, data: &T) -> HeaderValue {
-    let value = config
-        .encode(data)
+    let pairs = config
+        .encode_pairs(data)
         .unwrap_or_else(|err| panic!("the test session does not encode: {err}"));
-    HeaderValue::try_from(format!("{}={value}", T::NAME)).expect("a cookie is header-safe")
+    HeaderValue::try_from(pairs.join("; ")).expect("a cookie is header-safe")
 }
 
 /// The session a response set, loaded as the next request would load it;

@@ -7,6 +7,7 @@
 //! a response through [`payload::serialize`] → [`Codec::seal`] →
 //! [`scratch::encode_into`].
 
+pub(crate) mod chunks;
 pub(crate) mod envelope;
 pub(crate) mod expiry;
 pub(crate) mod header;
@@ -25,6 +26,19 @@ pub(crate) use envelope::{RandomnessUnavailable, Seal};
 pub(crate) use header::{
     fingerprint_hint, wire_precision, Header, EPOCH_UNIX_MS, HEADER_LEN, MAX_START_SEQ,
 };
+
+/// The length cap and canonical base64url steps of the decode order: `value`
+/// decoded into `buf`; the decoded length.
+#[inline(always)]
+pub(crate) fn decode_value(value: &[u8], max_value_len: usize, buf: &mut [u8]) -> Result<usize, Rejection> {
+    if value.len() > max_value_len {
+        return Err(Rejection::TooLong {
+            len: value.len(),
+            max: max_value_len,
+        });
+    }
+    scratch::decode_canonical(value, buf).ok_or(Rejection::NotBase64)
+}
 
 /// One configured key, prepared for one session type's envelope, name and
 /// current schema.
@@ -119,17 +133,23 @@ impl<E: Envelope> Codec<E> {
         buf: &mut [u8],
         fingerprint_for: impl Fn(u16) -> Option<u64>,
     ) -> Result<Parsed, Rejection> {
-        if value.len() > max_value_len {
-            return Err(Rejection::TooLong {
-                len: value.len(),
-                max: max_value_len,
-            });
-        }
-        let raw_len = scratch::decode_canonical(value, buf).ok_or(Rejection::NotBase64)?;
+        let raw_len = decode_value(value, max_value_len, buf)?;
+        self.parse_raw(&buf[..raw_len], fingerprint_for)
+    }
+
+    /// [`parse`](Self::parse) after the base64url step: the checks on the
+    /// raw envelope bytes (a chunked session's reassembled envelope).
+    #[inline(always)]
+    pub fn parse_raw(
+        &self,
+        raw: &[u8],
+        fingerprint_for: impl Fn(u16) -> Option<u64>,
+    ) -> Result<Parsed, Rejection> {
+        let raw_len = raw.len();
         if raw_len < E::OVERHEAD {
             return Err(Rejection::Truncated { len: raw_len });
         }
-        let header_bytes: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().expect("length checked");
+        let header_bytes: [u8; HEADER_LEN] = raw[..HEADER_LEN].try_into().expect("length checked");
         let format = Header::format_of(&header_bytes);
         if format != E::FORMAT {
             return Err(Rejection::UnknownFormat { format });

@@ -386,6 +386,9 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 fresh_tails: SetCookieTail::per_lifetime(&lifetimes, &attribute_suffix),
                 attribute_suffix,
                 attributes: self.attributes,
+                chunk_names: (0..T::CHUNKS.max(1))
+                    .map(|index| crate::codec::chunks::chunk_name(T::NAME, index))
+                    .collect(),
                 clock,
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,

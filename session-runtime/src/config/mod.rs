@@ -171,6 +171,9 @@ pub(crate) struct Inner<T: CookieSession> {
     /// only this sends no cookie (compared per write without re-encoding).
     pub default_payload: Vec<u8>,
     pub attributes: CookieAttributes,
+    /// The cookie name of each chunk (`NAME`, `NAME.1`, …): one name unless
+    /// the session is chunked.
+    pub chunk_names: Vec<String>,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     pub attribute_suffix: String,
     /// Per lifetime (indexed like `lifetimes`), what follows the value in the
