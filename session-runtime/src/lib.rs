@@ -58,6 +58,11 @@ mod http;
 // Keys from configuration (docs/operations.md).
 mod keyring;
 mod load;
+// Device-bound session credentials, the self-contained core (feature `dbsc`,
+// docs/dbsc.md).
+#[cfg(feature = "dbsc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dbsc")))]
+pub mod dbsc;
 // "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
 #[cfg(feature = "redis")]
 mod redis_revocation;
