@@ -154,6 +154,20 @@ impl Key {
     pub(crate) fn aead_key(&self) -> &[u8; 32] {
         &self.aead_key
     }
+
+    /// A further per-purpose key, `info` naming the purpose (feature `dbsc`:
+    /// its challenge and bound-cookie MACs). HKDF-Expand (RFC 5869 §2.3) keyed
+    /// with the MAC key: that key is itself uniformly random HKDF output, which
+    /// §3.3 allows to serve as the PRK directly, so this needs no copy of the
+    /// secret and no new field. Distinct `info` strings give independent keys.
+    #[cfg(feature = "dbsc")]
+    pub(crate) fn derive_subkey(&self, info: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        let hkdf = Hkdf::<Sha256>::from_prk(&self.mac_key).expect("a 32-byte PRK is valid");
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        hkdf.expand(info, out.as_mut())
+            .expect("HKDF output length is fixed and valid");
+        out
+    }
 }
 
 impl Drop for Key {

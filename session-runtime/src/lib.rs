@@ -63,6 +63,11 @@ mod load;
 mod session;
 mod store;
 
+// Device-bound session credentials (feature `dbsc`, docs/dbsc.md).
+#[cfg(feature = "dbsc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dbsc")))]
+pub mod dbsc;
+
 // "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
 #[cfg(feature = "redis")]
 mod redis_revocation;
