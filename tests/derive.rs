@@ -192,6 +192,40 @@ fn declared_cookie_attributes_become_the_defaults() {
     assert!(*prefs.dark());
 }
 
+/// A session for a cross-site `<iframe>`: `__Host-Http-`, partitioned.
+#[derive(CookieSession, Serialize, Deserialize, Default)]
+#[session(name = "__Host-Http-embed", version = 1, same_site = "None", partitioned)]
+struct Embedded {
+    visits: u32,
+}
+
+#[test]
+fn partitioned_sessions_render_partitioned_cookies() {
+    let attributes = Embedded::ATTRIBUTES;
+    assert!(attributes.partitioned);
+    assert_eq!(attributes.same_site, SameSite::None);
+    assert!(attributes.secure && attributes.http_only);
+    assert!(!Preferences::ATTRIBUTES.partitioned);
+    assert!(!CookieAttributes::SECURE_DEFAULTS.partitioned);
+    let config = session_runtime::SessionConfig::<Embedded>::new(session_tests::key(1)).unwrap();
+    let mut session = config.load(&http::HeaderMap::new());
+    session.set_visits(1);
+    let set_cookie = config.set_cookie(&session).unwrap().unwrap();
+    assert!(set_cookie.starts_with("__Host-Http-embed="), "{set_cookie}");
+    assert!(
+        set_cookie.ends_with("; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"),
+        "{set_cookie}"
+    );
+    // Logging out must address the partitioned cookie, not an unpartitioned
+    // one of the same name.
+    session.clear();
+    let removal = config.set_cookie(&session).unwrap().unwrap();
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert!(removal.ends_with("; SameSite=None; Partitioned"), "{removal}");
+    // One cookie of at most 4096 bytes always fits a CHIPS partition.
+    assert!(session_runtime::limits::fits_partition(Embedded::MAX_COOKIE_LEN, 1));
+}
+
 // Generic types deriving MaxEncodedLen get a `T: MaxEncodedLen` bound.
 #[derive(MaxEncodedLen, Serialize, Deserialize, Default)]
 struct Pair<T> {

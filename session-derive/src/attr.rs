@@ -37,12 +37,13 @@ pub(crate) struct SessionAttrs {
     pub secure: Option<Spanned<bool>>,
     pub http_only: Option<Spanned<bool>>,
     pub same_site: Option<Spanned<SameSite>>,
+    pub partitioned: Option<Spanned<bool>>,
     pub encrypted: Option<Spanned<bool>>,
     pub migrate_from: Option<syn::Type>,
 }
 
 const SESSION_KEYS: &str = "`name`, `version`, `budget`, `crate`, `path`, `domain`, `secure`, \
-     `http_only`, `same_site`, `encrypted`, `migrate_from`";
+     `http_only`, `same_site`, `partitioned`, `encrypted`, `migrate_from`";
 
 /// Parses every `#[session(...)]` on the session struct, reporting each bad key
 /// and continuing with the next one.
@@ -95,18 +96,10 @@ pub(crate) fn parse_session_attrs(attrs: &[Attribute], errors: &mut Errors) -> S
                 "secure" => set_once(&mut out.secure, &key, parse_bool(&meta), errors),
                 "http_only" => set_once(&mut out.http_only, &key, parse_bool(&meta), errors),
                 "same_site" => set_once(&mut out.same_site, &key, parse_same_site(&meta), errors),
-                "encrypted" => {
-                    // A bare flag, or `encrypted = true/false`.
-                    let parsed = if meta.input.peek(syn::Token![=]) {
-                        parse_bool(&meta)
-                    } else {
-                        Ok(Spanned {
-                            value: true,
-                            span: key.get_ident().map_or_else(Span::call_site, |i| i.span()),
-                        })
-                    };
-                    set_once(&mut out.encrypted, &key, parsed, errors);
+                "partitioned" => {
+                    set_once(&mut out.partitioned, &key, parse_flag(&meta, &key), errors)
                 }
+                "encrypted" => set_once(&mut out.encrypted, &key, parse_flag(&meta, &key), errors),
                 "migrate_from" => match meta.value().and_then(|value| value.parse::<syn::Type>()) {
                     Ok(_) if out.migrate_from.is_some() => {
                         errors.push_spanned(&key, "duplicate `session` attribute `migrate_from`")
@@ -176,6 +169,18 @@ fn parse_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
         value: lit.value(),
         span: lit.span(),
     })
+}
+
+/// A bare flag (`encrypted`), spanned at the key, or `key = true/false`.
+fn parse_flag(meta: &ParseNestedMeta<'_>, key: &Path) -> syn::Result<Spanned<bool>> {
+    if meta.input.peek(syn::Token![=]) {
+        parse_bool(meta)
+    } else {
+        Ok(Spanned {
+            value: true,
+            span: key.get_ident().map_or_else(Span::call_site, |i| i.span()),
+        })
+    }
 }
 
 fn parse_bool(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<bool>> {

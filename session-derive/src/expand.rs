@@ -97,6 +97,11 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
         },
         ident.span(),
     );
+    let partition_check = if valid.cookie.partitioned {
+        partition_check(krate, &type_name, &cookie_len, ident.span())
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #accessors
         #[allow(unused_qualifications)]
@@ -128,6 +133,7 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
             }
             #csrf_session
             #budget_check
+            #partition_check
         };
         #migration_check
     }
@@ -258,6 +264,26 @@ fn migration_check(
     }
 }
 
+/// The compile-time check that a `partitioned` session fits one CHIPS
+/// partition (`session_cookie_rules::PARTITION_NAME_VALUE_LIMIT`, Chromium's
+/// 10,240 bytes): today a session is one cookie of at most 4096 bytes, so the
+/// check holds by construction. It takes the total over all of the session's
+/// cookies and their count, so that a session spread over several cookies
+/// passes its sum and its count here.
+fn partition_check(
+    krate: &Path,
+    type_name: &str,
+    cookie_len: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    respan(
+        quote! {
+            const _: () = #krate::__private::assert_partition_fits(#type_name, #cookie_len, 1);
+        },
+        span,
+    )
+}
+
 /// `const ATTRIBUTES` when the struct declares non-default cookie attributes.
 fn cookie_attributes(krate: &Path, cookie: &CookieAttrs) -> TokenStream {
     if cookie.is_default() {
@@ -275,6 +301,7 @@ fn cookie_attributes(krate: &Path, cookie: &CookieAttrs) -> TokenStream {
         SameSite::Lax => quote!(Lax),
         SameSite::None => quote!(None),
     };
+    let partitioned = cookie.partitioned;
     quote! {
         const ATTRIBUTES: #krate::__private::CookieAttributes = #krate::__private::CookieAttributes {
             path: #krate::__private::Cow::Borrowed(#path),
@@ -282,6 +309,7 @@ fn cookie_attributes(krate: &Path, cookie: &CookieAttrs) -> TokenStream {
             secure: #secure,
             http_only: #http_only,
             same_site: #krate::__private::SameSite::#same_site,
+            partitioned: #partitioned,
         };
     }
 }

@@ -27,6 +27,7 @@ pub(crate) struct CookieAttrs {
     pub secure: bool,
     pub http_only: bool,
     pub same_site: SameSite,
+    pub partitioned: bool,
 }
 
 impl CookieAttrs {
@@ -36,6 +37,7 @@ impl CookieAttrs {
             && self.secure
             && self.http_only
             && self.same_site == SameSite::Lax
+            && !self.partitioned
     }
 }
 
@@ -98,6 +100,7 @@ pub(crate) fn validate(
         secure: attrs.secure.as_ref().is_none_or(|s| s.value),
         http_only: attrs.http_only.as_ref().is_none_or(|h| h.value),
         same_site: attrs.same_site.as_ref().map_or(SameSite::Lax, |s| s.value),
+        partitioned: attrs.partitioned.as_ref().is_some_and(|p| p.value),
     };
     ok &= check_attribute_values(&attrs, errors);
     if let Some(name) = &attrs.name {
@@ -112,6 +115,7 @@ pub(crate) fn validate(
             ok = false;
         }
     }
+    ok &= check_partitioned(&attrs, &cookie, errors);
     if !ok {
         return None;
     }
@@ -189,9 +193,10 @@ fn check_attribute_values(attrs: &SessionAttrs, errors: &mut Errors) -> bool {
 }
 
 /// RFC 6265bis §4.1.3: `__Secure-` needs `Secure`; `__Host-` needs `Secure`,
-/// `Path=/` and no `Domain` (`session_cookie_rules::prefix_problems`, shared
-/// with the runtime). Each broken rule is reported at the attribute that
-/// breaks it.
+/// `Path=/` and no `Domain`; draft-ietf-httpbis-layered-cookies-02 ("Cookie
+/// Name Prefixes"): `__Http-` needs `Secure` and `HttpOnly`, `__Host-Http-`
+/// all four (`session_cookie_rules::prefix_problems`, shared with the
+/// runtime). Each broken rule is reported at the attribute that breaks it.
 fn check_prefix_rules(
     name: &Spanned<String>,
     attrs: &SessionAttrs,
@@ -201,38 +206,91 @@ fn check_prefix_rules(
     let Some(prefix) = CookiePrefix::of(&name.value) else {
         return true;
     };
-    let prefix = prefix.as_str();
     let problems = rules::prefix_problems(
         &name.value,
         cookie.secure,
+        cookie.http_only,
         &cookie.path,
         cookie.domain.is_some(),
     );
+    // Where each rule comes from, as the messages cite it: the section for
+    // every prefix, and the `__Host-` one.
+    let (spec, host_spec) = if prefix.requires_http_only() {
+        ("draft-ietf-httpbis-layered-cookies", "draft-ietf-httpbis-layered-cookies")
+    } else {
+        ("RFC 6265bis §4.1.3", "RFC 6265bis §4.1.3.2")
+    };
+    // The prefix without the host rules, for "use a ... name instead".
+    let unhosted = if prefix.requires_http_only() {
+        "__Http-"
+    } else {
+        "__Secure-"
+    };
+    let prefix = prefix.as_str();
     if problems.not_secure {
         let span = attrs.secure.as_ref().map_or(name.span, |s| s.span);
         errors.push(syn::Error::new(
             span,
-            format!("a `{prefix}` cookie must be Secure (RFC 6265bis §4.1.3); remove `secure = false` or rename the cookie"),
+            format!("a `{prefix}` cookie must be Secure ({spec}); remove `secure = false` or rename the cookie"),
+        ));
+    }
+    if problems.not_http_only {
+        let span = attrs.http_only.as_ref().map_or(name.span, |h| h.span);
+        errors.push(syn::Error::new(
+            span,
+            format!("a `{prefix}` cookie must be HttpOnly ({spec}): the prefix promises that no page script set or can read it; remove `http_only = false` or rename the cookie"),
         ));
     }
     if problems.has_domain {
         let span = attrs.domain.as_ref().map_or(name.span, |d| d.span);
         errors.push(syn::Error::new(
             span,
-            "a `__Host-` cookie cannot have a Domain (RFC 6265bis §4.1.3.2); remove `domain` or use a `__Secure-` name",
+            format!("a `{prefix}` cookie cannot have a Domain ({host_spec}); remove `domain` or use a `{unhosted}` name"),
         ));
     }
     if problems.path_not_root {
         let span = attrs.path.as_ref().map_or(name.span, |p| p.span);
         errors.push(syn::Error::new(
             span,
-            "a `__Host-` cookie must have `Path=/` (RFC 6265bis §4.1.3.2); remove `path` or use a `__Secure-` name",
+            format!("a `{prefix}` cookie must have `Path=/` ({host_spec}); remove `path` or use a `{unhosted}` name"),
         ));
     }
     if problems.bare_prefix {
         errors.push(syn::Error::new(
             name.span,
             format!("the cookie name needs something after `{prefix}`"),
+        ));
+    }
+    !problems.any()
+}
+
+/// CHIPS: a `Partitioned` cookie needs `Secure` (Chromium refuses it
+/// otherwise) and, to be of any use, `SameSite=None`: it exists for
+/// cross-site frames, where browsers neither store nor send `Lax` or
+/// `Strict` cookies (`session_cookie_rules::partitioned_problems`, shared
+/// with the runtime). Reported at `secure = false` and at the `same_site`
+/// value, or at `partitioned` when the default is the problem.
+fn check_partitioned(attrs: &SessionAttrs, cookie: &CookieAttrs, errors: &mut Errors) -> bool {
+    let Some(partitioned) = attrs.partitioned.as_ref().filter(|p| p.value) else {
+        return true;
+    };
+    let problems = rules::partitioned_problems(
+        cookie.partitioned,
+        cookie.secure,
+        cookie.same_site == SameSite::None,
+    );
+    if problems.not_secure {
+        let span = attrs.secure.as_ref().map_or(partitioned.span, |s| s.span);
+        errors.push(syn::Error::new(
+            span,
+            "a `partitioned` cookie must be Secure: Chromium refuses a Partitioned cookie without Secure (CHIPS); remove `secure = false`",
+        ));
+    }
+    if problems.not_same_site_none {
+        let span = attrs.same_site.as_ref().map_or(partitioned.span, |s| s.span);
+        errors.push(syn::Error::new(
+            span,
+            "a `partitioned` session needs `same_site = \"None\"`: a Partitioned cookie is for cross-site frames, where browsers neither store nor send SameSite=Lax or Strict cookies",
         ));
     }
     !problems.any()

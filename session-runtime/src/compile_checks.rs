@@ -4,7 +4,9 @@
 //! item. Reached only through `__private`; the messages are pinned by the ui
 //! tests in `tests/ui`.
 
-use session_cookie_rules::BROWSER_COOKIE_LIMIT;
+use session_cookie_rules::{
+    fits_partition, BROWSER_COOKIE_LIMIT, PARTITION_COOKIE_LIMIT, PARTITION_NAME_VALUE_LIMIT,
+};
 
 /// Fails compilation unless `older` can migrate into `newer`: same cookie
 /// name, same protection, strictly older version.
@@ -109,6 +111,35 @@ pub const fn assert_cookie_fits(
     push_largest_fields(&mut message, fields);
     message.push_str(
         "; lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
+    );
+    panic!("{}", message.as_str());
+}
+
+/// Fails compilation (when evaluated in a `const _: () = ...;` item) if a
+/// `partitioned` session's cookies, `cookies` of them with
+/// `total_name_value_len` bytes of `len(name) + len(value)` at most, can
+/// exceed what Chromium keeps of one site in one CHIPS partition
+/// (`session_cookie_rules::fits_partition`): past it Chromium evicts the
+/// partition's least recently used cookies, so part of the session would
+/// silently disappear. The derive passes the largest cookie and a count of 1.
+pub const fn assert_partition_fits(type_name: &str, total_name_value_len: usize, cookies: usize) {
+    if fits_partition(total_name_value_len, cookies) {
+        return;
+    }
+    let mut message = ConstMessage::new();
+    message.push_str("partitioned session `");
+    message.push_str(type_name);
+    message.push_str("` can reach ");
+    message.push_number(total_name_value_len);
+    message.push_str(" bytes in ");
+    message.push_number(cookies);
+    message.push_str(" cookie(s), but Chromium keeps at most ");
+    message.push_number(PARTITION_NAME_VALUE_LIMIT);
+    message.push_str(" bytes (name + value) and ");
+    message.push_number(PARTITION_COOKIE_LIMIT);
+    message.push_str(
+        " cookies of one site per partition and evicts the least recently used beyond that; \
+         lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
     );
     panic!("{}", message.as_str());
 }
@@ -243,6 +274,25 @@ mod tests {
         );
         assert_eq!(largest(&[("zero", 0)]), "");
         assert_eq!(largest(&[]), "");
+    }
+
+    #[test]
+    fn a_partition_holds_10240_bytes_and_180_cookies() {
+        // The derive's case: one cookie at the browser limit.
+        assert_partition_fits("One", BROWSER_COOKIE_LIMIT, 1);
+        assert_partition_fits("Edge", PARTITION_NAME_VALUE_LIMIT, PARTITION_COOKIE_LIMIT);
+        let over = std::panic::catch_unwind(|| {
+            assert_partition_fits("Three", 3 * BROWSER_COOKIE_LIMIT, 3);
+        });
+        let message = *over.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            message,
+            "partitioned session `Three` can reach 12288 bytes in 3 cookie(s), but Chromium keeps \
+             at most 10240 bytes (name + value) and 180 cookies of one site per partition and \
+             evicts the least recently used beyond that; lower a bound such as BoundedString<N> \
+             or BoundedVec<T, N>, or remove a field"
+        );
+        assert!(std::panic::catch_unwind(|| assert_partition_fits("Many", 181, 181)).is_err());
     }
 
     #[test]

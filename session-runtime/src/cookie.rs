@@ -1,5 +1,6 @@
-//! Cookie attributes, their prefix rules, `Set-Cookie` rendering and `Cookie`
-//! header scanning (RFC 6265 §4.1.1 / §5.4, RFC 6265bis §4.1.3).
+//! Cookie attributes, their prefix and `Partitioned` rules, `Set-Cookie`
+//! rendering and `Cookie` header scanning (RFC 6265 §4.1.1 / §5.4, RFC 6265bis
+//! §4.1.3, draft-ietf-httpbis-layered-cookies-02, CHIPS).
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -33,12 +34,13 @@ impl SameSite {
 
 /// The attributes of the session cookie.
 ///
-/// The defaults suit a `__Host-` cookie: `Path=/`, `Secure`, `HttpOnly`,
-/// `SameSite=Lax`, no `Domain`. A session type sets its own with
-/// `#[session(path = "...", domain = "...", secure = ..., http_only = ...,
-/// same_site = "...")]`, and [`SessionConfigBuilder::attributes`](crate::SessionConfigBuilder::attributes)
+/// The defaults suit a `__Host-` or `__Host-Http-` cookie: `Path=/`, `Secure`,
+/// `HttpOnly`, `SameSite=Lax`, no `Domain`, not `Partitioned`. A session type
+/// sets its own with `#[session(path = "...", domain = "...", secure = ...,
+/// http_only = ..., same_site = "...", partitioned)]`, and
+/// [`SessionConfigBuilder::attributes`](crate::SessionConfigBuilder::attributes)
 /// can replace them at run time (for instance `secure = false` in local development
-/// without a `__Host-`/`__Secure-` name).
+/// without a prefixed name).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CookieAttributes {
     /// `Path`; must start with `/`.
@@ -51,20 +53,29 @@ pub struct CookieAttributes {
     pub http_only: bool,
     /// `SameSite`.
     pub same_site: SameSite,
+    /// `Partitioned` (CHIPS): the browser keeps a separate cookie per
+    /// top-level site the app is embedded under, so the session works in a
+    /// cross-site `<iframe>` where third-party cookies are blocked. Needs
+    /// `Secure` and `SameSite=None`; docs/cookies.md has what Chromium does
+    /// with it.
+    pub partitioned: bool,
 }
 
 impl CookieAttributes {
-    /// `Path=/; Secure; HttpOnly; SameSite=Lax`, no `Domain`.
+    /// `Path=/; Secure; HttpOnly; SameSite=Lax`, no `Domain`, not `Partitioned`.
     pub const SECURE_DEFAULTS: CookieAttributes = CookieAttributes {
         path: Cow::Borrowed("/"),
         domain: None,
         secure: true,
         http_only: true,
         same_site: SameSite::Lax,
+        partitioned: false,
     };
 
-    /// Checks these attributes against the cookie name's prefix rules and the
-    /// attribute syntax; [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build)
+    /// Checks these attributes against the cookie name's prefix rules, the
+    /// `Partitioned` rules and the attribute syntax (the same rules the
+    /// derive checks at compile time);
+    /// [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build)
     /// calls it for you.
     pub fn validate_for(&self, name: &str) -> Result<(), AttributeError> {
         validate_name(name)?;
@@ -79,13 +90,34 @@ impl CookieAttributes {
         if self.same_site == SameSite::None && !self.secure {
             return Err(AttributeError::SameSiteNoneNeedsSecure);
         }
-        let problems = rules::prefix_problems(name, self.secure, &self.path, self.domain.is_some());
+        let partitioned = rules::partitioned_problems(
+            self.partitioned,
+            self.secure,
+            self.same_site == SameSite::None,
+        );
+        if partitioned.not_secure {
+            return Err(AttributeError::PartitionedNeedsSecure);
+        }
+        if partitioned.not_same_site_none {
+            return Err(AttributeError::PartitionedNeedsSameSiteNone);
+        }
+        let problems = rules::prefix_problems(
+            name,
+            self.secure,
+            self.http_only,
+            &self.path,
+            self.domain.is_some(),
+        );
         if problems.bare_prefix {
             return Err(AttributeError::InvalidName);
         }
         match CookiePrefix::of(name) {
-            Some(CookiePrefix::Host) if problems.any() => Err(AttributeError::HostPrefix),
-            Some(CookiePrefix::Secure) if problems.any() => Err(AttributeError::SecurePrefix),
+            _ if !problems.any() => Ok(()),
+            Some(CookiePrefix::Host) => Err(AttributeError::HostPrefix),
+            Some(CookiePrefix::Secure) => Err(AttributeError::SecurePrefix),
+            Some(CookiePrefix::Http) => Err(AttributeError::HttpPrefix),
+            Some(CookiePrefix::HostHttp) => Err(AttributeError::HostHttpPrefix),
+            // A prefix this crate does not know yet has no rule here.
             _ => Ok(()),
         }
     }
@@ -102,7 +134,8 @@ impl Default for CookieAttributes {
 #[non_exhaustive]
 pub enum AttributeError {
     /// The name is empty, has characters outside the RFC 6265 `token` set, or
-    /// is a `__Host-`/`__Secure-` prefix with nothing after it.
+    /// is a prefix (`__Host-`, `__Secure-`, `__Http-`, `__Host-Http-`) with
+    /// nothing after it.
     InvalidName,
     /// `Path` does not start with `/`, has `;` or control characters, or is over
     /// 1024 bytes (RFC 6265bis §5.6: longer attribute values are ignored).
@@ -113,15 +146,27 @@ pub enum AttributeError {
     HostPrefix,
     /// A `__Secure-` cookie needs `Secure`.
     SecurePrefix,
+    /// A `__Http-` cookie needs `Secure` and `HttpOnly`
+    /// (draft-ietf-httpbis-layered-cookies).
+    HttpPrefix,
+    /// A `__Host-Http-` cookie needs `Secure`, `HttpOnly`, `Path=/` and no
+    /// `Domain` (draft-ietf-httpbis-layered-cookies).
+    HostHttpPrefix,
     /// Browsers drop `SameSite=None` cookies that are not `Secure`.
     SameSiteNoneNeedsSecure,
+    /// Chromium refuses a `Partitioned` cookie that is not `Secure` (CHIPS).
+    PartitionedNeedsSecure,
+    /// A `Partitioned` cookie is for cross-site frames, where browsers neither
+    /// store nor send a `SameSite=Lax` or `Strict` cookie: it needs
+    /// `SameSite=None`.
+    PartitionedNeedsSameSiteNone,
 }
 
 impl fmt::Display for AttributeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AttributeError::InvalidName => {
-                "cookie name must be a non-empty RFC 6265 token (no spaces, controls or ()<>@,;:\\\"/[]?={}), and more than a `__Host-`/`__Secure-` prefix"
+                "cookie name must be a non-empty RFC 6265 token (no spaces, controls or ()<>@,;:\\\"/[]?={}), and more than a `__Host-`/`__Secure-`/`__Http-`/`__Host-Http-` prefix"
             }
             AttributeError::InvalidPath => {
                 "cookie Path must start with `/`, have no `;` or control characters, and be at most 1024 bytes"
@@ -135,8 +180,20 @@ impl fmt::Display for AttributeError {
             AttributeError::SecurePrefix => {
                 "a `__Secure-` cookie must be Secure (RFC 6265bis §4.1.3.1)"
             }
+            AttributeError::HttpPrefix => {
+                "a `__Http-` cookie must be Secure and HttpOnly (draft-ietf-httpbis-layered-cookies)"
+            }
+            AttributeError::HostHttpPrefix => {
+                "a `__Host-Http-` cookie must be Secure and HttpOnly, have Path=/ and no Domain (draft-ietf-httpbis-layered-cookies)"
+            }
             AttributeError::SameSiteNoneNeedsSecure => {
                 "SameSite=None cookies must be Secure, or browsers drop them"
+            }
+            AttributeError::PartitionedNeedsSecure => {
+                "Partitioned cookies must be Secure, or Chromium refuses them (CHIPS)"
+            }
+            AttributeError::PartitionedNeedsSameSiteNone => {
+                "a Partitioned session needs SameSite=None: browsers neither store nor send SameSite=Lax or Strict cookies in the cross-site frames partitioning is for"
             }
         })
     }
@@ -170,6 +227,11 @@ pub(crate) fn render_attributes(attributes: &CookieAttributes) -> String {
         out.push_str("; HttpOnly");
     }
     let _ = write!(out, "; SameSite={}", attributes.same_site.as_str());
+    if attributes.partitioned {
+        // Also on the removal cookie: a Set-Cookie without `Partitioned`
+        // would address the unpartitioned cookie of that name instead.
+        out.push_str("; Partitioned");
+    }
     out
 }
 
@@ -387,10 +449,92 @@ mod tests {
     }
 
     #[test]
+    fn http_prefix_rules() {
+        let mut attrs = CookieAttributes::SECURE_DEFAULTS;
+        assert_eq!(attrs.validate_for("__Http-app"), Ok(()));
+        assert_eq!(attrs.validate_for("__Host-Http-app"), Ok(()));
+        // `__Http-` leaves Path and Domain free; `__Host-Http-` does not.
+        attrs.path = Cow::Borrowed("/app");
+        attrs.domain = Some(Cow::Borrowed("example.com"));
+        assert_eq!(attrs.validate_for("__Http-app"), Ok(()));
+        assert_eq!(
+            attrs.validate_for("__Host-Http-app"),
+            Err(AttributeError::HostHttpPrefix)
+        );
+        attrs = CookieAttributes::SECURE_DEFAULTS;
+        attrs.http_only = false;
+        assert_eq!(
+            attrs.validate_for("__http-app"),
+            Err(AttributeError::HttpPrefix)
+        );
+        assert_eq!(
+            attrs.validate_for("__HOST-HTTP-app"),
+            Err(AttributeError::HostHttpPrefix)
+        );
+        assert_eq!(attrs.validate_for("__Host-app"), Ok(()));
+        attrs.http_only = true;
+        attrs.secure = false;
+        attrs.same_site = SameSite::Strict;
+        assert_eq!(
+            attrs.validate_for("__Http-app"),
+            Err(AttributeError::HttpPrefix)
+        );
+        assert_eq!(
+            CookieAttributes::SECURE_DEFAULTS.validate_for("__Host-Http-"),
+            Err(AttributeError::InvalidName)
+        );
+    }
+
+    #[test]
+    fn partitioned_rules() {
+        let partitioned = CookieAttributes {
+            same_site: SameSite::None,
+            partitioned: true,
+            ..CookieAttributes::SECURE_DEFAULTS
+        };
+        assert_eq!(partitioned.validate_for("__Host-embed"), Ok(()));
+        assert_eq!(partitioned.validate_for("embed"), Ok(()));
+        let lax = CookieAttributes {
+            same_site: SameSite::Lax,
+            ..partitioned.clone()
+        };
+        assert_eq!(
+            lax.validate_for("embed"),
+            Err(AttributeError::PartitionedNeedsSameSiteNone)
+        );
+        let strict = CookieAttributes {
+            same_site: SameSite::Strict,
+            ..partitioned.clone()
+        };
+        assert_eq!(
+            strict.validate_for("embed"),
+            Err(AttributeError::PartitionedNeedsSameSiteNone)
+        );
+        let insecure = CookieAttributes {
+            secure: false,
+            same_site: SameSite::Strict,
+            ..partitioned
+        };
+        assert_eq!(
+            insecure.validate_for("embed"),
+            Err(AttributeError::PartitionedNeedsSecure)
+        );
+    }
+
+    #[test]
     fn renders_attributes_in_a_stable_order() {
         assert_eq!(
             render_attributes(&CookieAttributes::SECURE_DEFAULTS),
             "; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
+        let partitioned = CookieAttributes {
+            same_site: SameSite::None,
+            partitioned: true,
+            ..CookieAttributes::SECURE_DEFAULTS
+        };
+        assert_eq!(
+            render_attributes(&partitioned),
+            "; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
         );
     }
 }

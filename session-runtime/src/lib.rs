@@ -191,5 +191,7 @@ pub mod __private {
     pub use core::result::Result;
     pub use std::borrow::Cow;
 
-    pub use crate::compile_checks::{assert_cookie_fits, assert_migration, sum_lens};
+    pub use crate::compile_checks::{
+        assert_cookie_fits, assert_migration, assert_partition_fits, sum_lens,
+    };
 }

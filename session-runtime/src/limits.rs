@@ -1,6 +1,6 @@
 //! The numbers that bound what a session cookie may be and what a request may
-//! cost: the browser's cookie size limit, and how many cookies of one name a
-//! request may make the server examine.
+//! cost: the browser's cookie size limit, the CHIPS partition limits, and how
+//! many cookies of one name a request may make the server examine.
 
 /// Browsers keep a cookie only if `len(name) + len(value) <= 4096`
 /// (RFC 6265bis §5.6; Chromium `kMaxCookieNamePlusValueSize`, Firefox
@@ -8,6 +8,15 @@
 /// see docs/frameworks.md). Defined once, in `session-cookie-rules`, which the
 /// derive shares.
 pub const BROWSER_COOKIE_LIMIT: usize = session_cookie_rules::BROWSER_COOKIE_LIMIT;
+
+/// What Chromium keeps of one site's `Partitioned` cookies in one CHIPS
+/// partition: their `len(name) + len(value)` summed, at most 10,240 bytes
+/// (`kPerPartitionDomainMaxCookieBytes`), and at most 180 of them
+/// (`kPerPartitionDomainMaxCookies`); beyond either, the least recently used
+/// are evicted. A `#[session(partitioned)]` session is checked against it at
+/// compile time. Defined in `session-cookie-rules`; docs/cookies.md has the
+/// measurement.
+pub use session_cookie_rules::{fits_partition, PARTITION_COOKIE_LIMIT, PARTITION_NAME_VALUE_LIMIT};
 
 /// At most this many cookies of the session's name are examined per request.
 /// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders
