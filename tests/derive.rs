@@ -194,7 +194,12 @@ fn declared_cookie_attributes_become_the_defaults() {
 
 /// A session for a cross-site `<iframe>`: `__Host-Http-`, partitioned.
 #[derive(CookieSession, Serialize, Deserialize, Default)]
-#[session(name = "__Host-Http-embed", version = 1, same_site = "None", partitioned)]
+#[session(
+    name = "__Host-Http-embed",
+    version = 1,
+    same_site = "None",
+    partitioned
+)]
 struct Embedded {
     visits: u32,
 }
@@ -221,9 +226,15 @@ fn partitioned_sessions_render_partitioned_cookies() {
     session.clear();
     let removal = config.set_cookie(&session).unwrap().unwrap();
     assert!(removal.contains("Max-Age=0"), "{removal}");
-    assert!(removal.ends_with("; SameSite=None; Partitioned"), "{removal}");
+    assert!(
+        removal.ends_with("; SameSite=None; Partitioned"),
+        "{removal}"
+    );
     // One cookie of at most 4096 bytes always fits a CHIPS partition.
-    assert!(session_runtime::limits::fits_partition(Embedded::MAX_COOKIE_LEN, 1));
+    assert!(session_runtime::limits::fits_partition(
+        Embedded::MAX_COOKIE_LEN,
+        1
+    ));
 }
 
 // Generic types deriving MaxEncodedLen get a `T: MaxEncodedLen` bound.

@@ -439,7 +439,10 @@ mod tests {
 
     #[test]
     fn partition_budget() {
-        assert!(fits_partition(PARTITION_NAME_VALUE_LIMIT, PARTITION_COOKIE_LIMIT));
+        assert!(fits_partition(
+            PARTITION_NAME_VALUE_LIMIT,
+            PARTITION_COOKIE_LIMIT
+        ));
         assert!(!fits_partition(PARTITION_NAME_VALUE_LIMIT + 1, 1));
         assert!(!fits_partition(1, PARTITION_COOKIE_LIMIT + 1));
         // One cookie at the browser limit always fits, so a single-cookie

@@ -216,7 +216,10 @@ fn check_prefix_rules(
     // Where each rule comes from, as the messages cite it: the section for
     // every prefix, and the `__Host-` one.
     let (spec, host_spec) = if prefix.requires_http_only() {
-        ("draft-ietf-httpbis-layered-cookies", "draft-ietf-httpbis-layered-cookies")
+        (
+            "draft-ietf-httpbis-layered-cookies",
+            "draft-ietf-httpbis-layered-cookies",
+        )
     } else {
         ("RFC 6265bis §4.1.3", "RFC 6265bis §4.1.3.2")
     };
@@ -287,7 +290,10 @@ fn check_partitioned(attrs: &SessionAttrs, cookie: &CookieAttrs, errors: &mut Er
         ));
     }
     if problems.not_same_site_none {
-        let span = attrs.same_site.as_ref().map_or(partitioned.span, |s| s.span);
+        let span = attrs
+            .same_site
+            .as_ref()
+            .map_or(partitioned.span, |s| s.span);
         errors.push(syn::Error::new(
             span,
             "a `partitioned` session needs `same_site = \"None\"`: a Partitioned cookie is for cross-site frames, where browsers neither store nor send SameSite=Lax or Strict cookies",

@@ -33,6 +33,13 @@ impl<T: CookieSession> SessionConfig<T> {
     /// `Set-Cookie` headers are kept) and says why it was written. The same
     /// as [`set_cookie`](Self::set_cookie) (or, for a chunked session,
     /// [`set_cookies`](Self::set_cookies)), as headers.
+    ///
+    /// When it appends any, it also makes sure no shared cache stores the
+    /// response, as the configuration's
+    /// [`CacheProtection`](crate::CacheProtection) says (by default
+    /// `Cache-Control: private`), so pass the response's own headers, with
+    /// whatever `Cache-Control` the handler set. [`set_cookie`](Self::set_cookie)
+    /// and [`set_cookies`](Self::set_cookies) leave caching to the caller.
     pub fn store(
         &self,
         session: &Session<T>,
@@ -46,12 +53,14 @@ impl<T: CookieSession> SessionConfig<T> {
             for text in cookies {
                 headers.append(SET_COOKIE, header_value(text)?);
             }
+            self.inner.cache.protect(headers);
             return Ok(session.pending_write());
         }
         let Some(text) = self.write_single(session)? else {
             return Ok(None);
         };
         headers.append(SET_COOKIE, header_value(text)?);
+        self.inner.cache.protect(headers);
         Ok(session.pending_write())
     }
 }

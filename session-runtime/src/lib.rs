@@ -53,6 +53,7 @@ mod size;
 pub mod wire;
 
 // Policy and the request/response pipeline.
+mod cache;
 mod config;
 mod cookie;
 #[cfg(feature = "http")]
@@ -105,6 +106,7 @@ pub use adapters::tower;
 pub use adapters::RequestSession;
 
 pub use bounded::{BoundedString, BoundedVec, CapacityError};
+pub use cache::CacheProtection;
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};

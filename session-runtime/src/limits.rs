@@ -16,7 +16,9 @@ pub const BROWSER_COOKIE_LIMIT: usize = session_cookie_rules::BROWSER_COOKIE_LIM
 /// are evicted. A `#[session(partitioned)]` session is checked against it at
 /// compile time. Defined in `session-cookie-rules`; docs/cookies.md has the
 /// measurement.
-pub use session_cookie_rules::{fits_partition, PARTITION_COOKIE_LIMIT, PARTITION_NAME_VALUE_LIMIT};
+pub use session_cookie_rules::{
+    fits_partition, PARTITION_COOKIE_LIMIT, PARTITION_NAME_VALUE_LIMIT,
+};
 
 /// At most this many cookies of the session's name are examined per request.
 /// Browsers send duplicates when paths or domains differ (RFC 6265 §5.4 orders

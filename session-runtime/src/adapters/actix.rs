@@ -7,7 +7,9 @@
 //! middleware appends the session's `Set-Cookie` if one is due (changed,
 //! renewed, cleared, re-keyed or idle-refreshed). Routes that never use the
 //! session cost neither a MAC check nor a `Set-Cookie`; other `Set-Cookie`
-//! headers are kept.
+//! headers are kept. A response that gets the session's `Set-Cookie` is marked
+//! so that no shared cache stores it (`Cache-Control: private` by default, see
+//! [`CacheProtection`](crate::CacheProtection)).
 //!
 //! ```
 //! use actix_web::{web, App, HttpResponse};
@@ -187,16 +189,20 @@ impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
         Box::pin(async move {
             let mut response = response.await?;
             // The shared finish path writes into an `http` 1.x map (actix-web
-            // 4 uses `http` 0.2 types; the bytes are the same).
-            let mut set_cookie = http::HeaderMap::new();
+            // 4 uses `http` 0.2 types; the bytes are the same). It gets the
+            // response's caching fields too: storing a session rewrites them
+            // (`cache.rs`), and they go back with the `Set-Cookie`.
+            let mut set_cookie = caching_fields(response.headers());
             match slot.finish_into(&mut set_cookie) {
                 Ok(_) => {
+                    let headers = response.headers_mut();
                     for value in set_cookie.get_all(http::header::SET_COOKIE) {
                         let value = ActixHeaderValue::from_bytes(value.as_bytes())
                             .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-                        response
-                            .headers_mut()
-                            .append(actix_header::SET_COOKIE, value);
+                        headers.append(actix_header::SET_COOKIE, value);
+                    }
+                    if set_cookie.contains_key(http::header::SET_COOKIE) {
+                        restore_caching_fields(&set_cookie, headers);
                     }
                     Ok(response.map_into_left_body())
                 }
@@ -216,6 +222,34 @@ impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
                 }
             }
         })
+    }
+}
+
+/// The response's caching fields (`Cache-Control` and the CDN-targeted
+/// ones), copied into an `http` 1.x map for the shared store path.
+fn caching_fields(response: &actix_header::HeaderMap) -> http::HeaderMap {
+    let mut fields = http::HeaderMap::new();
+    for name in crate::cache::FIELDS {
+        for value in response.get_all(name) {
+            if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {
+                fields.append(name, value);
+            }
+        }
+    }
+    fields
+}
+
+/// Replaces the response's caching fields with those of `stored`, the map
+/// the session was stored into.
+fn restore_caching_fields(stored: &http::HeaderMap, response: &mut actix_header::HeaderMap) {
+    for name in crate::cache::FIELDS {
+        let name_actix = actix_header::HeaderName::from_static(name);
+        response.remove(name_actix.clone());
+        for value in stored.get_all(name) {
+            let value = ActixHeaderValue::from_bytes(value.as_bytes())
+                .expect("a valid http::HeaderValue is a valid actix HeaderValue");
+            response.append(name_actix.clone(), value);
+        }
     }
 }
 

@@ -9,7 +9,9 @@
 //! [renewed](crate::Session::renew), [cleared](crate::Session::clear), verified
 //! with a previous key (re-keyed) or is due for its idle refresh. Routes that
 //! never use the session cost neither a MAC check nor a `Set-Cookie`. Other
-//! `Set-Cookie` headers on the response are kept: the session's is appended.
+//! `Set-Cookie` headers on the response are kept: the session's is appended,
+//! and the response is then marked so that no shared cache stores it
+//! (`Cache-Control: private` by default, see [`CacheProtection`](crate::CacheProtection)).
 //!
 //! ```
 //! use axum::{routing::get, Router};

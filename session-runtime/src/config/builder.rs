@@ -9,6 +9,7 @@ use super::{
     AsyncRevocationCheck, ConfigError, CookieMeta, Inner, RevocationCheck, SessionConfig,
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_REFRESH_AFTER,
 };
+use crate::cache::CacheProtection;
 use crate::clock::Clock;
 use crate::codec::expiry::Timeouts;
 use crate::codec::Codec;
@@ -31,6 +32,7 @@ pub struct SessionConfigBuilder<T> {
     refresh: Option<Duration>,
     skew: Duration,
     attributes: CookieAttributes,
+    cache: CacheProtection,
     /// `None` only where no system clock exists (wasm32-unknown-unknown).
     clock: Option<Arc<dyn Clock>>,
     revocation: Option<RevocationCheck<T>>,
@@ -53,6 +55,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             refresh: None,
             skew: DEFAULT_MAX_CLOCK_SKEW,
             attributes: T::ATTRIBUTES,
+            cache: CacheProtection::default(),
             clock: crate::clock::system_clock(),
             revocation: None,
             async_revocation: None,
@@ -190,6 +193,16 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
     /// Replaces the cookie attributes declared on the session type.
     pub fn attributes(mut self, attributes: CookieAttributes) -> Self {
         self.attributes = attributes;
+        self
+    }
+
+    /// What [`store`](SessionConfig::store), and so the tower/axum layer and
+    /// the actix-web middleware, do to a response's `Cache-Control` when they
+    /// append the session's `Set-Cookie`, so that no shared cache stores the
+    /// cookie and hands it to another user: by default
+    /// [`CacheProtection::Private`] (docs/operations.md, "Caches in front").
+    pub fn cache_protection(mut self, protection: CacheProtection) -> Self {
+        self.cache = protection;
         self
     }
 
@@ -389,6 +402,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 chunk_names: (0..T::CHUNKS.max(1))
                     .map(|index| crate::codec::chunks::chunk_name(T::NAME, index))
                     .collect(),
+                cache: self.cache,
                 clock,
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,

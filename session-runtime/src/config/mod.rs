@@ -11,6 +11,7 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::cache::CacheProtection;
 use crate::clock::Clock;
 use crate::codec::expiry::Timeouts;
 use crate::codec::Codec;
@@ -174,6 +175,8 @@ pub(crate) struct Inner<T: CookieSession> {
     /// The cookie name of each chunk (`NAME`, `NAME.1`, …): one name unless
     /// the session is chunked.
     pub chunk_names: Vec<String>,
+    /// What `store` does to the response's caching headers (`cache.rs`).
+    pub cache: CacheProtection,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, rendered once.
     pub attribute_suffix: String,
     /// Per lifetime (indexed like `lifetimes`), what follows the value in the
@@ -206,6 +209,7 @@ impl<T: CookieSession> fmt::Debug for SessionConfig<T> {
             .field("idle_timeout", &self.idle_timeout())
             .field("absolute_timeout", &self.absolute_timeout())
             .field("attributes", &self.inner.attributes)
+            .field("cache_protection", &self.inner.cache)
             .finish_non_exhaustive()
     }
 }
@@ -284,6 +288,12 @@ impl<T: CookieSession> SessionConfig<T> {
     /// The cookie attributes in force.
     pub fn attributes(&self) -> &CookieAttributes {
         &self.inner.attributes
+    }
+
+    /// What storing a session does to the response's caching headers (see
+    /// [`SessionConfigBuilder::cache_protection`]).
+    pub fn cache_protection(&self) -> CacheProtection {
+        self.inner.cache
     }
 
     /// The largest `len(name) + len(value)` this configuration emits or accepts:
