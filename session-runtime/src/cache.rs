@@ -16,7 +16,6 @@
 //! the tower/axum layer goes through) and the actix-web middleware (whose
 //! header types are `http` 0.2) share it. Without the `http` feature there is
 //! no response to protect: only the setting exists.
-#![cfg_attr(not(feature = "http"), allow(dead_code))]
 
 /// What [`SessionConfig::store`](crate::SessionConfig::store), and through it
 /// the tower/axum layer and the actix-web middleware, do to a response's
@@ -78,15 +77,20 @@ pub enum CacheProtection {
 }
 
 /// The response fields [`CacheProtection`] looks at, lower-case.
+#[cfg(feature = "http")]
 pub(crate) const CACHE_CONTROL: &str = "cache-control";
 /// RFC 9213's field for CDNs.
+#[cfg(feature = "http")]
 pub(crate) const CDN_CACHE_CONTROL: &str = "cdn-cache-control";
 /// The W3C Edge Architecture Specification's field for surrogates (CDNs).
+#[cfg(feature = "http")]
 pub(crate) const SURROGATE_CONTROL: &str = "surrogate-control";
 
 /// Every field a response's caching is read from, `Cache-Control` first.
+#[cfg(feature = "http")]
 pub(crate) const FIELDS: [&str; 3] = [CACHE_CONTROL, CDN_CACHE_CONTROL, SURROGATE_CONTROL];
 
+#[cfg(feature = "http")]
 impl CacheProtection {
     /// The directive this protection puts into `Cache-Control`.
     fn directive(self) -> Option<&'static str> {
@@ -143,6 +147,7 @@ impl CacheProtection {
     }
 }
 
+#[cfg(feature = "http")]
 /// One `Cache-Control` directive as written (`max-age=600`,
 /// `no-cache="Set-Cookie, X"`), with its name lower-cased for matching.
 struct Directive<'a> {
@@ -151,6 +156,7 @@ struct Directive<'a> {
     has_value: bool,
 }
 
+#[cfg(feature = "http")]
 impl Directive<'_> {
     /// `public` and `s-maxage` let a shared cache store a response that
     /// otherwise could not be (RFC 9111 §5.2.2.9, §5.2.2.10); they go when
@@ -161,10 +167,12 @@ impl Directive<'_> {
 }
 
 /// The directives of every line of one field, in order.
+#[cfg(feature = "http")]
 struct Directives<'a> {
     items: Vec<Directive<'a>>,
 }
 
+#[cfg(feature = "http")]
 impl<'a> Directives<'a> {
     /// Splits each line on the commas outside quoted strings (RFC 9110 §5.6.1
     /// lists, §5.6.4 quoted strings); empty elements are dropped. `None` when
@@ -214,6 +222,7 @@ impl<'a> Directives<'a> {
     }
 }
 
+#[cfg(feature = "http")]
 impl<'a> Directive<'a> {
     fn new(element: &'a str) -> Option<Directive<'a>> {
         let text = element.trim_matches([' ', '\t']);
@@ -252,7 +261,7 @@ impl CacheProtection {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "http"))]
 mod tests {
     use super::*;
 
@@ -372,7 +381,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "http")]
     #[test]
     fn protect_rewrites_every_line_of_each_field() {
         use http::{HeaderMap, HeaderValue};
