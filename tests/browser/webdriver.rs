@@ -160,19 +160,21 @@ fn is_executable_file(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Starts a browser for test `test_name`, or returns `None` after printing a SKIP notice when
-/// Chromium or chromedriver is not installed.
-///
-/// Panics (failing the test) when:
-/// - the browser is missing and `REQUIRE_BROWSER=1` is set;
-/// - the binaries exist but the browser does not start: that is a broken install or a harness
-///   bug, and skipping would hide it.
-///
-/// The notice is written straight to the process's stderr rather than with `eprintln!`, which
-/// libtest captures and hides for passing tests.
-pub fn browser_or_skip(test_name: &str) -> Option<Browser> {
+/// What a test adds to the defaults for one browser: more Chromium switches
+/// and profile preferences (chromedriver's `goog:chromeOptions.prefs`, dotted names such as
+/// `"profile.cookie_controls_mode"`).
+#[derive(Debug, Clone, Default)]
+pub struct LaunchOptions {
+    /// Switches after [`CHROMIUM_ARGS`].
+    pub args: Vec<String>,
+    /// Preferences of the fresh profile.
+    pub prefs: serde_json::Map<String, Value>,
+}
+
+/// [`browser_or_skip`] with extra switches and preferences.
+pub fn browser_or_skip_with(test_name: &str, options: &LaunchOptions) -> Option<Browser> {
     match locate() {
-        Ok(paths) => match Browser::launch(&paths) {
+        Ok(paths) => match Browser::launch_with(&paths, options) {
             Ok(browser) => Some(browser),
             Err(e) => {
                 panic!("{test_name}: browser binaries found but the browser did not start: {e}")
@@ -189,6 +191,20 @@ pub fn browser_or_skip(test_name: &str) -> Option<Browser> {
             None
         }
     }
+}
+
+/// Starts a browser for test `test_name`, or returns `None` after printing a SKIP notice when
+/// Chromium or chromedriver is not installed.
+///
+/// Panics (failing the test) when:
+/// - the browser is missing and `REQUIRE_BROWSER=1` is set;
+/// - the binaries exist but the browser does not start: that is a broken install or a harness
+///   bug, and skipping would hide it.
+///
+/// The notice is written straight to the process's stderr rather than with `eprintln!`, which
+/// libtest captures and hides for passing tests.
+pub fn browser_or_skip(test_name: &str) -> Option<Browser> {
+    browser_or_skip_with(test_name, &LaunchOptions::default())
 }
 
 /// One chromedriver process with one WebDriver session (one headless Chromium) and a fresh,
@@ -219,9 +235,14 @@ impl Browser {
     /// Starts chromedriver on a free loopback port, waits (bounded) until it accepts
     /// connections and opens a session with [`CHROMIUM_ARGS`] and a fresh `--user-data-dir`.
     pub fn launch(paths: &BrowserPaths) -> Result<Browser> {
+        Self::launch_with(paths, &LaunchOptions::default())
+    }
+
+    /// [`launch`](Self::launch) with extra switches and preferences.
+    pub fn launch_with(paths: &BrowserPaths, options: &LaunchOptions) -> Result<Browser> {
         let mut last_err = None;
         for _ in 0..LAUNCH_ATTEMPTS {
-            match Self::launch_once(paths) {
+            match Self::launch_once(paths, options) {
                 Ok(browser) => return Ok(browser),
                 Err(LaunchError::Retryable(e)) => last_err = Some(e),
                 Err(LaunchError::Fatal(e)) => return Err(e),
@@ -232,7 +253,10 @@ impl Browser {
 
     /// One launch attempt with its own port and scratch directory; on failure everything it
     /// created is cleaned up (by hand before the [`Browser`] exists, by its `Drop` after).
-    fn launch_once(paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
+    fn launch_once(
+        paths: &BrowserPaths,
+        options: &LaunchOptions,
+    ) -> std::result::Result<Browser, LaunchError> {
         let scratch_dir = make_scratch_dir()?;
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -255,7 +279,7 @@ impl Browser {
                     runtime,
                     scratch_dir,
                 };
-                browser.start_session(paths)
+                browser.start_session(paths, options)
             }
             Err(e) => {
                 let _ = fs::remove_dir_all(&scratch_dir);
@@ -304,11 +328,23 @@ impl Browser {
 
     /// Waits for chromedriver, then opens the WebDriver session (which starts Chromium). On
     /// error `self` is dropped, which stops chromedriver and removes the scratch directory.
-    fn start_session(mut self, paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
+    fn start_session(
+        mut self,
+        paths: &BrowserPaths,
+        options: &LaunchOptions,
+    ) -> std::result::Result<Browser, LaunchError> {
         self.wait_until_listening()?;
         let profile = self.scratch_dir.join("profile");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(options.args.iter().cloned());
+        let mut chrome_options = json!({
+            "binary": paths.chromium.to_string_lossy(),
+            "args": args
+        });
+        if !options.prefs.is_empty() {
+            chrome_options["prefs"] = Value::Object(options.prefs.clone());
+        }
         let caps = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
@@ -317,10 +353,7 @@ impl Browser {
                 "script": SCRIPT_TIMEOUT_MS,
                 "implicit": 0
             },
-            "goog:chromeOptions": {
-                "binary": paths.chromium.to_string_lossy(),
-                "args": args
-            }
+            "goog:chromeOptions": chrome_options
         });
         let Value::Object(caps) = caps else {
             unreachable!("a JSON object literal")
