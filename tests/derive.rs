@@ -210,8 +210,9 @@ fn partitioned_sessions_render_partitioned_cookies() {
     assert!(attributes.partitioned);
     assert_eq!(attributes.same_site, SameSite::None);
     assert!(attributes.secure && attributes.http_only);
-    assert!(!Preferences::ATTRIBUTES.partitioned);
-    assert!(!CookieAttributes::SECURE_DEFAULTS.partitioned);
+    for unpartitioned in [Preferences::ATTRIBUTES, CookieAttributes::SECURE_DEFAULTS] {
+        assert!(!unpartitioned.partitioned);
+    }
     let config = session_runtime::SessionConfig::<Embedded>::new(session_tests::key(1)).unwrap();
     let mut session = config.load(&http::HeaderMap::new());
     session.set_visits(1);
