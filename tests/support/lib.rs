@@ -26,6 +26,8 @@ mod docs {
     mod lifecycle {}
     #[doc = include_str!("../../docs/operations.md")]
     mod operations {}
+    #[doc = include_str!("../../docs/cookies.md")]
+    mod cookies {}
     #[doc = include_str!("../../docs/wire-format.md")]
     mod wire_format {}
     #[doc = include_str!("../../docs/serde-attributes.md")]
