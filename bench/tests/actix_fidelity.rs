@@ -10,7 +10,8 @@ use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::Key;
 use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::http::StatusCode;
-use actix_web::{test, web, App, HttpResponse};
+use actix_web::test as actix_test;
+use actix_web::{web, App, HttpResponse};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use session_bench::actix::ActixSession;
@@ -61,7 +62,7 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
             .cookie_name(COOKIE_NAME.to_owned())
             .cookie_content_security(security)
             .build();
-    let app = test::init_service(
+    let app = actix_test::init_service(
         App::new()
             .wrap(middleware)
             .app_data(web::Data::new(fixture.clone()))
@@ -72,7 +73,7 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
 
     // Middleware writes, mirror reads.
     let response =
-        test::call_service(&app, test::TestRequest::get().uri("/write").to_request()).await;
+        actix_test::call_service(&app, actix_test::TestRequest::get().uri("/write").to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response
         .headers()
@@ -88,11 +89,11 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
 
     // Mirror writes, middleware reads.
     let mine = mirror.encode(&fixture).expect("mirror encodes");
-    let request = test::TestRequest::get()
+    let request = actix_test::TestRequest::get()
         .uri("/read")
         .insert_header((COOKIE, cookie_header([mine.as_str()])))
         .to_request();
-    let response = test::call_service(&app, request).await;
+    let response = actix_test::call_service(&app, request).await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
