@@ -57,8 +57,8 @@ pub enum CacheProtection {
     ///   kept in order (`max-age` still applies to the browser) and `private`
     ///   is appended;
     /// - a CDN-targeted field, `CDN-Cache-Control` (RFC 9213) or
-    ///   `Surrogate-Control` (W3C Edge Architecture), without `private` or
-    ///   `no-store` becomes `no-store`: a CDN that reads such a field ignores
+    ///   `Surrogate-Control` (W3C Edge Architecture), without `no-store`
+    ///   becomes `no-store`: a CDN that reads such a field ignores
     ///   `Cache-Control` (RFC 9213, "Cache Behavior"), so leaving it would let
     ///   the CDN store the response. Vendor fields outside these two are not
     ///   touched.
@@ -118,7 +118,7 @@ impl CacheProtection {
             // "Cache Behavior").
             lines.peek()?;
             return match Directives::parse(lines) {
-                Some(directives) if directives.forbids_shared_storage(self) => None,
+                Some(directives) if directives.has("no-store") => None,
                 _ => Some("no-store".to_owned()),
             };
         }
@@ -208,6 +208,11 @@ impl<'a> Directives<'a> {
             items.extend(Directive::new(&line[start..]));
         }
         Some(Directives { items })
+    }
+
+    /// Whether a directive called `name` is present (with a value or not).
+    fn has(&self, name: &str) -> bool {
+        self.items.iter().any(|d| d.name == name)
     }
 
     /// Whether the directives already keep the response out of shared caches
@@ -376,7 +381,12 @@ mod tests {
                     Some("no-store")
                 );
             }
-            assert_eq!(rewrite(CacheProtection::Private, field, &["private"]), None);
+            // `no-store` is the directive every cache that reads a targeted
+            // field implements (RFC 9213); `private` is not relied on there.
+            assert_eq!(
+                rewrite(CacheProtection::Private, field, &["private"]).as_deref(),
+                Some("no-store")
+            );
             assert_eq!(rewrite(CacheProtection::Off, field, &["max-age=600"]), None);
         }
     }
