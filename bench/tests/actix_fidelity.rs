@@ -72,8 +72,11 @@ async fn agree_with_middleware<T: Shape>(fixture: T, security: CookieContentSecu
     .await;
 
     // Middleware writes, mirror reads.
-    let response =
-        actix_test::call_service(&app, actix_test::TestRequest::get().uri("/write").to_request()).await;
+    let response = actix_test::call_service(
+        &app,
+        actix_test::TestRequest::get().uri("/write").to_request(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response
         .headers()

@@ -39,11 +39,12 @@ pub(crate) struct SessionAttrs {
     pub same_site: Option<Spanned<SameSite>>,
     pub partitioned: Option<Spanned<bool>>,
     pub encrypted: Option<Spanned<bool>>,
+    pub chunks: Option<Spanned<usize>>,
     pub migrate_from: Option<syn::Type>,
 }
 
 const SESSION_KEYS: &str = "`name`, `version`, `budget`, `crate`, `path`, `domain`, `secure`, \
-     `http_only`, `same_site`, `partitioned`, `encrypted`, `migrate_from`";
+     `http_only`, `same_site`, `partitioned`, `encrypted`, `chunks`, `migrate_from`";
 
 /// Parses every `#[session(...)]` on the session struct, reporting each bad key
 /// and continuing with the next one.
@@ -100,6 +101,7 @@ pub(crate) fn parse_session_attrs(attrs: &[Attribute], errors: &mut Errors) -> S
                     set_once(&mut out.partitioned, &key, parse_flag(&meta, &key), errors)
                 }
                 "encrypted" => set_once(&mut out.encrypted, &key, parse_flag(&meta, &key), errors),
+                "chunks" => set_once(&mut out.chunks, &key, parse_chunks(&meta), errors),
                 "migrate_from" => match meta.value().and_then(|value| value.parse::<syn::Type>()) {
                     Ok(_) if out.migrate_from.is_some() => {
                         errors.push_spanned(&key, "duplicate `session` attribute `migrate_from`")
@@ -221,6 +223,13 @@ fn parse_budget(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<usize>> {
             "`budget` must be a number of bytes from 1 to {}",
             session_cookie_rules::BROWSER_COOKIE_LIMIT
         ),
+    )
+}
+
+fn parse_chunks(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<usize>> {
+    parse_int(
+        meta,
+        "`chunks` must be the most cookies the session may use, from 2 to 8",
     )
 }
 

@@ -59,6 +59,12 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     } else {
         quote!(#krate::__private::HmacSha256)
     };
+    let chunks = valid.chunks;
+    let envelope = if chunks > 1 {
+        quote!(#krate::__private::Chunked<#envelope>)
+    } else {
+        envelope
+    };
     let version_chain = match &valid.migrate_from {
         Some(older) => migration(krate, older),
         // The trait's defaults read the type's own version only.
@@ -79,26 +85,53 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     let field_lens = field_lens(krate, session);
     let (rotate_csrf, csrf_session) = csrf_impls(krate, session);
     let payload_len = quote! { #krate::__private::sum_lens(__SESSION_FIELD_LENS) };
-    let cookie_len = quote! {
-        #krate::__private::max_cookie_len(
-            #name.len(),
-            #payload_len,
-            <#envelope as #krate::__private::Envelope>::OVERHEAD,
-        )
-    };
-    let budget_check = respan(
-        quote! {
+    let overhead = quote!(<#envelope as #krate::__private::Envelope>::OVERHEAD);
+    // One cookie: its name + value. Chunked: the largest chunk's (chunk 0's),
+    // and the sum over the chunks (docs/wire-format.md, "Chunked sessions").
+    let (cookie_len, total_len, budget_check) = if chunks > 1 {
+        let envelope_len = quote!(#krate::__private::add(#overhead, #payload_len));
+        let cookie_len = quote! {
+            #krate::__private::max_chunk_len(#name.len(), #budget, #chunks, #envelope_len)
+        };
+        let total_len = quote! {
+            #krate::__private::max_total_len(#name.len(), #budget, #chunks, #envelope_len)
+        };
+        let check = quote! {
+            const _: () = #krate::__private::assert_chunks_fit(
+                #type_name,
+                #name.len(),
+                #budget,
+                #chunks,
+                #envelope_len,
+                __SESSION_FIELD_LENS,
+            );
+        };
+        (cookie_len, total_len, check)
+    } else {
+        let cookie_len = quote! {
+            #krate::__private::max_cookie_len(#name.len(), #payload_len, #overhead)
+        };
+        let check = quote! {
             const _: () = #krate::__private::assert_cookie_fits(
                 #type_name,
                 #cookie_len,
                 #budget,
                 __SESSION_FIELD_LENS,
             );
-        },
-        ident.span(),
-    );
+        };
+        (cookie_len.clone(), cookie_len, check)
+    };
+    let budget_check = respan(budget_check, ident.span());
     let partition_check = if valid.cookie.partitioned {
-        partition_check(krate, &type_name, &cookie_len, ident.span())
+        partition_check(krate, &type_name, &total_len, chunks, ident.span())
+    } else {
+        TokenStream::new()
+    };
+    let chunk_consts = if chunks > 1 {
+        quote! {
+            const CHUNKS: usize = #chunks;
+            const MAX_TOTAL_LEN: usize = #total_len;
+        }
     } else {
         TokenStream::new()
     };
@@ -126,6 +159,7 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                 const BUDGET: usize = #budget;
                 const MAX_PAYLOAD_LEN: usize = #payload_len;
                 const MAX_COOKIE_LEN: usize = #cookie_len;
+                #chunk_consts
                 #attributes
                 type Envelope = #envelope;
                 #version_chain
@@ -246,6 +280,7 @@ fn migration_check(
     let newer_name = &valid.name;
     let newer_version = valid.version;
     let newer_encrypted = valid.encrypted;
+    let newer_chunks = valid.chunks;
     let older_name = quote!(#older).to_string().replace(' ', "");
     let older_session =
         quote_spanned! {span=> <#older as #spanned_krate::__private::CookieSession> };
@@ -256,29 +291,31 @@ fn migration_check(
             #newer_name,
             #newer_version,
             #newer_encrypted,
+            #newer_chunks,
             #older_name,
             #older_session::NAME,
             #older_session::VERSION,
             #older_session::ENCRYPTED,
+            #older_session::CHUNKS,
         );
     }
 }
 
 /// The compile-time check that a `partitioned` session fits one CHIPS
 /// partition (`session_cookie_rules::PARTITION_NAME_VALUE_LIMIT`, Chromium's
-/// 10,240 bytes): today a session is one cookie of at most 4096 bytes, so the
-/// check holds by construction. It takes the total over all of the session's
-/// cookies and their count, so that a session spread over several cookies
-/// passes its sum and its count here.
+/// 10,240 bytes): the sum of `len(name) + len(value)` over all of the
+/// session's cookies (one, or its chunks) and their count. A session of one
+/// cookie (at most 4096 bytes) passes by construction.
 fn partition_check(
     krate: &Path,
     type_name: &str,
-    cookie_len: &TokenStream,
+    total_len: &TokenStream,
+    cookies: usize,
     span: Span,
 ) -> TokenStream {
     respan(
         quote! {
-            const _: () = #krate::__private::assert_partition_fits(#type_name, #cookie_len, 1);
+            const _: () = #krate::__private::assert_partition_fits(#type_name, #total_len, #cookies);
         },
         span,
     )

@@ -18,6 +18,8 @@ pub(crate) struct ValidAttrs {
     pub krate: Path,
     pub cookie: CookieAttrs,
     pub encrypted: bool,
+    /// `chunks = N`, or 1 for a session of one cookie.
+    pub chunks: usize,
     pub migrate_from: Option<syn::Type>,
 }
 
@@ -76,6 +78,21 @@ pub(crate) fn validate(
         ));
         ok = false;
     }
+    if let Some(chunks) = &attrs.chunks {
+        // docs/wire-format.md, "Chunked sessions": chunk names carry one
+        // digit, and eight full cookies are already 32 KB per request.
+        if !(2..=8).contains(&chunks.value) {
+            errors.push(syn::Error::new(
+                chunks.span,
+                format!(
+                    "`chunks` is {}, but it must be from 2 to 8: the most cookies one session may be \
+                     spread over (leave it out for a session of one cookie)",
+                    chunks.value
+                ),
+            ));
+            ok = false;
+        }
+    }
     if let Some(budget) = &attrs.budget {
         if budget.value == 0 || budget.value > BROWSER_COOKIE_LIMIT {
             errors.push(syn::Error::new(
@@ -126,6 +143,7 @@ pub(crate) fn validate(
         krate: runtime_path(attrs.krate),
         cookie,
         encrypted: attrs.encrypted.is_some_and(|e| e.value),
+        chunks: attrs.chunks.as_ref().map_or(1, |c| c.value),
         migrate_from: attrs.migrate_from,
     })
 }

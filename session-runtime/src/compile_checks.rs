@@ -16,10 +16,12 @@ pub const fn assert_migration(
     newer_name: &str,
     newer_version: u16,
     newer_encrypted: bool,
+    newer_chunks: usize,
     older: &str,
     older_name: &str,
     older_version: u16,
     older_encrypted: bool,
+    older_chunks: usize,
 ) {
     let mut message = ConstMessage::new();
     message.push_str("`migrate_from`: `");
@@ -50,6 +52,19 @@ pub const fn assert_migration(
         message.push_str(newer);
         message.push_str(
             "` differ in `encrypted`; a migration cannot change how cookies are protected",
+        );
+        panic!("{}", message.as_str());
+    }
+    if (newer_chunks > 1) != (older_chunks > 1) || older_chunks > newer_chunks {
+        message.push_str("` is spread over up to ");
+        message.push_number(older_chunks);
+        message.push_str(" cookie(s) and `");
+        message.push_str(newer);
+        message.push_str("` over up to ");
+        message.push_number(newer_chunks);
+        message.push_str(
+            "; a migration cannot turn chunking on or off (the envelope formats differ), nor use \
+             fewer chunks than the older session",
         );
         panic!("{}", message.as_str());
     }
@@ -111,6 +126,47 @@ pub const fn assert_cookie_fits(
     push_largest_fields(&mut message, fields);
     message.push_str(
         "; lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
+    );
+    panic!("{}", message.as_str());
+}
+
+/// Fails compilation (when evaluated in a `const _: () = ...;` item) if a
+/// chunked session's largest envelope (`max_envelope_len` bytes: header,
+/// payload bound, tag) does not fit its `chunks` cookies of at most `budget`
+/// bytes each (docs/wire-format.md, "Chunked sessions"), naming the
+/// capacity and the fields that contribute most.
+pub const fn assert_chunks_fit(
+    type_name: &str,
+    name_len: usize,
+    budget: usize,
+    chunks: usize,
+    max_envelope_len: usize,
+    fields: &[(&str, usize)],
+) {
+    if crate::codec::chunks::chunk_count(name_len, budget, chunks, max_envelope_len).is_some() {
+        return;
+    }
+    let mut capacity = 0;
+    let mut index = 0;
+    while index < chunks {
+        capacity += crate::codec::chunks::piece_capacity(name_len, budget, chunks, index);
+        index += 1;
+    }
+    let mut message = ConstMessage::new();
+    message.push_str("session `");
+    message.push_str(type_name);
+    message.push_str("` can reach ");
+    message.push_number(max_envelope_len);
+    message.push_str(" bytes before base64 (header, payload, tag), more than its chunks = ");
+    message.push_number(chunks);
+    message.push_str(" cookies of at most ");
+    message.push_number(budget);
+    message.push_str(" bytes each can hold (");
+    message.push_number(capacity);
+    message.push_str(" bytes)");
+    push_largest_fields(&mut message, fields);
+    message.push_str(
+        "; raise `chunks` (at most 8), lower a bound such as BoundedString<N> or BoundedVec<T, N>, or remove a field",
     );
     panic!("{}", message.as_str());
 }

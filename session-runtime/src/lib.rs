@@ -193,7 +193,8 @@ pub mod __private {
     pub use core::result::Result;
     pub use std::borrow::Cow;
 
+    pub use crate::codec::chunks::{max_chunk_len, max_total_len, Chunked};
     pub use crate::compile_checks::{
-        assert_cookie_fits, assert_migration, assert_partition_fits, sum_lens,
+        assert_chunks_fit, assert_cookie_fits, assert_migration, assert_partition_fits, sum_lens,
     };
 }

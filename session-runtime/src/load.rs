@@ -2,8 +2,10 @@
 //! [`Session`]. No `http` types here (see `http.rs`), so servers without the
 //! `http` crate and edge runtimes use the same path.
 
+use crate::codec::chunks::{
+    chunk_count, piece_hash, piece_len, Framing, CHUNK_HASH_LEN, MAX_CHUNKS,
+};
 use crate::codec::scratch::with_scratch;
-use crate::codec::chunks::{chunk_count, piece_hash, piece_len, Framing, CHUNK_HASH_LEN, MAX_CHUNKS};
 use crate::codec::{decode_value, Codec, Opened};
 use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
@@ -345,7 +347,11 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// A candidate after the MAC step.
     #[inline(always)]
-    fn candidate_of(&self, opened: Result<Opened<'_>, Option<Rejection>>, now: u64) -> Candidate<T> {
+    fn candidate_of(
+        &self,
+        opened: Result<Opened<'_>, Option<Rejection>>,
+        now: u64,
+    ) -> Candidate<T> {
         match opened {
             Ok(opened) => {
                 let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);

@@ -27,6 +27,7 @@
 //! cookies of one name, huge headers); the shapes are here.
 
 mod catalogue;
+mod chunks;
 mod ctx;
 mod names;
 mod planted;
