@@ -440,6 +440,21 @@ fn pieces() {
             }),
         ),
         (
+            "primitive: an uncontended Mutex lock and unlock",
+            Box::new({
+                let mutex = std::sync::Mutex::new(0u64);
+                move || {
+                    *black_box(&mutex).lock().expect("not poisoned") += 1;
+                }
+            }),
+        ),
+        (
+            "primitive: Arc::new of 168 bytes (a Session<AppSession>) and its drop",
+            Box::new(|| {
+                black_box(std::sync::Arc::new(black_box([0u64; 21])));
+            }),
+        ),
+        (
             "set_cookie only, loaded + changed (MAC comparison)",
             Box::new(|| {
                 black_box(config.set_cookie(&changed).expect("store"));
