@@ -76,14 +76,18 @@ cleanup() {
 trap cleanup EXIT
 
 start_server() {
-  "${server_pin[@]}" "$app" "$1" >"$work/server.out" 2>&1 &
+  # A new file per start: the previous server's "listening on" must never be read
+  # before the new server's shell has truncated the file.
+  local out
+  out=$(mktemp -p "$work" server.XXXXXX)
+  "${server_pin[@]}" "$app" "$1" >"$out" 2>&1 &
   server_pid=$!
   for _ in $(seq 200); do
-    port=$(awk '/listening on/ {print $3}' "$work/server.out")
+    port=$(awk '/listening on/ {print $3}' "$out")
     [ -n "$port" ] && return 0
     sleep 0.05
   done
-  echo "server $1 did not start:" >&2; cat "$work/server.out" >&2; exit 1
+  echo "server $1 did not start:" >&2; cat "$out" >&2; exit 1
 }
 
 stop_server() {
