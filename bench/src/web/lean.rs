@@ -6,7 +6,7 @@
 //!
 //! - [`LeanSession`]: the extractor takes the session synchronously (`SessionSlot::take`)
 //!   and returns a ready future, where ours awaits `take_async` inside an `async fn`: in
-//!   axum the handler's boxed future then shrinks from 1,136 to ≈ 540 bytes (below
+//!   axum the handler's boxed future then shrinks from 1,136 to 520 bytes (below
 //!   glibc's 1 KiB tcache limit), in actix-web the extractor's future is not boxed. It
 //!   is only correct without an asynchronous revocation check (`take` refuses to load
 //!   then); a library version would keep the async path for that case.
