@@ -22,6 +22,7 @@ OPS = ["encode", "decode"]
 # Display order; rows missing from a run are skipped.
 CODECS = [
     "floor",
+    "floor-http",
     "ours",
     "ours-string",
     "ours-raw",
@@ -206,7 +207,9 @@ def chart(medians, sizes, node, out):
                 medians[(r["op"], r["shape"], "node-cookie-session")] = r["median_ns"]
 
     shown = [
-        c for c in CODECS if c not in ("ours-value", "ours-string", "ours-raw", "ours-encrypted-raw")
+        c
+        for c in CODECS
+        if c not in ("floor-http", "ours-value", "ours-string", "ours-raw", "ours-encrypted-raw")
     ] + ["node-cookie-session"]
     colors = {
         "floor": "#7f7f7f",
@@ -271,17 +274,25 @@ def paired_table(paired):
     rows = [
         ("encode, `set_cookie_string` (floor's output type)", "string"),
         ("encode, `set_cookie` (`HeaderValue`)", "header"),
-        ("decode, `load_from_cookie_headers` (floor's input type)", "raw"),
+        ("decode, `load_cookies` (floor's input type)", "raw"),
         ("decode, `load` (`HeaderMap`)", "map"),
+        ("encode, `set_cookie` ÷ the floor through `http` (`HeaderValue`)", "header_http"),
+        ("decode, `load` ÷ the floor through `http` (`HeaderMap`)", "map_http"),
     ]
     for label, key in rows:
+        if not any(key in r for r in by_shape.values()):
+            continue  # a paired.json from before the row existed
         cells = [f"{by_shape[s][key]:.2f}×" if s in by_shape else "" for s in SHAPES]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     floors = [
         ("floor encode, median of batch means (ns)", "encode_floor_ns"),
         ("floor decode, median of batch means (ns)", "decode_floor_ns"),
+        ("floor-http encode, median of batch means (ns)", "encode_floor_http_ns"),
+        ("floor-http decode, median of batch means (ns)", "decode_floor_http_ns"),
     ]
     for label, key in floors:
+        if not any(key in r for r in by_shape.values()):
+            continue
         cells = [f"{by_shape[s][key]:,.0f}" if s in by_shape else "" for s in SHAPES]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

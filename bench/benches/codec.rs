@@ -6,6 +6,10 @@
 //! header -> typed session. Every codec is round-tripped once before it is timed, so a
 //! codec that silently fails cannot post a fast number.
 //!
+//! The floor has a second row, `floor-http`: the same codec through the `http` crate,
+//! like for like with our `ours` rows (encode: `HeaderValue` from the `Set-Cookie`
+//! string; decode: the `Cookie` header found in a `HeaderMap`).
+//!
 //! Our rows:
 //! - `ours`: `SessionConfig::set_cookie` on a new session holding the fixture: the full
 //!   `Set-Cookie` (`name=value; Max-Age=…; Path=/; Secure; HttpOnly; SameSite=Lax`), the
@@ -27,7 +31,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use session_bench::actix::ActixSession;
 use session_bench::axum_jar::AxumSigned;
-use session_bench::floor::Floor;
+use session_bench::floor::{floor_request, BenchCookie, Floor};
 use session_bench::ours::{
     ours, Change, OurLarge, OurLargeEnc, OurMedium, OurMediumEnc, OurSmall, OurSmallEnc, Ours,
 };
@@ -62,6 +66,37 @@ fn encode_one<P: Peer, T: Shape>(group: &mut BenchmarkGroup<'_, WallTime>, peer:
     group.bench_function(peer.label(), |b| {
         // The returned String is dropped inside the loop: freeing it is part of the cost.
         b.iter(|| peer.encode(black_box(session)).expect("encode"))
+    });
+}
+
+/// The floor's `http` rows: `HeaderValue` out, `HeaderMap` in, as our `set_cookie` and
+/// `load` (`Floor::set_cookie_header`, `Floor::load_from_headers`).
+fn encode_floor_http<T: Shape>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    floor: &Floor,
+    session: &T,
+) {
+    group.bench_function("floor-http", |b| {
+        b.iter(|| {
+            floor
+                .set_cookie_header::<BenchCookie, _>(black_box(session))
+                .expect("encode")
+        })
+    });
+}
+
+fn decode_floor_http<T: Shape>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    floor: &Floor,
+    session: &T,
+) {
+    let request = floor_request(floor, session);
+    group.bench_function("floor-http", |b| {
+        b.iter(|| {
+            floor
+                .load_from_headers::<BenchCookie, T>(black_box(&request))
+                .expect("decode")
+        })
     });
 }
 
@@ -126,6 +161,7 @@ where
 
     let mut group = c.benchmark_group(format!("encode/{shape}"));
     encode_one(&mut group, &peers.floor, session);
+    encode_floor_http(&mut group, &peers.floor, session);
     encode_ours(&mut group, "ours", &signed, true);
     encode_ours(&mut group, "ours-encrypted", &encrypted, false);
     encode_one(&mut group, &peers.actix_signed, session);
@@ -136,6 +172,7 @@ where
 
     let mut group = c.benchmark_group(format!("decode/{shape}"));
     decode_one(&mut group, &peers.floor, session);
+    decode_floor_http(&mut group, &peers.floor, session);
     decode_ours(&mut group, "ours", &signed);
     decode_ours(&mut group, "ours-encrypted", &encrypted);
     decode_one(&mut group, &peers.actix_signed, session);

@@ -8,15 +8,17 @@
 //! # per operation: (Ir of 1001 runs − Ir of 1 run) / 1000
 //! ```
 //!
-//! Operations: `{encode,decode}-{small,medium,large}-{floor,ours,full}`;
+//! Operations: `{encode,decode}-{small,medium,large}-{floor,ours,full,floor-http}`;
 //! encode of `ours` is `set_cookie_string` on a new session, decode is
-//! `load_from_cookie_headers` on the raw `Cookie` value (the floor's own input
+//! `load_cookies` on the raw `Cookie` value (the floor's own input
 //! and output types); `full` is `set_cookie` (an `http::HeaderValue`) and
-//! `load` (from a `HeaderMap`).
+//! `load` (from a `HeaderMap`), and `floor-http` the floor doing the same `http`
+//! work (a `HeaderValue` from its `Set-Cookie` string, the `Cookie` header found in
+//! a `HeaderMap`): `full` ÷ `floor-http` compares like for like.
 
 use std::hint::black_box;
 
-use session_bench::floor::Floor;
+use session_bench::floor::{floor_request, BenchCookie, Floor};
 use session_bench::ours::{ours, OurLarge, OurMedium, OurSmall, Ours};
 use session_bench::shapes::{large, medium, small};
 use session_bench::{check_round_trip, Peer, Shape};
@@ -33,6 +35,19 @@ where
     match (op, who) {
         ("encode", "floor") => repeat(n, || floor.encode(black_box(session)).expect("encode")),
         ("decode", "floor") => repeat(n, || floor.decode::<S>(black_box(&header)).expect("decode")),
+        ("encode", "floor-http") => repeat(n, || {
+            floor
+                .set_cookie_header::<BenchCookie, _>(black_box(session))
+                .expect("encode")
+        }),
+        ("decode", "floor-http") => {
+            let request = floor_request(&floor, session);
+            repeat(n, || {
+                floor
+                    .load_from_headers::<BenchCookie, S>(black_box(&request))
+                    .expect("decode")
+            })
+        }
         ("encode", "ours") => repeat_ours(n, ours(), Ours::set_cookie_string_fresh),
         ("decode", "ours") => repeat_ours(n, ours(), Ours::load_raw),
         // The full `Set-Cookie` header value and the load from a `HeaderMap`:
@@ -59,9 +74,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().expect("operation, e.g. decode-small-ours");
     let n: usize = args.next().map_or(1, |n| n.parse().expect("a count"));
-    let parts: Vec<&str> = what.split('-').collect();
+    // `who` may itself contain a dash (`floor-http`).
+    let parts: Vec<&str> = what.splitn(3, '-').collect();
     let [op, shape, who] = parts[..] else {
-        panic!("expected <encode|decode>-<small|medium|large>-<floor|ours|full>");
+        panic!("expected <encode|decode>-<small|medium|large>-<floor|ours|full|floor-http>");
     };
     match shape {
         "small" => run::<_, OurSmall>(op, who, &small(), n),

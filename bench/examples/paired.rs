@@ -14,20 +14,23 @@
 //! ```
 //!
 //! Rows: `string` = `set_cookie_string`, `header` = `set_cookie`
-//! (`http::HeaderValue`), `raw` = `load_from_cookie_headers`, `map` = `load`
+//! (`http::HeaderValue`), `raw` = `load_cookies`, `map` = `load`
 //! (from a `HeaderMap`); the floor's encode returns a `String` and its decode
-//! takes the `Cookie` header's text.
+//! takes the `Cookie` header's text. `header_http` and `map_http` divide the same
+//! `set_cookie` and `load` batches by the floor through the `http` crate
+//! (`floor-http`: a `HeaderValue` from its `String`, the `Cookie` header found in a
+//! `HeaderMap`), the like-for-like comparison of our `http` rows.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use session_bench::floor::Floor;
+use session_bench::floor::{floor_request, BenchCookie, Floor};
 use session_bench::ours::{ours, Change, OurLarge, OurMedium, OurSmall};
 use session_bench::shapes::{large, medium, small};
 use session_bench::{check_round_trip, Peer, Shape};
 use session_runtime::CookieSession;
 
-/// Alternating rounds per shape (each: six batches).
+/// Alternating rounds per shape (each: eight batches).
 const ROUNDS: usize = 2000;
 /// Operations per batch: long enough for `Instant`, short enough that a
 /// burst of other work usually spans whole rounds.
@@ -56,6 +59,10 @@ struct Paired {
     decode_floor_ns: f64,
     raw: f64,
     map: f64,
+    encode_floor_http_ns: f64,
+    header_http: f64,
+    decode_floor_http_ns: f64,
+    map_http: f64,
 }
 
 fn run<S: Shape, T>(shape: &'static str, session: &S) -> Paired
@@ -64,9 +71,11 @@ where
 {
     let floor = Floor::default();
     let header = check_round_trip(&floor, session);
+    let request = floor_request(&floor, session);
     let ours = ours::<T, S>(session);
-    // Per round: floor encode, string, header, floor decode, raw, map.
-    let mut times: [Vec<f64>; 6] = Default::default();
+    // Per round: floor encode, string, header, floor decode, raw, map, floor-http
+    // encode, floor-http decode.
+    let mut times: [Vec<f64>; 8] = Default::default();
     for _ in 0..ROUNDS {
         let round = [
             batch(|| floor.encode(black_box(session)).expect("encode")),
@@ -75,6 +84,16 @@ where
             batch(|| floor.decode::<S>(black_box(&header)).expect("decode")),
             batch(|| black_box(&ours).load_raw()),
             batch(|| black_box(&ours).load()),
+            batch(|| {
+                floor
+                    .set_cookie_header::<BenchCookie, _>(black_box(session))
+                    .expect("encode")
+            }),
+            batch(|| {
+                floor
+                    .load_from_headers::<BenchCookie, S>(black_box(&request))
+                    .expect("decode")
+            }),
         ];
         for (series, time) in times.iter_mut().zip(round) {
             series.push(time);
@@ -98,6 +117,10 @@ where
         decode_floor_ns: ns(3),
         raw: paired(4, 3),
         map: paired(5, 3),
+        encode_floor_http_ns: ns(6),
+        header_http: paired(2, 6),
+        decode_floor_http_ns: ns(7),
+        map_http: paired(5, 7),
     }
 }
 
@@ -126,8 +149,9 @@ fn main() {
             .iter()
             .map(|r| {
                 format!(
-                    "{{\"shape\": \"{}\", \"encode_floor_ns\": {:.1}, \"string\": {:.4}, \"header\": {:.4}, \"decode_floor_ns\": {:.1}, \"raw\": {:.4}, \"map\": {:.4}}}",
-                    r.shape, r.encode_floor_ns, r.string, r.header, r.decode_floor_ns, r.raw, r.map
+                    "{{\"shape\": \"{}\", \"encode_floor_ns\": {:.1}, \"string\": {:.4}, \"header\": {:.4}, \"decode_floor_ns\": {:.1}, \"raw\": {:.4}, \"map\": {:.4}, \"encode_floor_http_ns\": {:.1}, \"header_http\": {:.4}, \"decode_floor_http_ns\": {:.1}, \"map_http\": {:.4}}}",
+                    r.shape, r.encode_floor_ns, r.string, r.header, r.decode_floor_ns, r.raw, r.map,
+                    r.encode_floor_http_ns, r.header_http, r.decode_floor_http_ns, r.map_http
                 )
             })
             .collect();
@@ -140,6 +164,10 @@ fn main() {
             println!(
                 "{:6} encode: floor {:6.0} ns, string {:.3}x, header {:.3}x | decode: floor {:6.0} ns, raw {:.3}x, map {:.3}x",
                 r.shape, r.encode_floor_ns, r.string, r.header, r.decode_floor_ns, r.raw, r.map
+            );
+            println!(
+                "{:6} http:   floor {:6.0} ns, header {:.3}x            | decode: floor {:6.0} ns, map {:.3}x",
+                "", r.encode_floor_http_ns, r.header_http, r.decode_floor_http_ns, r.map_http
             );
         }
     }

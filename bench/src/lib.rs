@@ -15,6 +15,10 @@
 //! Node's cookie-session is measured by `node/cookie_session_bench.js`.
 //!
 //! Our side, [`ours`], is the library itself on the same three shapes.
+//!
+//! [`web`] holds the HTTP benchmark's applications (axum and actix-web, each without a
+//! session, with the floor layer, with ours and with the framework's usual session
+//! crate).
 
 pub mod actix;
 pub mod axum_jar;
@@ -22,6 +26,7 @@ pub mod floor;
 pub mod ours;
 pub mod shapes;
 pub mod tower_store;
+pub mod web;
 
 use std::future::Future;
 
