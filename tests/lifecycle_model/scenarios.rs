@@ -172,29 +172,54 @@ pub fn negative_max_age(framework: Framework) -> Case {
     }
 }
 
-/// A guard that holds a handle while the handler chooses a lifetime and
-/// publishes, then changes the session again (a copy of a shared
-/// snapshot must keep the lifetime choice).
-pub fn guard_holds_while_handler_sets_lifetime(framework: Framework) -> Case {
-    let handler = vec![
-        Step::Extract(H::A),
-        Step::Op(H::A, SessionOp::SetLifetime(Life::RememberMe)),
-        Step::Publish(H::A),
-        Step::Op(H::A, SessionOp::IncCounter),
-        Step::Op(H::A, SessionOp::Print),
-    ];
+/// Handles hold a shared state while a lifetime is chosen: a change made
+/// while another handle still shares the published state goes into a copy,
+/// which must keep the lifetime choice (`Session::duplicate`, "exact in
+/// every part"). First a guard chooses and publishes, holding its handle,
+/// and the handler changes the session; then, under a reading guard, the
+/// handler chooses and publishes through one handle, holding it, and
+/// changes the session through a second one.
+pub fn guard_holds_while_lifetime_is_chosen(framework: Framework) -> Case {
+    use SessionOp::*;
+    let guard_chooses = Request {
+        guard: Some(Guard {
+            before: vec![
+                Step::Op(H::G, SetLifetime(Life::Browser)),
+                Step::Publish(H::G),
+            ],
+            call_next: true,
+            after: Vec::new(),
+        }),
+        ..request(
+            Method::Get,
+            false,
+            TokenChoice::Missing,
+            &[IncCounter, Print],
+        )
+    };
+    let handler_chooses = Request {
+        guard: Some(Guard {
+            before: vec![Step::Op(H::G, Print)],
+            call_next: true,
+            after: Vec::new(),
+        }),
+        handler: vec![
+            Step::Extract(H::A),
+            Step::Op(H::A, SetLifetime(Life::RememberMe)),
+            Step::Publish(H::A),
+            Step::Extract(H::B),
+            Step::Op(H::B, IncCounter),
+            Step::Op(H::B, Print),
+        ],
+        ..request(Method::Get, false, TokenChoice::Missing, &[])
+    };
     Case {
         framework,
         setup: setup(Life::Standard),
-        actions: vec![Action::Request(Request {
-            guard: Some(Guard {
-                before: vec![Step::Op(H::G, SessionOp::Print)],
-                call_next: true,
-                after: Vec::new(),
-            }),
-            handler,
-            ..request(Method::Get, false, TokenChoice::Missing, &[])
-        })],
+        actions: vec![
+            Action::Request(guard_chooses),
+            Action::Request(handler_chooses),
+        ],
     }
 }
 
