@@ -129,8 +129,8 @@ fn token() -> impl Strategy<Value = (TokenChoice, TokenAt)> {
         1 => Just(TokenChoice::Junk),
     ];
     let at = prop_oneof![
-        5 => Just(TokenAt::Header),
-        4 => Just(TokenAt::Form),
+        10 => Just(TokenAt::Header),
+        8 => Just(TokenAt::Form),
         1 => Just(TokenAt::FormAtLimit),
         1 => Just(TokenAt::FormOverLimit),
     ];
