@@ -391,7 +391,8 @@ pub enum Plant {
     Sealed(Sealed),
     /// Forged junk.
     Junk(Junk),
-    /// `count` forged cookies (bad MAC, known key id) before everything else.
+    /// `count` forged cookies (the signing key's id, a bad MAC): around the
+    /// bounds of 20 MAC checks and 32 candidates per request.
     Flood(u8),
 }
 
