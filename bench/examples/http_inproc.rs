@@ -313,10 +313,7 @@ fn pieces() {
     let config = our_config();
     let mut fresh = Session::<AppSession>::new();
     fresh.set(logged_in());
-    let set_cookie = config
-        .set_cookie(&fresh)
-        .expect("store")
-        .expect("a cookie");
+    let set_cookie = config.set_cookie(&fresh).expect("store").expect("a cookie");
     let cookie = HeaderValue::from_str(&pair(&set_cookie)).expect("header");
     let mut request = http::HeaderMap::new();
     request.insert(COOKIE, cookie.clone());

@@ -138,9 +138,7 @@ impl Floor {
         &self,
         headers: &HeaderMap,
     ) -> Result<T, PeerError> {
-        self.load_cookies::<C, T>(
-            headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
-        )
+        self.load_cookies::<C, T>(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
     }
 
     /// The session in cookie `C::NAME` of a request's `Cookie` header values (bytes, as

@@ -172,19 +172,51 @@ pub fn forge<T: CookieSession>(header: &Header, payload: &[u8]) -> String {
 /// The documented decode order for `T` under [`Shape::config`] at [`T0_MS`]:
 /// the decoded data, or the kind of the first check that fails.
 pub fn reference<T: Shape>(value: &[u8]) -> std::result::Result<T, &'static str> {
+    match reference_candidate::<T>(value) {
+        Candidate::Forged(kind) => Err(kind),
+        Candidate::Authentic { result, .. } => result,
+    }
+}
+
+/// One cookie value as the load path sees it among several: forged (a
+/// check before the MAC, or the MAC, failed; nothing of it is trusted), or
+/// authentic, with its rank and the outcome of the checks after the MAC.
+pub enum Candidate<T> {
+    /// Refused before or at the MAC.
+    Forged(&'static str),
+    /// The MAC verified.
+    Authentic {
+        /// `(created, start_seq, issued)` (docs/lifecycle.md, "Load").
+        rank: (u32, u8, u32),
+        /// The session, or the reason a check after the MAC gave.
+        result: std::result::Result<T, &'static str>,
+    },
+}
+
+/// Judges one cookie value as a candidate (see [`Candidate`]).
+pub fn reference_candidate<T: Shape>(value: &[u8]) -> Candidate<T> {
     let max_value_len = T::MAX_COOKIE_LEN.min(T::BUDGET).min(4096) - T::NAME.len();
-    let (header, payload) = open(
+    let (header, payload) = match open(
         value,
         max_value_len,
         Mode::of::<T>(),
         T::NAME,
         std::slice::from_ref(current()),
         |version| (version == T::VERSION).then_some(T::SCHEMA_FINGERPRINT),
-    )?;
-    // Standard and browser session declared (default timeouts), no remember me.
-    let timeouts = Lifetimes::defaults().check(&header)?;
-    check_times(&header, &TimeLimits::at(T0_MS, timeouts))?;
-    decode_payload::<T>(&payload).ok_or("payload")
+    ) {
+        Ok(opened) => opened,
+        Err(kind) => return Candidate::Forged(kind),
+    };
+    let result = (|| {
+        // Standard and browser session declared (default timeouts), no remember me.
+        let timeouts = Lifetimes::defaults().check(&header)?;
+        check_times(&header, &TimeLimits::at(T0_MS, timeouts))?;
+        decode_payload::<T>(&payload).ok_or("payload")
+    })();
+    Candidate::Authentic {
+        rank: header.rank(),
+        result,
+    }
 }
 
 /// Decodes `value` with the runtime and the reference; they must agree. An
@@ -240,12 +272,15 @@ pub fn reference_candidates<'a>(headers: &[&'a [u8]], name: &str) -> Vec<&'a [u8
     out
 }
 
-/// Loads from raw `Cookie` header values as docs/wire-format.md describes:
-/// of at most `MAX_CANDIDATE_COOKIES` candidates, those failing a cheap check
-/// (length, base64url, truncated, format, key id, version) cost nothing, the others
-/// take one of `MAX_VERIFIED_CANDIDATES` MAC checks (the rest are skipped
-/// unreported); the accepted candidate with the latest (start, issue) wins,
-/// the earlier on a tie; else the first candidate's rejection, else `Missing`.
+/// Loads from raw `Cookie` header values as docs/lifecycle.md ("Load")
+/// describes: of at most `MAX_CANDIDATE_COOKIES` candidates, those failing a
+/// cheap check (length, base64url, truncated, format, key id, version) cost
+/// nothing, the others take one of `MAX_VERIFIED_CANDIDATES` MAC checks (the
+/// rest are skipped unreported). The authentic candidate with the highest
+/// `(created, start_seq, issued)` decides, the earlier on a tie: its session
+/// if it passed every check, else a fresh session refused with its reason.
+/// With no authentic candidate: the first forged candidate's rejection, else
+/// `Missing`.
 pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
     const CHEAP: [&str; 6] = [
         "too_long",
@@ -257,38 +292,39 @@ pub fn check_headers<T: Shape>(headers: &[&[u8]]) {
     ];
     let session = T::config().load_cookies(headers.iter().copied());
     let candidates = reference_candidates(headers, T::NAME);
-    let mut first_kind = None;
+    let mut first_forged = None;
     let mut macs_left = MAX_VERIFIED_CANDIDATES;
-    let mut best: Option<((u32, u32), T)> = None;
+    let mut deciding: Option<((u32, u8, u32), std::result::Result<T, &'static str>)> = None;
     for value in candidates.iter().take(MAX_CANDIDATE_COOKIES) {
-        let result = reference::<T>(value);
-        let cheap = matches!(&result, Err(kind) if CHEAP.contains(kind));
+        let candidate = reference_candidate::<T>(value);
+        let cheap = matches!(&candidate, Candidate::Forged(kind) if CHEAP.contains(kind));
         if !cheap {
             if macs_left == 0 {
                 continue;
             }
             macs_left -= 1;
         }
-        match result {
-            Ok(data) => {
-                let raw = reference_base64(value).expect("accepted, so base64url");
-                let header = Header::parse(&raw);
-                let recency = header.recency();
-                if best.as_ref().is_none_or(|(seen, _)| recency > *seen) {
-                    best = Some((recency, data));
+        match candidate {
+            Candidate::Authentic { rank, result } => {
+                if deciding.as_ref().is_none_or(|(seen, _)| rank > *seen) {
+                    deciding = Some((rank, result));
                 }
             }
-            Err(kind) => {
-                first_kind.get_or_insert(kind);
+            Candidate::Forged(kind) => {
+                first_forged.get_or_insert(kind);
             }
         }
     }
-    if let Some((_, data)) = best {
-        assert_eq!(session.status(), &LoadStatus::Valid);
-        assert_eq!(*session, data);
-        return;
-    }
-    match first_kind {
+    let refused = match deciding {
+        Some((_, Ok(data))) => {
+            assert_eq!(session.status(), &LoadStatus::Valid);
+            assert_eq!(*session, data);
+            return;
+        }
+        Some((_, Err(kind))) => Some(kind),
+        None => first_forged,
+    };
+    match refused {
         None => assert_eq!(session.status(), &LoadStatus::Missing),
         Some(kind) => {
             assert_eq!(session.rejection().map(|r| r.kind()), Some(kind));

@@ -431,10 +431,11 @@ impl Header {
         unix_ms(self.issued)
     }
 
-    /// Recency for choosing among several authentic cookies (later start,
-    /// then later issue, wins).
-    pub fn recency(&self) -> (u32, u32) {
-        (self.created, self.issued)
+    /// The rank that chooses among several authentic cookies
+    /// (docs/lifecycle.md, "Load"): later start (`created`, then
+    /// `start_seq`), then later issue.
+    pub fn rank(&self) -> (u32, u8, u32) {
+        (self.created, self.start_seq, self.issued)
     }
 }
 

@@ -109,7 +109,9 @@ impl<T: CookieSession> RequestSession<T> {
     /// state, e.g. in a guard after the handler ran: reads then show the
     /// handler's changes, and a later change builds on them. Does nothing
     /// for a handle that is changing the session (it already has the latest
-    /// state plus its own changes).
+    /// state plus its own changes), and for any handle while another one is
+    /// changing the session: the handle keeps what it had until that writer
+    /// publishes (docs/lifecycle.md, "The web adapters").
     ///
     /// An associated function (`RequestSession::refresh(&mut session)`), so it
     /// never shadows an accessor of your struct.
