@@ -31,7 +31,9 @@ fn seeds<T: Shape>(label: &str, shape: u8, items: &[T], header: &mut Vec<String>
             let mut session = config.load_cookies(std::iter::empty::<&[u8]>());
             // A fresh default session sends nothing unless renewed.
             session.renew();
-            session.set_lifetime(lifetime);
+            session
+                .set_lifetime(lifetime)
+                .expect("Standard and BrowserSession are always declared");
             *session = data.clone();
             let set_cookie = config.set_cookie(&session).unwrap().expect("changed");
             let value = session_tests::cookie_value(&set_cookie);

@@ -17,8 +17,10 @@ use std::fmt::Debug;
 use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
-use session_runtime::{BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, SessionConfig};
 use session_runtime::limits::{MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+use session_runtime::{
+    BoundedString, BoundedVec, CookieSession, LoadStatus, ManualClock, SessionConfig,
+};
 pub use session_tests::reference::{
     check_times, decode_payload, open, reference_base64, secs, Binding, Forger, Header, Lifetimes,
     Mode, TimeLimits, Timeouts,

@@ -377,7 +377,7 @@ impl<T: CookieSession> Session<T> {
     /// `T: Clone` and equals what the next request would load. Fails only
     /// when the data does not survive its own serde encoding. (The web
     /// adapters' handles use it when a writer shares its snapshot.)
-    #[cfg(any(feature = "web", test))]
+    #[cfg(any(feature = "web", all(test, feature = "derive")))]
     pub(crate) fn duplicate(&self) -> Result<Session<T>, String> {
         let bytes = postcard::to_allocvec(&self.data).map_err(|err| err.to_string())?;
         let data = match postcard::take_from_bytes::<T>(&bytes) {
@@ -425,7 +425,8 @@ impl<T: fmt::Debug> fmt::Debug for Session<T> {
     }
 }
 
-#[cfg(test)]
+// The tests derive their session type.
+#[cfg(all(test, feature = "derive"))]
 mod tests {
     use super::*;
     use crate::config::SessionConfig;
