@@ -39,7 +39,7 @@ mod services;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,34 +62,31 @@ const REVOCATION_ROUNDS: usize = 12;
 /// Whole-test budget: the orchestrator fails beyond it.
 const BUDGET: Duration = Duration::from_secs(120);
 
-fn main() {
+fn main() -> ExitCode {
     if std::env::var_os(ROLE_ENV).is_some_and(|role| role == "replica") {
         // The example app itself: PORT, SESSION_KEYS and SESSION_REDIS_URL
         // come from the environment the orchestrator set.
-        if let Err(err) = axum_app::main() {
-            eprintln!("replica: {err}");
-            std::process::exit(1);
-        }
-        return;
+        return axum_app::main();
     }
     // Behave like a libtest binary towards cargo's arguments.
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--list") {
         println!("fleet: test");
-        return;
+        return ExitCode::SUCCESS;
     }
     let filters: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
     if args.iter().any(|arg| arg == "--ignored")
         || (!filters.is_empty() && !filters.iter().any(|f| "fleet".contains(f.as_str())))
     {
         println!("fleet: filtered out");
-        return;
+        return ExitCode::SUCCESS;
     }
     let Some((redis, Some(nginx))) = binaries_or_skip("fleet", true) else {
-        return;
+        return ExitCode::SUCCESS;
     };
     run(&redis, &nginx);
     println!("fleet: ok");
+    ExitCode::SUCCESS
 }
 
 /// What the orchestrator tells the replicas through `SESSION_KEYS`.

@@ -220,10 +220,16 @@ pub struct SessionConfigBuilder<T> {
     attributes: CookieAttributes,
     /// `None` only where no system clock exists (wasm32-unknown-unknown).
     clock: Option<Arc<dyn Clock>>,
-    revocation: Option<RevocationCheck<T>>,
+    pub(crate) revocation: Option<RevocationCheck<T>>,
     async_revocation: Option<AsyncRevocationCheck<T>>,
+    /// Told the built configuration's `max_session_age` (a revocation store
+    /// keeps cut-offs that long: `revocation/attach.rs`).
+    pub(crate) max_age_listeners: Vec<MaxAgeListener>,
     _session: PhantomData<fn() -> T>,
 }
+
+/// Called with [`SessionConfig::max_session_age`] when the configuration is built.
+pub(crate) type MaxAgeListener = Box<dyn FnOnce(Duration) + Send>;
 
 impl<T: CookieSession> SessionConfigBuilder<T> {
     /// Adds a key with the [`KeyRole::Verify`] role: it still verifies
@@ -540,7 +546,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             return Err(ConfigError::ClockBeforeEpoch { now_unix_ms });
         }
         let attribute_suffix = render_attributes(&self.attributes);
-        Ok(SessionConfig {
+        let config = SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
                 lifetimes,
@@ -556,7 +562,11 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,
             }),
-        })
+        };
+        for listener in self.max_age_listeners {
+            listener(config.max_session_age());
+        }
+        Ok(config)
     }
 }
 
@@ -580,6 +590,7 @@ impl<T: CookieSession> SessionConfig<T> {
             clock: crate::clock::system_clock(),
             revocation: None,
             async_revocation: None,
+            max_age_listeners: Vec::new(),
             _session: PhantomData,
         }
     }

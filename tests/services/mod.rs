@@ -242,6 +242,52 @@ impl RedisServer {
         }
     }
 
+    /// SIGSTOP: the server hangs. The kernel still completes TCP
+    /// handshakes into its listen backlog and buffers what clients send, but
+    /// nothing is answered: what a hung or swapped-out Redis looks like.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`pause`](Self::pause): it answers what was buffered.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.process.as_ref().map_or(0, Guarded::id);
+        assert_ne!(pid, 0, "redis-server is not running");
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} redis-server");
+    }
+
+    /// Sends one command (as a RESP array) and returns the first line of
+    /// the reply, e.g. `:1` or `+OK`: for tests that play a Redis writer
+    /// other than the library.
+    pub fn command(&self, args: &[&str]) -> String {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+            .expect("connect to redis-server");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("read timeout");
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).expect("send command");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(b"\r\n") {
+            stream.read_exact(&mut byte).expect("redis reply");
+            reply.push(byte[0]);
+        }
+        String::from_utf8_lossy(&reply[..reply.len() - 2]).into_owned()
+    }
+
     /// Starts (again) on the same port, empty, and waits for `PONG`.
     pub fn restart(&mut self) {
         self.kill();

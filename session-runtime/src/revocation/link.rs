@@ -1,0 +1,123 @@
+//! The Redis commands, each one round trip on a blocking connection whose
+//! every read and write is bounded by the I/O timeout. Shared by the
+//! listener thread (resync reads and write-backs) and the writer thread
+//! (revocations); each holds its own connection, so neither waits for the
+//! other.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::{Client, Connection, RedisResult};
+
+use super::wire::encode_messages;
+
+#[derive(Default)]
+pub(super) struct Counters {
+    pub round_trips: AtomicU64,
+    pub keepalive_pings: AtomicU64,
+    pub resyncs: AtomicU64,
+    pub messages: AtomicU64,
+    pub malformed: AtomicU64,
+    pub written_back: AtomicU64,
+    pub connection_failures: AtomicU64,
+    pub not_propagated: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+pub(super) struct Link {
+    pub client: Client,
+    /// `<namespace>:cutoffs`: subject → cut-off (Unix ms) as its score.
+    pub set_key: String,
+    /// `<namespace>:revocations`: `<cutoff ms> <subject>` lines.
+    pub channel: String,
+    pub io_timeout: Duration,
+    pub counters: Counters,
+}
+
+impl Link {
+    pub(super) fn round_trip(&self) {
+        Counters::add(&self.counters.round_trips, 1);
+    }
+
+    /// A connection whose set-up (TCP connect plus the client's hello
+    /// pipeline) takes at most the I/O timeout in total (redis-rs spends the
+    /// remainder of the connect timeout on the set-up), and whose later
+    /// reads and writes each take at most the I/O timeout.
+    pub(super) fn connect(&self) -> RedisResult<Connection> {
+        self.round_trip();
+        let connection = self.client.get_connection_with_timeout(self.io_timeout)?;
+        connection.set_read_timeout(Some(self.io_timeout))?;
+        connection.set_write_timeout(Some(self.io_timeout))?;
+        Ok(connection)
+    }
+
+    /// Stores cut-offs (`ZADD GT`: a cut-off only moves forward), drops the
+    /// ones at or before `horizon` (0: none) and tells every replica: one
+    /// atomic pipeline, one round trip.
+    pub(super) fn publish(
+        &self,
+        connection: &mut Connection,
+        entries: &[(&str, u64)],
+        horizon: u64,
+    ) -> RedisResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (subject, cutoff) in entries {
+            pipe.cmd("ZADD")
+                .arg(&self.set_key)
+                .arg("GT")
+                .arg(*cutoff)
+                .arg(*subject)
+                .ignore();
+        }
+        if horizon > 0 {
+            pipe.cmd("ZREMRANGEBYSCORE")
+                .arg(&self.set_key)
+                .arg("-inf")
+                .arg(horizon)
+                .ignore();
+        }
+        for message in encode_messages(entries) {
+            pipe.cmd("PUBLISH").arg(&self.channel).arg(message).ignore();
+        }
+        self.round_trip();
+        pipe.exec(connection)
+    }
+
+    /// Every cut-off after `horizon` (0: all), as flat `subject, score`
+    /// pairs; drops the older ones from Redis first (none when `horizon` is 0).
+    pub(super) fn read_all(
+        &self,
+        connection: &mut Connection,
+        horizon: u64,
+    ) -> RedisResult<Vec<Vec<u8>>> {
+        let mut pipe = redis::pipe();
+        if horizon > 0 {
+            pipe.cmd("ZREMRANGEBYSCORE")
+                .arg(&self.set_key)
+                .arg("-inf")
+                .arg(horizon)
+                .ignore();
+        }
+        pipe.cmd("ZRANGEBYSCORE")
+            .arg(&self.set_key)
+            .arg(format!("({horizon}"))
+            .arg("+inf")
+            .arg("WITHSCORES");
+        self.round_trip();
+        let (flat,): (Vec<Vec<u8>>,) = pipe.query(connection)?;
+        Ok(flat)
+    }
+}
