@@ -542,7 +542,10 @@ async fn a_failed_store_answers_500_without_internals() {
     assert_eq!(reply.body, "", "no internals in the body");
     assert!(reply.set_cookies().is_empty());
     assert_eq!(
-        reply.headers.get("x-test-finish-error").map(|v| v.to_str().unwrap()),
+        reply
+            .headers
+            .get("x-test-finish-error")
+            .map(|v| v.to_str().unwrap()),
         Some("ConflictingWriters")
     );
 }

@@ -127,6 +127,15 @@ impl Guarded {
         }
     }
 
+    /// Its exit code, once it has exited by itself (`None` while running,
+    /// or when ended by a signal).
+    pub fn exit_code(&mut self) -> Option<i32> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+            .and_then(|status| status.code())
+    }
+
     /// SIGKILL (to the whole group for a group leader), then wait for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
