@@ -359,14 +359,13 @@ fn slow_rolling_rotation_changes_each_sessions_key_at_most_once() {
         for (_, replica, keys) in schedule.iter().filter(|(at, ..)| *at == minute) {
             replicas[*replica] = config(*keys);
         }
-        for index in 0..USERS as usize {
+        for (index, user) in users.iter_mut().enumerate() {
             if rng.below(6) != 0 {
                 continue; // back in about 6 minutes on average
             }
             requests += 1;
             let replica = &replicas[rng.below(REPLICAS as u32) as usize];
             let write = rng.below(10) < 3;
-            let user = &mut users[index];
             let mut headers = HeaderMap::new();
             if let Some(cookie) = &user.cookie {
                 headers.insert(COOKIE, HeaderValue::try_from(cookie.as_str()).unwrap());

@@ -11,6 +11,10 @@
 //! exactly when each byte is sent. Bounded: every read has a timeout, every
 //! process is killed on the way out (drop guards).
 
+// Both apps include examples/process.rs as their own module: two copies of
+// it here, as in the two example binaries.
+#![allow(clippy::duplicate_mod)]
+
 #[allow(dead_code)]
 #[path = "../examples/actix_app.rs"]
 mod actix_app;
