@@ -102,7 +102,16 @@ impl Stats {
         self.problem(what);
     }
 
-    fn failed_post(&self, stage: Stage, what: String, reply: &Reply) {
+    /// A failed `POST`, counted under the kill phase when the request
+    /// overlapped it (it started before and ended during it, or the other
+    /// way round), else under the stage it started in.
+    fn failed_post(&self, shared: &Shared, started_in: Stage, what: String, reply: &Reply) {
+        let ended_in = shared.stage();
+        let stage = if ended_in == Stage::Kill {
+            ended_in
+        } else {
+            started_in
+        };
         self.failed_posts[stage.encode()].fetch_add(1, Ordering::Relaxed);
         let body: String = reply.body.chars().take(80).collect();
         self.problem(format!("{what} ({stage:?}; body: {:?})", body.trim()));
@@ -171,7 +180,7 @@ pub async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
             stats.logins.fetch_add(1, Ordering::Relaxed);
             if reply.status != StatusCode::SEE_OTHER || app_cookie(&reply).is_none() {
                 let what = format!("{name}: login answered {}", reply.status);
-                stats.failed_post(stage, what, &reply);
+                stats.failed_post(&shared, stage, what, &reply);
             } else {
                 logged_in = true;
                 counter = 0;
@@ -187,7 +196,7 @@ pub async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
             } else {
                 // Still logged in: the cookie was not cleared.
                 let what = format!("{name}: logout answered {}", reply.status);
-                stats.failed_post(stage, what, &reply);
+                stats.failed_post(&shared, stage, what, &reply);
             }
             // The logged-out page: its flash message and the fresh session's
             // CSRF token, which the next login form carries.
@@ -199,7 +208,7 @@ pub async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
             stats.counter_posts.fetch_add(1, Ordering::Relaxed);
             if reply.status != StatusCode::SEE_OTHER || app_cookie(&reply).is_none() {
                 let what = format!("{name}: counter answered {}", reply.status);
-                stats.failed_post(stage, what, &reply);
+                stats.failed_post(&shared, stage, what, &reply);
             } else {
                 counter += 1;
                 reissued = false;
