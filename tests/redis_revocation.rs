@@ -4,7 +4,7 @@
 //! bound on `revoke`, retention for remember-me sessions, expiry, and what
 //! another Redis writer can and cannot undo. Replicas are separate
 //! `RedisRevocations` instances (each with its own connections and listener
-//! thread), as in separate processes. tests/fleet.rs does the same with real
+//! thread), as in separate processes. tests/fleet/ does the same with real
 //! processes behind nginx.
 //!
 //! Without `redis-server` these print SKIP, unless `REQUIRE_SERVICES=1`.

@@ -1,6 +1,6 @@
 //! Graceful shutdown of both example apps (docs/operations.md, "Rolling
 //! restarts"), each run as its own process (this test binary re-runs itself
-//! as the app, like tests/fleet.rs): on SIGTERM and on SIGINT, during the
+//! as the app, like tests/fleet/): on SIGTERM and on SIGINT, during the
 //! drain period `/health` answers 503 and responses close their
 //! connections; then a request in flight (its body half sent) is finished,
 //! an idle keep-alive connection is closed cleanly (end of stream, not a

@@ -425,12 +425,12 @@ impl Nginx {
 }
 
 /// The nginx block docs/operations.md recommends: the fenced `nginx` block
-/// after the line `<!-- tests/fleet.rs reads the next nginx block -->`.
+/// after the line `<!-- tests/fleet reads the next nginx block -->`.
 pub fn recommended_nginx_block() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md");
     let page = std::fs::read_to_string(&path).expect("read docs/operations.md");
     let after = page
-        .split_once("<!-- tests/fleet.rs reads the next nginx block -->")
+        .split_once("<!-- tests/fleet reads the next nginx block -->")
         .expect("docs/operations.md marks the recommended nginx block")
         .1;
     let block = after
