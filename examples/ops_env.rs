@@ -83,17 +83,16 @@ pub fn revocation_subject(session: &AppSession) -> Option<Cow<'_, str>> {
 /// Installs the Prometheus recorder for the `metrics` facade, once per
 /// process (the library's counters go there); `/ops/metrics` renders it.
 pub fn install_metrics() -> Result<(), Box<dyn Error>> {
-    static HANDLE: OnceLock<()> = OnceLock::new();
-    if HANDLE.get().is_none() {
+    if PROMETHEUS.get().is_none() {
         let handle = PrometheusBuilder::new()
             .install_recorder()
             .map_err(|err| format!("cannot install the metrics recorder: {err}"))?;
         let _ = PROMETHEUS.set(handle);
-        let _ = HANDLE.set(());
     }
     Ok(())
 }
 
+/// The recorder's handle, once installed (a process has one recorder).
 static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// `POST /logout-everywhere` and `GET /ops/metrics`, with their own session

@@ -65,10 +65,12 @@ impl Link {
         Counters::add(&self.counters.round_trips, 1);
     }
 
-    /// A connection whose set-up (TCP connect plus the client's hello
-    /// pipeline) takes at most the I/O timeout in total (redis-rs spends the
-    /// remainder of the connect timeout on the set-up), and whose later
-    /// reads and writes each take at most the I/O timeout.
+    /// A connection whose TCP connect and each reply of the client's set-up
+    /// commands (redis-rs gives them what is left of the connect timeout)
+    /// take at most the I/O timeout, and whose later reads and writes each
+    /// take at most the I/O timeout. Against a hung Redis the set-up can
+    /// still take a multiple of it (one wait per set-up reply), which is why
+    /// `revoke` bounds its own wait instead of relying on these timeouts.
     pub(super) fn connect(&self) -> RedisResult<Connection> {
         self.round_trip();
         let connection = self.client.get_connection_with_timeout(self.io_timeout)?;

@@ -60,8 +60,8 @@ pub const MIN_REVOCATION_RETENTION: Duration =
 /// Default interval of silence on the subscription after which a replica
 /// sends `PING` to prove the connection is alive.
 pub const DEFAULT_REVOCATION_KEEPALIVE: Duration = Duration::from_secs(1);
-/// Default bound on connecting (including the client's set-up commands)
-/// and on waiting for any one reply.
+/// Default bound on connecting and on waiting for any one reply; `revoke`
+/// waits at most twice this.
 pub const DEFAULT_REVOCATION_IO_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default longest wait between reconnection attempts (the wait starts at
 /// 50 ms and doubles).
@@ -196,8 +196,9 @@ impl RedisRevocations {
         self.shared().table.retention()
     }
 
-    /// The longest [`revoke`](Self::revoke) blocks: one connection set-up
-    /// and one round trip, each bounded by the I/O timeout (2 s by default).
+    /// The longest [`revoke`](Self::revoke) blocks: twice the I/O timeout
+    /// (2 s by default), room for a connection set-up and a round trip.
+    /// `revoke` enforces it itself, whatever Redis does.
     pub fn revoke_bound(&self) -> Duration {
         self.shared().link.io_timeout * 2
     }
@@ -207,8 +208,8 @@ impl RedisRevocations {
     ///
     /// The cut-off is in force on this replica when the call starts. The
     /// call then waits for Redis to confirm it, at most
-    /// [`revoke_bound`](Self::revoke_bound) (one connection set-up plus one
-    /// round trip, each bounded by the I/O timeout), even with Redis hung,
+    /// [`revoke_bound`](Self::revoke_bound) (twice the I/O timeout), even
+    /// with Redis hung,
     /// and however many revocations run at once: they are sent together by
     /// one writer thread, not one after another. Without a confirmation it
     /// returns [`RevocationError::NotPropagated`] and the writer keeps

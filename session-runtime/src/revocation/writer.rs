@@ -3,11 +3,11 @@
 //! confirmed.
 //!
 //! `revoke` never talks to Redis itself: it queues the cut-off and waits
-//! for the writer's confirmation until its own deadline (one connection
-//! set-up plus one round trip, each bounded by the I/O timeout). So a hung
-//! Redis costs each caller at most that bound, however many revocations are
-//! waiting: they share the writer's attempts instead of queueing behind a
-//! lock one round trip after another.
+//! for the writer's confirmation until its own deadline (twice the I/O
+//! timeout: room for a connection set-up and a round trip). So a hung Redis
+//! costs each caller at most that bound, whatever the writer is stuck on and
+//! however many revocations are waiting: they share the writer's attempts
+//! instead of queueing behind a lock one round trip after another.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
