@@ -5,14 +5,26 @@
 //!
 //! Recording goes to whatever recorder the application installed (a
 //! Prometheus exporter, StatsD, ...); with none installed, each call is a
-//! load of the facade's recorder pointer. Every label value is a
-//! `&'static str`, so recording allocates nothing.
+//! load of the facade's recorder pointer. Every name and label is a literal
+//! (`count!`), so each key is a `static` and recording allocates nothing.
 
 #[cfg(feature = "metrics")]
 use metrics::{counter, gauge};
 
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Session, WriteReason};
+
+/// `counter!(...).increment(1)` with literal labels only: the `metrics`
+/// macros build such a key as a `static`, so counting allocates nothing
+/// (a label given as a variable would allocate a `Vec` per call, recorder
+/// or not: measured by bench/tests/alloc_counts.rs as one allocation more
+/// per load).
+macro_rules! count {
+    ($name:literal $(, $key:literal => $value:literal)*) => {{
+        #[cfg(feature = "metrics")]
+        counter!($name $(, $key => $value)*).increment(1);
+    }};
+}
 
 /// A load returned `session`: counts it by status, and a refused cookie by
 /// reason (`suspicious` marks what tampering or forgery produces).
@@ -33,54 +45,69 @@ pub(crate) fn decoded<T>(result: Result<Session<T>, Rejection>) -> Result<Sessio
 }
 
 fn loaded_status(status: &LoadStatus) {
-    let name = match status {
-        LoadStatus::Missing => "missing",
-        LoadStatus::Valid => "valid",
-        LoadStatus::ValidVerifyKey => "valid_verify_key",
-        LoadStatus::Migrated { .. } => "migrated",
-        LoadStatus::Rejected(reason) => return rejected(reason),
+    match status {
+        LoadStatus::Missing => count!("session_loads_total", "status" => "missing"),
+        LoadStatus::Valid => count!("session_loads_total", "status" => "valid"),
+        LoadStatus::ValidVerifyKey => {
+            count!("session_loads_total", "status" => "valid_verify_key")
+        }
+        LoadStatus::Migrated { .. } => count!("session_loads_total", "status" => "migrated"),
+        LoadStatus::Rejected(reason) => rejected(reason),
+    }
+}
+
+/// One arm per `Rejection` variant (so a new variant does not compile until
+/// it is counted), with the label `Rejection::kind` and `is_suspicious`
+/// give; debug builds (every test) check that the two agree.
+macro_rules! by_reason {
+    ($reason:expr; $($pattern:pat => $kind:literal, $suspicious:literal;)*) => {
+        match $reason {
+            $($pattern => {
+                debug_assert_eq!($reason.kind(), $kind);
+                debug_assert_eq!($reason.is_suspicious(), $suspicious == "true");
+                count!(
+                    "session_rejections_total",
+                    "reason" => $kind,
+                    "suspicious" => $suspicious
+                );
+            })*
+        }
     };
-    #[cfg(feature = "metrics")]
-    counter!("session_loads_total", "status" => name).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = name;
 }
 
 fn rejected(reason: &Rejection) {
-    #[cfg(feature = "metrics")]
-    {
-        counter!("session_loads_total", "status" => "rejected").increment(1);
-        let suspicious = if reason.is_suspicious() {
-            "true"
-        } else {
-            "false"
-        };
-        counter!(
-            "session_rejections_total",
-            "reason" => reason.kind(),
-            "suspicious" => suspicious
-        )
-        .increment(1);
+    count!("session_loads_total", "status" => "rejected");
+    by_reason! { reason;
+        Rejection::TooLong { .. } => "too_long", "true";
+        Rejection::NotBase64 => "not_base64", "true";
+        Rejection::Truncated { .. } => "truncated", "true";
+        Rejection::UnknownFormat { .. } => "unknown_format", "true";
+        Rejection::UnknownKey { .. } => "unknown_key", "false";
+        Rejection::BadSignature => "bad_signature", "true";
+        Rejection::WrongVersion { .. } => "wrong_version", "false";
+        Rejection::SchemaMismatch { .. } => "schema_mismatch", "false";
+        Rejection::IssuedInFuture { .. } => "issued_in_future", "false";
+        Rejection::AbsoluteExpired { .. } => "absolute_expired", "false";
+        Rejection::IdleExpired { .. } => "idle_expired", "false";
+        Rejection::InconsistentTimestamps => "inconsistent_timestamps", "true";
+        Rejection::UnknownLifetime { .. } => "unknown_lifetime", "false";
+        Rejection::Revoked => "revoked", "false";
+        Rejection::Payload { .. } => "payload", "false";
+        Rejection::NeedsAsyncLoad => "needs_async_load", "false";
     }
-    #[cfg(not(feature = "metrics"))]
-    let _ = reason;
 }
 
 /// A `Set-Cookie` is being sent, for `reason`.
 #[inline]
 pub(crate) fn cookie_written(reason: WriteReason) {
-    let name = match reason {
-        WriteReason::Changed => "changed",
-        WriteReason::Renewed => "renewed",
-        WriteReason::Rekeyed => "rekeyed",
-        WriteReason::Migrated => "migrated",
-        WriteReason::Refreshed => "refreshed",
-        WriteReason::Cleared => "cleared",
-    };
-    #[cfg(feature = "metrics")]
-    counter!("session_cookie_writes_total", "reason" => name).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = name;
+    match reason {
+        WriteReason::Changed => count!("session_cookie_writes_total", "reason" => "changed"),
+        WriteReason::Renewed => count!("session_cookie_writes_total", "reason" => "renewed"),
+        WriteReason::Rekeyed => count!("session_cookie_writes_total", "reason" => "rekeyed"),
+        WriteReason::Migrated => count!("session_cookie_writes_total", "reason" => "migrated"),
+        WriteReason::Refreshed => count!("session_cookie_writes_total", "reason" => "refreshed"),
+        WriteReason::Cleared => count!("session_cookie_writes_total", "reason" => "cleared"),
+    }
 }
 
 /// A revocation check ran on a session with a subject; `revoked` when it
@@ -88,26 +115,41 @@ pub(crate) fn cookie_written(reason: WriteReason) {
 #[cfg(feature = "redis")]
 #[inline]
 pub(crate) fn revocation_checked(revoked: bool) {
-    #[cfg(feature = "metrics")]
-    {
-        counter!("session_revocation_checks_total").increment(1);
-        if revoked {
-            counter!("session_revocation_refusals_total").increment(1);
-        }
+    count!("session_revocation_checks_total");
+    if revoked {
+        count!("session_revocation_refusals_total");
     }
-    #[cfg(not(feature = "metrics"))]
-    let _ = revoked;
 }
 
-/// Something happened on the Redis link: `connection_failure`, `resync`,
-/// `malformed` (a message or entry that did not parse), `not_propagated`
-/// (a `revoke` returned without Redis's confirmation).
+/// Something that happened on the Redis link.
 #[cfg(feature = "redis")]
-pub(crate) fn revocation_event(event: &'static str) {
-    #[cfg(feature = "metrics")]
-    counter!("session_revocation_events_total", "event" => event).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = event;
+#[derive(Clone, Copy)]
+pub(crate) enum RevocationEvent {
+    /// A connection or subscription failed (a reconnect follows).
+    ConnectionFailure,
+    /// The whole set was re-read.
+    Resync,
+    /// A message or stored entry did not parse.
+    Malformed,
+    /// A `revoke` returned without Redis's confirmation.
+    NotPropagated,
+}
+
+/// Counts `event` (label `event`).
+#[cfg(feature = "redis")]
+pub(crate) fn revocation_event(event: RevocationEvent) {
+    match event {
+        RevocationEvent::ConnectionFailure => {
+            count!("session_revocation_events_total", "event" => "connection_failure")
+        }
+        RevocationEvent::Resync => count!("session_revocation_events_total", "event" => "resync"),
+        RevocationEvent::Malformed => {
+            count!("session_revocation_events_total", "event" => "malformed")
+        }
+        RevocationEvent::NotPropagated => {
+            count!("session_revocation_events_total", "event" => "not_propagated")
+        }
+    }
 }
 
 /// A resync wrote `n` cut-offs back that Redis lacked.

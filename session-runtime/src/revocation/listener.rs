@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use redis::{Connection, RedisResult};
 
+use crate::metrics::RevocationEvent;
+
 use super::link::Counters;
 use super::wire::{parse_line, parse_score, valid_subject};
 use super::{Shared, INITIAL_RECONNECT_DELAY, POLL_INTERVAL};
@@ -32,7 +34,7 @@ pub(super) fn run(shared: Arc<Shared>) {
         }
         if result.is_err() {
             Counters::add(&shared.link.counters.connection_failures, 1);
-            crate::metrics::revocation_event("connection_failure");
+            crate::metrics::revocation_event(RevocationEvent::ConnectionFailure);
         }
         let until = Instant::now() + delay;
         while !shared.stopping() && Instant::now() < until {
@@ -115,7 +117,7 @@ fn resync(shared: &Shared, commands: &mut Connection) -> RedisResult<()> {
         crate::metrics::revocation_written_back(entries.len());
     }
     Counters::add(&link.counters.resyncs, 1);
-    crate::metrics::revocation_event("resync");
+    crate::metrics::revocation_event(RevocationEvent::Resync);
     crate::metrics::revocation_entries(shared.table.len());
     let (lock, ready) = &shared.synced;
     *lock.lock().unwrap_or_else(PoisonError::into_inner) += 1;
@@ -143,7 +145,7 @@ pub(super) fn apply_message(shared: &Shared, payload: &[u8]) {
 
 fn malformed(shared: &Shared) {
     Counters::add(&shared.link.counters.malformed, 1);
-    crate::metrics::revocation_event("malformed");
+    crate::metrics::revocation_event(RevocationEvent::Malformed);
 }
 
 impl Shared {

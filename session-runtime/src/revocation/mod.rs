@@ -38,6 +38,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::{CookieMeta, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_MAX_CLOCK_SKEW};
+use crate::metrics::RevocationEvent;
 
 pub use builder::RedisRevocationsBuilder;
 pub use error::{RevocationError, RevocationStats};
@@ -254,7 +255,7 @@ impl RedisRevocations {
             .wait(seq, started + bound, bound)
             .map_err(|reason| {
                 Counters::add(&shared.link.counters.not_propagated, 1);
-                crate::metrics::revocation_event("not_propagated");
+                crate::metrics::revocation_event(RevocationEvent::NotPropagated);
                 RevocationError::NotPropagated { reason }
             })
     }

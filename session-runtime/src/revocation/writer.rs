@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use redis::Connection;
 
+use crate::metrics::RevocationEvent;
+
 use super::link::Counters;
 use super::{Shared, INITIAL_RECONNECT_DELAY, POLL_INTERVAL};
 
@@ -171,7 +173,7 @@ pub(super) fn run(shared: Arc<Shared>) {
                 // reply: never reuse it.
                 connection = None;
                 Counters::add(&shared.link.counters.connection_failures, 1);
-                crate::metrics::revocation_event("connection_failure");
+                crate::metrics::revocation_event(RevocationEvent::ConnectionFailure);
                 Err(err.to_string())
             }
         };
