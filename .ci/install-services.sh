@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs nginx and redis-server from Debian's packages for the operations tests
-# (tests/fleet.rs, tests/redis_revocation.rs). CI calls this before `cargo test`; a
+# (tests/fleet/, tests/redis_revocation.rs). CI calls this before `cargo test`; a
 # developer may run it by hand. It is idempotent: when both binaries already exist it
 # does nothing.
 #

@@ -1,19 +1,25 @@
 //! The same idea in actix-web 4, smaller: log in, count, log out.
 //!
 //! Run: `cargo run -p session-examples --example actix_app`, then open the URL
-//! it prints. `SESSION_SECRET` (32+ bytes; a random development secret with a
-//! warning when unset) and `PORT` (default 3001) as in the axum example.
+//! it prints. `SESSION_KEYS` / `SESSION_KEYS_FILE` or `SESSION_SECRET` (a
+//! random development key with a warning when none is set; set but empty or
+//! invalid stops the app), `PORT` (default 3001) and `SHUTDOWN_DRAIN_SECS` as
+//! in the axum example. SIGTERM and SIGINT both stop it gracefully: in-flight
+//! requests finish (actix-web's own handler would stop at once on SIGINT).
+
+pub mod process;
 
 use std::error::Error;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::dev::Service as _;
+use actix_web::http::{header, ConnectionType, StatusCode};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde::{Deserialize, Serialize};
 use session_runtime::actix::SessionMiddleware;
-use session_runtime::{
-    BoundedString, CookieSession, Key, LoadStatus, RequestSession, SessionConfig,
-};
+use session_runtime::{BoundedString, CookieSession, KeyRing, LoadStatus, RequestSession};
 
 /// The visitor's session, in the `__Host-actix` cookie.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
@@ -96,46 +102,84 @@ async fn logout(mut session: RequestSession<ActixSession>) -> HttpResponse {
     back_home()
 }
 
-/// `SESSION_SECRET`, or a random development secret with a loud warning.
-pub fn key_from_env() -> Result<Key, Box<dyn Error>> {
-    match std::env::var("SESSION_SECRET") {
-        Ok(secret) if !secret.is_empty() => {
-            Ok(Key::from_secret(secret.as_bytes())
-                .map_err(|err| format!("SESSION_SECRET: {err}"))?)
-        }
-        _ => {
-            let mut secret = [0u8; 32];
-            getrandom::fill(&mut secret).map_err(|err| format!("OS random source: {err}"))?;
-            eprintln!(
-                "\n!!! WARNING: SESSION_SECRET is not set: using a random development secret.\n\
-                 !!! Every restart logs everybody out. In production set SESSION_SECRET to 32+ random bytes.\n"
-            );
-            Ok(Key::from_secret(&secret)?)
-        }
+/// `SESSION_KEYS` / `SESSION_KEYS_FILE`, else `SESSION_SECRET`, else a
+/// random development key with a loud warning. Set but empty, unreadable
+/// or invalid is an error naming the variable (never the secret).
+pub fn keys_from_env() -> Result<KeyRing, Box<dyn Error>> {
+    if let Some(keys) = KeyRing::from_env("SESSION_KEYS")? {
+        return Ok(keys);
     }
+    let key = match process::secret_key("SESSION_SECRET")? {
+        Some(key) => key,
+        None => process::development_key()?,
+    };
+    Ok(KeyRing::new(key))
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port
-            .parse()
-            .map_err(|_| format!("PORT={port} is not a port number"))?,
-        Err(_) => 3001,
-    };
+/// `pub` so that tests/shutdown.rs can run this very `main`. Errors print as
+/// one sentence, with exit status 1.
+pub fn main() -> std::process::ExitCode {
+    process::report("actix_app", run())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let port = process::port(3001)?;
+    let drain_period = process::drain_period()?;
     // Built once; each worker's App gets a cheap clone (one Arc).
-    let config = SessionConfig::<ActixSession>::new(key_from_env()?)?;
+    let config = keys_from_env()?.config_builder::<ActixSession>().build()?;
+    process::log_keys("actix_app", config.keys());
     actix_web::rt::System::new().block_on(async move {
+        let draining = Arc::new(AtomicBool::new(false));
+        let in_app = Arc::clone(&draining);
         let server = HttpServer::new(move || {
+            let draining = Arc::clone(&in_app);
             App::new()
+                // Outermost: during the drain every response closes its
+                // connection, and /health answers 503.
+                .wrap_fn(move |request, service| {
+                    let draining = draining.load(Ordering::SeqCst);
+                    let health = request.path() == "/health";
+                    let response = service.call(request);
+                    async move {
+                        let mut response = response.await?;
+                        if draining {
+                            if health {
+                                *response.response_mut().status_mut() =
+                                    StatusCode::SERVICE_UNAVAILABLE;
+                            }
+                            response
+                                .response_mut()
+                                .head_mut()
+                                .set_connection_type(ConnectionType::Close);
+                        }
+                        Ok(response)
+                    }
+                })
                 .wrap(SessionMiddleware::new(config.clone()))
                 .configure(routes)
         })
+        // Our own signal handling below: actix-web's stops at once on SIGINT.
+        .disable_signals()
         .bind((Ipv4Addr::LOCALHOST, port))?;
         let port = server.addrs().first().map_or(port, |addr| addr.port());
         println!(
             "session-runtime actix-web example: open http://localhost:{port}/  (Ctrl-C stops it)"
         );
-        server.run().await
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = process::shutdown_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            eprintln!(
+                "actix_app: {signal}: draining for {drain_period:?}, then finishing the requests in flight"
+            );
+            actix_web::rt::time::sleep(drain_period).await;
+            // Graceful: stop accepting, finish the requests in flight (up to
+            // actix-web's 30 s shutdown timeout), close idle connections.
+            handle.stop(true).await;
+        });
+        server.await
     })?;
+    println!("actix_app: stopped");
     Ok(())
 }

@@ -7,22 +7,28 @@
 //! Run: `cargo run -p session-examples --example axum_app`, then open the URL
 //! it prints.
 //!
-//! Environment:
-//! - `SESSION_SECRET`: at least 32 bytes, e.g. `openssl rand -base64 48`. When
-//!   unset, a random development secret is generated (with a loud warning):
-//!   every restart then logs everybody out.
-//! - `SESSION_PREVIOUS_SECRET` (optional): the secret you are rotating away
-//!   from; its cookies are still accepted and re-issued with the new one.
-//! - `SESSION_KEYS` / `SESSION_KEYS_FILE` (keys with roles, take precedence
-//!   over the two above) and `SESSION_REDIS_URL` ("log out everywhere"): see
-//!   `ops_env.rs` and docs/operations.md.
+//! Environment (a variable that is set but empty or not UTF-8 stops the app
+//! with a message naming it):
+//! - `SESSION_KEYS` / `SESSION_KEYS_FILE`: keys with roles, and
+//!   `SESSION_REDIS_URL` ("log out everywhere"): see `ops_env.rs` and
+//!   docs/operations.md.
+//! - `SESSION_SECRET`: a single key of at least 32 bytes, e.g. `openssl rand
+//!   -base64 48`, when neither of the above is set. When none is set, a random
+//!   development key is generated (with a loud warning): every restart then
+//!   logs everybody out.
+//! - `SESSION_PREVIOUS_SECRET` (optional, with `SESSION_SECRET`): the secret
+//!   you are rotating away from; its cookies are still accepted and re-issued
+//!   with the new one.
 //! - `PORT`: default 3000. The server listens on 127.0.0.1 only.
+//! - `SHUTDOWN_DRAIN_SECS`: see `process.rs`. SIGTERM and SIGINT stop the
+//!   app gracefully: in-flight requests finish, idle connections are closed.
 //!
 //! The `__Host-` cookies carry `Secure`: browsers accept them over plain http
 //! only from `localhost` (a secure context), so open the printed
 //! `http://localhost:PORT/` URL.
 
 pub mod ops_env;
+pub mod process;
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -291,29 +297,17 @@ fn escape(text: &str) -> String {
 }
 
 /// The signing key from `SESSION_SECRET`, or a random development key with a
-/// loud warning; plus the previous key from `SESSION_PREVIOUS_SECRET`.
+/// loud warning when it is unset; plus the previous key from
+/// `SESSION_PREVIOUS_SECRET`. Set but empty, not UTF-8 or too short stops
+/// the app (`process::secret_key`).
 pub fn keys_from_env() -> Result<(Key, Option<Key>), Box<dyn Error>> {
-    let current = match std::env::var("SESSION_SECRET") {
-        Ok(secret) if !secret.is_empty() => {
-            Key::from_secret(secret.as_bytes()).map_err(|err| format!("SESSION_SECRET: {err}"))?
+    let previous = process::secret_key("SESSION_PREVIOUS_SECRET")?;
+    let current = match process::secret_key("SESSION_SECRET")? {
+        Some(key) => key,
+        None if previous.is_some() => {
+            return Err("SESSION_PREVIOUS_SECRET is set without SESSION_SECRET".into())
         }
-        _ => {
-            let mut secret = [0u8; 32];
-            getrandom::fill(&mut secret).map_err(|err| format!("OS random source: {err}"))?;
-            eprintln!(
-                "\n!!! WARNING: SESSION_SECRET is not set: using a random development secret.\n\
-                 !!! Every restart logs everybody out, and several instances cannot share sessions.\n\
-                 !!! In production set SESSION_SECRET to 32+ random bytes, e.g. `openssl rand -base64 48`.\n"
-            );
-            Key::from_secret(&secret)?
-        }
-    };
-    let previous = match std::env::var("SESSION_PREVIOUS_SECRET") {
-        Ok(secret) if !secret.is_empty() => Some(
-            Key::from_secret(secret.as_bytes())
-                .map_err(|err| format!("SESSION_PREVIOUS_SECRET: {err}"))?,
-        ),
-        _ => None,
+        None => process::development_key()?,
     };
     Ok((current, previous))
 }
@@ -332,24 +326,28 @@ fn configs(
         .default_lifetime(Lifetime::BrowserSession)
         .remember_me(30 * DAY, 90 * DAY);
     if let Some(revocations) = revocations {
-        app = app.revocation_check(ops_env::revocation_check(revocations));
+        // Also tells the store these sessions live up to 90 days.
+        app = app.revocations(revocations, ops_env::revocation_subject);
     }
     let prefs = keys.config_builder::<Prefs>();
     Ok((app.build()?, prefs.build()?))
 }
 
-/// `pub` so that tests/fleet.rs can run this very `main` as a replica process.
+/// `pub` so that tests/fleet.rs can run this very `main` as a replica
+/// process. Errors print as one sentence, with exit status 1.
 #[tokio::main]
-pub async fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port
-            .parse()
-            .map_err(|_| format!("PORT={port} is not a port number"))?,
-        Err(_) => 3000,
-    };
+pub async fn main() -> std::process::ExitCode {
+    process::report("axum_app", run().await)
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let port = process::port(3000)?;
+    let drain_period = process::drain_period()?;
+    ops_env::install_metrics()?;
     let keys = ops_env::keyring_from_env()?;
     let revocations = ops_env::revocations_from_env()?;
     let (app_config, prefs_config) = configs(&keys, revocations.as_ref())?;
+    process::log_keys("axum_app", app_config.keys());
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     let port = listener.local_addr()?.port();
@@ -361,10 +359,11 @@ pub async fn main() -> Result<(), Box<dyn Error>> {
         AppSession::BUDGET
     );
     let ops = ops_env::routes(app_config.clone(), revocations);
-    axum::serve(listener, router(app_config, prefs_config).merge(ops))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let drain = ops_env::Drain::default();
+    let app = drain.layer(router(app_config, prefs_config).merge(ops));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(drain.on_signal(drain_period))
         .await?;
+    println!("axum_app: stopped");
     Ok(())
 }

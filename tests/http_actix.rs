@@ -496,3 +496,56 @@ async fn csrf_middleware_refuses_unsafe_requests_without_the_token() {
         StatusCode::PAYLOAD_TOO_LARGE
     );
 }
+
+/// Two handles change the session at once: the session cannot be stored.
+async fn writes_at_once(
+    mut first: RequestSession<ActixSession>,
+    mut second: RequestSession<ActixSession>,
+) -> HttpResponse {
+    first.set_counter(1);
+    second.set_counter(2); // `first` still holds unpublished changes
+    HttpResponse::Ok().body("saved (the handler thinks)")
+}
+
+/// A session that could not be stored gives an empty `500` (as the tower
+/// adapter's): the reason is logged and attached as an extension for the
+/// operator, never shown to the user.
+#[tokio::test]
+async fn a_failed_store_answers_500_without_internals() {
+    let clock = ManualClock::new(T0_MS);
+    let config = config(&clock, &[key(1)]);
+    let server = serve!(move || App::new()
+        .wrap(SessionMiddleware::new(config.clone()))
+        // Registered last, so outermost: it sees the adapter's answer.
+        .wrap_fn(|request, service| {
+            let response = service.call(request);
+            async move {
+                let response = response.await?;
+                let kind = response
+                    .response()
+                    .extensions()
+                    .get::<session_runtime::adapter::FinishError>()
+                    .map(|failed| format!("{:?}", failed.kind()));
+                let mut response = response;
+                if let Some(kind) = kind {
+                    response.headers_mut().insert(
+                        actix_web::http::header::HeaderName::from_static("x-test-finish-error"),
+                        actix_web::http::header::HeaderValue::from_str(&kind).unwrap(),
+                    );
+                }
+                Ok(response)
+            }
+        })
+        .route("/once", web::post().to(writes_at_once)));
+    let reply = send(server.addr, http::Method::POST, "/once", None, None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.body, "", "no internals in the body");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        reply
+            .headers
+            .get("x-test-finish-error")
+            .map(|v| v.to_str().unwrap()),
+        Some("ConflictingWriters")
+    );
+}

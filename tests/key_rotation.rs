@@ -2,8 +2,10 @@
 //! routing (docs/operations.md, "Key rotation"). Every phase of the three-phase
 //! rollout and every mixed fleet in between loses no session, and read-only
 //! requests get a `Set-Cookie` at most once per session (the one re-key to the
-//! new signing key), never back and forth. Two broken procedures are run
-//! through the same simulation to show that it detects both failures.
+//! new signing key), never back and forth; a slow roll (three replicas, 20
+//! minutes apart, with idle refreshes and writes) changes each session's key
+//! at most once. Two broken procedures are run through the same simulation
+//! to show that it detects both failures.
 
 use std::time::Duration;
 
@@ -269,4 +271,162 @@ fn replicas_that_rekey_to_each_other_ping_pong() {
     println!("ping-pong: {:?}", fleet.tally);
     assert_eq!(fleet.tally.lost, 0);
     assert!(fleet.tally.ping_pong > USERS, "{:?}", fleet.tally);
+}
+
+/// A slow rolling rotation, as a real fleet does it: three replicas, each
+/// serving about 20 minutes between restarts, users coming back every few
+/// minutes (so idle refreshes, every `refresh_after` = 1 h, happen during
+/// the roll) and writing on 30% of their requests. Each session's cookie
+/// changes key at most once (OLD to NEW), never back, and read-only
+/// requests re-issue it for the rotation at most once.
+#[test]
+fn slow_rolling_rotation_changes_each_sessions_key_at_most_once() {
+    use std::sync::{Arc, Mutex};
+
+    use session_runtime::keys::KeyId;
+    use Keys::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+    const REPLICAS: usize = 3;
+    let clock = ManualClock::new(T0_MS);
+    // The key that verified the cookie of the request being loaded, taken
+    // from the revocation check (which sees every authentic cookie).
+    let verified_with: Arc<Mutex<Option<KeyId>>> = Arc::default();
+    let config = |keys: Keys| {
+        let builder: SessionConfigBuilder<FleetSession> = match keys {
+            Old => SessionConfig::builder(old()),
+            OldAcceptNew => SessionConfig::builder(old()).verify_only_key(new()),
+            NewRekeyOld => SessionConfig::builder(new()).verify_key(old()),
+            New => SessionConfig::builder(new()),
+            OldRekeyNew => unreachable!("not part of the runbook"),
+        };
+        let seen = Arc::clone(&verified_with);
+        builder
+            .idle_timeout(IDLE)
+            .clock(clock.clone())
+            .revocation_check(move |_, meta| {
+                *seen.lock().unwrap() = Some(meta.key_id);
+                true
+            })
+            .build()
+            .unwrap()
+    };
+    // (minute, replica, its keys from then on): each phase rolls one
+    // replica every 20 minutes; phase 3 starts after the documented wait
+    // (the idle timeout plus the skew allowance after the last phase-2
+    // restart).
+    let wait = (IDLE + Duration::from_secs(60)).as_secs() / 60 + 1;
+    let mut schedule: Vec<(u64, usize, Keys)> = Vec::new();
+    for (keys, start) in [(OldAcceptNew, 60), (NewRekeyOld, 140), (New, 180 + wait)] {
+        for replica in 0..REPLICAS {
+            schedule.push((start + 20 * replica as u64, replica, keys));
+        }
+    }
+    let end = schedule.last().unwrap().0 + 40;
+    let mut replicas: Vec<SessionConfig<FleetSession>> =
+        (0..REPLICAS).map(|_| config(Old)).collect();
+    let mut rng = Rng(0x5eed_0004);
+    #[derive(Default)]
+    struct User {
+        cookie: Option<String>,
+        counter: u32,
+        /// Keys seen on this session's cookies, in order (a new login starts over).
+        keys: Vec<KeyId>,
+        rotation_reissues: u32,
+    }
+    let mut users: Vec<User> = (0..USERS).map(|_| User::default()).collect();
+    let (mut requests, mut lost, mut refreshes) = (0u32, 0u32, 0u32);
+    let mut worst_changes = 0usize;
+    let mut worst_reissues = 0u32;
+    let finish = |user: &User, worst_changes: &mut usize, worst_reissues: &mut u32| {
+        let changes = user
+            .keys
+            .windows(2)
+            .filter(|pair| pair[0] != pair[1])
+            .count();
+        assert!(
+            !user
+                .keys
+                .windows(2)
+                .any(|pair| pair[0] == new().id() && pair[1] == old().id()),
+            "a session went back from NEW to OLD: {:?}",
+            user.keys
+        );
+        *worst_changes = (*worst_changes).max(changes);
+        *worst_reissues = (*worst_reissues).max(user.rotation_reissues);
+    };
+    for minute in 0..end {
+        for (_, replica, keys) in schedule.iter().filter(|(at, ..)| *at == minute) {
+            replicas[*replica] = config(*keys);
+        }
+        for (index, user) in users.iter_mut().enumerate() {
+            if rng.below(6) != 0 {
+                continue; // back in about 6 minutes on average
+            }
+            requests += 1;
+            let replica = &replicas[rng.below(REPLICAS as u32) as usize];
+            let write = rng.below(10) < 3;
+            let mut headers = HeaderMap::new();
+            if let Some(cookie) = &user.cookie {
+                headers.insert(COOKIE, HeaderValue::try_from(cookie.as_str()).unwrap());
+            }
+            *verified_with.lock().unwrap() = None;
+            let mut session = replica.load(&headers);
+            let valid = matches!(
+                session.status(),
+                LoadStatus::Valid | LoadStatus::ValidVerifyKey
+            );
+            if valid {
+                assert_eq!(session.counter(), &user.counter);
+                user.keys
+                    .push(verified_with.lock().unwrap().expect("checked"));
+            } else if session.rejection().is_some_and(is_loss) {
+                lost += 1;
+            }
+            if !valid {
+                finish(user, &mut worst_changes, &mut worst_reissues);
+                *user = User::default();
+                session.renew();
+                session.set_user(index as u32);
+                session.set_counter(0);
+            } else if write {
+                user.counter += 1;
+                session.set_counter(user.counter);
+            }
+            let reason = session.pending_write();
+            match reason {
+                Some(WriteReason::Rekeyed) => user.rotation_reissues += 1,
+                Some(WriteReason::Refreshed) => refreshes += 1,
+                _ => {}
+            }
+            let mut response = HeaderMap::new();
+            replica.store(&session, &mut response).unwrap();
+            if let Some(set_cookie) = response.get(SET_COOKIE) {
+                user.cookie = Some(cookie_pair(set_cookie));
+            }
+        }
+        clock.advance(MINUTE);
+    }
+    for user in &users {
+        finish(user, &mut worst_changes, &mut worst_reissues);
+    }
+    println!(
+        "slow roll: {requests} requests over {end} minutes, {refreshes} idle refreshes, \
+         lost {lost}, most key changes of one session {worst_changes}, most re-keys on \
+         read-only requests {worst_reissues}"
+    );
+    assert_eq!(lost, 0);
+    assert!(refreshes > 0, "the roll is slow enough for idle refreshes");
+    assert!(
+        worst_changes <= 1,
+        "a session changed key {worst_changes} times"
+    );
+    assert!(
+        worst_reissues <= 1,
+        "a session was re-keyed {worst_reissues} times"
+    );
+    // And the rotation happened: sessions did move to NEW.
+    assert!(users
+        .iter()
+        .any(|user| user.keys.last() == Some(&new().id())));
 }

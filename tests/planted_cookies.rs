@@ -181,3 +181,56 @@ fn cheap_junk_costs_no_mac_and_the_mac_budget_is_exact() {
     let session = load(&config, &values);
     assert_eq!(session.rejection(), Some(&Rejection::BadSignature));
 }
+
+/// The promise holds whatever keys are configured: every key has its own id
+/// (the builder and `KeyRing` refuse two keys sharing one), so a forgery
+/// naming any configured key costs exactly one MAC, and 16 of them, spread
+/// over a signing, a verify and a verify-only key, cannot hide the genuine
+/// cookie. The MAC budget stays exact with mixed key ids.
+#[test]
+fn forgeries_naming_every_configured_key_cost_one_mac_each() {
+    let clock = ManualClock::new(T0_MS);
+    let with_keys = |signing: u8, verify: &[u8], verify_only: &[u8]| {
+        SessionConfig::<SiteSession>::builder(key(signing))
+            .verify_keys(verify.iter().map(|byte| key(*byte)))
+            .verify_only_keys(verify_only.iter().map(|byte| key(*byte)))
+            .clock(clock.clone())
+            .attributes(CookieAttributes {
+                domain: Some("example.com".into()),
+                ..CookieAttributes::SECURE_DEFAULTS
+            })
+            .build()
+            .unwrap()
+    };
+    let config = with_keys(1, &[2], &[3]);
+    // A genuine cookie under each configured key, each forged.
+    let under: Vec<String> = [1, 2, 3]
+        .into_iter()
+        .map(|signing| log_in(&with_keys(signing, &[], &[]), Session::new(), 9))
+        .collect();
+    let genuine = log_in(&config, Session::new(), 7);
+    let forgeries = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| forged(&under[i % under.len()], i as u8))
+            .collect()
+    };
+    for planted in [16, MAX_VERIFIED_CANDIDATES - 1] {
+        let junk = forgeries(planted);
+        let mut values: Vec<&str> = junk.iter().map(String::as_str).collect();
+        values.push(&genuine);
+        let session = load(&config, &values);
+        assert_eq!(
+            session.user(),
+            &Some(7),
+            "{planted} forgeries over three keys"
+        );
+    }
+    let junk = forgeries(MAX_VERIFIED_CANDIDATES);
+    let mut values: Vec<&str> = junk.iter().map(String::as_str).collect();
+    values.push(&genuine);
+    assert_eq!(
+        load(&config, &values).rejection(),
+        Some(&Rejection::BadSignature),
+        "the 21st candidate is past the MAC budget, whatever key the others named"
+    );
+}

@@ -1,8 +1,10 @@
 //! `RedisRevocations` against a real `redis-server` (no persistence, its own
 //! port and directory): fan-out to every replica, no Redis round trip per
-//! check, an outage with kill and restart, and expiry. Replicas are separate
+//! check, an outage with kill and restart, a hung server (SIGSTOP) and the
+//! bound on `revoke`, retention for remember-me sessions, expiry, and what
+//! another Redis writer can and cannot undo. Replicas are separate
 //! `RedisRevocations` instances (each with its own connections and listener
-//! thread), as in separate processes. tests/fleet.rs does the same with real
+//! thread), as in separate processes. tests/fleet/ does the same with real
 //! processes behind nginx.
 //!
 //! Without `redis-server` these print SKIP, unless `REQUIRE_SERVICES=1`.
@@ -11,9 +13,16 @@ mod services;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use std::borrow::Cow;
+
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
 use services::{binaries_or_skip, RedisServer, TempDir};
 use session_runtime::revocation::{RedisRevocations, RevocationError};
-use session_runtime::ManualClock;
+use session_runtime::{
+    BoundedString, Clock, CookieSession, Key, Lifetime, ManualClock, Rejection, SessionConfig,
+    SessionConfigBuilder,
+};
 
 /// Upper bound on the fan-out delay this suite accepts (docs/operations.md
 /// promises ≤ 1 s with a healthy subscription).
@@ -178,7 +187,15 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
         "redis-server restarted empty: every replica holds every cut-off {everywhere:?} after \
          it answered PING"
     );
-    assert!(a.stats().written_back >= 2, "{:?}", a.stats());
+    // "before" was confirmed before the outage, so only a resync's
+    // write-back can restore it ("during" may also come from A's writer,
+    // which keeps sending what Redis has not confirmed).
+    assert!(
+        a.stats().written_back + b.stats().written_back >= 1,
+        "{:?} {:?}",
+        a.stats(),
+        b.stats()
+    );
     // Redis itself was refilled: a replica started now reads both.
     let d = replica(&server.url(), keepalive);
     assert!(d.is_revoked("before", before_outage));
@@ -191,36 +208,237 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
     }
 }
 
+/// A session type to attach the store to (the retention comes from its
+/// configuration).
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+#[session(name = "__Host-revoked", version = 1)]
+struct Account {
+    user: Option<BoundedString<16>>,
+}
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn subject(session: &Account) -> Option<Cow<'_, str>> {
+    session.user().as_ref().map(|user| user.as_str().into())
+}
+
+/// A store on `clock`, attached to a configuration built by `configure`
+/// (the same configuration on every replica, as in a fleet).
+fn attached(
+    server: &RedisServer,
+    clock: &ManualClock,
+    configure: impl Fn(SessionConfigBuilder<Account>) -> SessionConfigBuilder<Account>,
+) -> (RedisRevocations, SessionConfig<Account>) {
+    let store = RedisRevocations::builder(server.url())
+        .keepalive(Duration::from_secs(60))
+        .clock(clock.clone())
+        .start()
+        .unwrap();
+    assert!(store.wait_synced(Duration::from_secs(5)));
+    let builder =
+        SessionConfig::<Account>::builder(Key::from_secret(&[5; 32]).unwrap()).clock(clock.clone());
+    let config = configure(builder)
+        .revocations(&store, subject)
+        .build()
+        .unwrap();
+    (store, config)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// The cookie a login as `user` writes.
+fn login(config: &SessionConfig<Account>, user: &str, lifetime: Lifetime) -> HeaderMap {
+    let mut session = config.load(&HeaderMap::new());
+    session.renew();
+    session.set_lifetime(lifetime).unwrap();
+    session.set_user(Some(user.try_into().unwrap()));
+    let set_cookie = config.set_cookie(&session).unwrap().unwrap();
+    let mut request = HeaderMap::new();
+    request.insert(
+        "cookie",
+        set_cookie.split(';').next().unwrap().parse().unwrap(),
+    );
+    request
+}
+
 #[test]
 fn expired_cutoffs_leave_redis_and_every_copy() {
     let Some((_dir, server)) = redis_or_skip("redis_expiry") else {
         return;
     };
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    let clock = ManualClock::new(now_ms);
-    let absolute = Duration::from_secs(60);
-    let start = |clock: &ManualClock| {
+    let clock = ManualClock::new(now_ms());
+    let (a, config) = attached(&server, &clock, |builder| builder);
+    assert_eq!(a.retention(), Some(config.max_session_age()));
+    a.revoke("old").unwrap();
+    clock.advance(config.max_session_age() + Duration::from_secs(1));
+    // "old" is past the horizon: it can no longer revoke anything unexpired.
+    assert_eq!(a.cutoff("old"), None);
+    a.revoke("new").unwrap();
+    // The revoke pipeline dropped "old" from Redis: a new replica reads only "new".
+    let (b, _) = attached(&server, &clock, |builder| builder);
+    assert_eq!(b.stats().entries, 1, "{:?}", b.stats());
+    assert!(b.cutoff("new").is_some());
+    assert_eq!(b.stats().written_back, 0);
+}
+
+#[test]
+fn remember_me_revocations_outlive_the_standard_timeout() {
+    let Some((_dir, server)) = redis_or_skip("redis_remember_me") else {
+        return;
+    };
+    let clock = ManualClock::new(now_ms());
+    let remember = |builder: SessionConfigBuilder<Account>| builder.remember_me(30 * DAY, 90 * DAY);
+    let (a, config) = attached(&server, &clock, remember);
+    assert_eq!(a.retention(), Some(90 * DAY + Duration::from_secs(60)));
+    let cookie = login(&config, "ada", Lifetime::RememberMe);
+    clock.advance(Duration::from_secs(1));
+    a.revoke("ada").unwrap();
+    // Past the standard absolute timeout (7 days), where the cut-off used to
+    // be dropped and the remember-me cookie accepted again. The browser
+    // keeps the session alive with a request every 20 days.
+    let mut cookie = cookie;
+    for day in [20, 40, 60, 80] {
+        clock.set(clock.now_unix_ms() + 20 * DAY.as_millis() as u64);
+        // A revocation by another subject prunes Redis at this replica's
+        // horizon; a new replica re-reads what is left.
+        a.revoke(&format!("other-{day}")).unwrap();
+        let (fresh, fresh_config) = attached(&server, &clock, remember);
+        for (name, config) in [("A", &config), ("new replica", &fresh_config)] {
+            let session = config.load(&cookie);
+            assert_eq!(
+                session.rejection(),
+                Some(&Rejection::Revoked),
+                "day {day}, {name}: {:?}",
+                session.status()
+            );
+        }
+        assert!(fresh.cutoff("ada").is_some(), "day {day}");
+        // A fresh login after the cut-off stays valid.
+        cookie = login(&config, "ada", Lifetime::RememberMe);
+        assert!(config.load(&cookie).rejection().is_none());
+        clock.advance(Duration::from_secs(1));
+        a.revoke("ada").unwrap();
+    }
+}
+
+#[test]
+fn a_redis_writer_cannot_lower_a_cutoff_on_a_running_replica() {
+    let Some((_dir, server)) = redis_or_skip("redis_only_up") else {
+        return;
+    };
+    let clock = ManualClock::new(now_ms());
+    let (a, config) = attached(&server, &clock, |builder| builder);
+    let (b, _) = attached(&server, &clock, |builder| builder);
+    let cookie = login(&config, "ada", Lifetime::Standard);
+    clock.advance(Duration::from_secs(1));
+    let cutoff = a.revoke("ada").unwrap();
+    time_until(FAN_OUT_BOUND, || b.cutoff("ada") == Some(cutoff)).expect("fan-out");
+    // Another Redis client lowers the cut-off, announces the lower one, then
+    // removes it.
+    let set = "session-revocations:cutoffs";
+    let channel = "session-revocations:revocations";
+    assert_eq!(server.command(&["ZADD", set, "1000", "ada"]), ":0");
+    server.command(&["PUBLISH", channel, "1000 ada"]);
+    assert_eq!(server.command(&["ZREM", set, "ada"]), ":1");
+    std::thread::sleep(Duration::from_millis(200));
+    for replica in [&a, &b] {
+        assert_eq!(replica.cutoff("ada"), Some(cutoff), "{:?}", replica.stats());
+    }
+    assert!(config.load(&cookie).rejection() == Some(&Rejection::Revoked));
+    // A replica started now reads the set without the cut-off: this is what
+    // such a writer can do (docs/operations.md, "What a Redis writer can do").
+    let (c, _) = attached(&server, &clock, |builder| builder);
+    assert_eq!(c.cutoff("ada"), None);
+    // The next resync of a replica that knew it writes it back (and
+    // publishes it): cut subscriptions, as a Redis restart or a network
+    // fault would.
+    server.command(&["CLIENT", "KILL", "TYPE", "pubsub"]);
+    time_until(Duration::from_secs(5), || c.cutoff("ada") == Some(cutoff))
+        .expect("written back by A or B at their resync, then published to C");
+    // Redis holds it again (a bulk reply, not the nil `$-1`).
+    let score = server.command(&["ZSCORE", set, "ada"]);
+    assert!(score.starts_with('$') && score != "$-1", "{score}");
+}
+
+#[test]
+fn revoke_returns_within_its_bound_while_redis_hangs() {
+    let Some((_dir, server)) = redis_or_skip("redis_hung") else {
+        return;
+    };
+    let io_timeout = Duration::from_millis(500);
+    let start = || {
         let store = RedisRevocations::builder(server.url())
-            .absolute_timeout(absolute)
-            .keepalive(Duration::from_secs(60))
-            .clock(clock.clone())
+            .io_timeout(io_timeout)
+            .keepalive(Duration::from_millis(200))
+            .max_reconnect_delay(Duration::from_millis(200))
             .start()
             .unwrap();
         assert!(store.wait_synced(Duration::from_secs(5)));
         store
     };
-    let a = start(&clock);
-    a.revoke("old").unwrap();
-    clock.advance(absolute + Duration::from_secs(1));
-    // "old" is past the horizon: it can no longer revoke anything unexpired.
-    assert_eq!(a.cutoff("old"), None);
-    a.revoke("new").unwrap();
-    // The revoke pipeline dropped "old" from Redis: a new replica reads only "new".
-    let b = start(&clock);
-    assert_eq!(b.stats().entries, 1, "{:?}", b.stats());
-    assert!(b.cutoff("new").is_some());
-    assert_eq!(b.stats().written_back, 0);
+    let (a, b) = (start(), start());
+    // A first revocation opens the writer's connection.
+    a.revoke("warm-up").unwrap();
+    let bound = a.revoke_bound();
+    assert_eq!(bound, 2 * io_timeout);
+    let before = SystemTime::now() - Duration::from_secs(2);
+    server.pause();
+    // Four revocations at once on one replica, as four requests would.
+    let timings: Vec<(Duration, Result<SystemTime, RevocationError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let a = &a;
+                    scope.spawn(move || {
+                        let started = Instant::now();
+                        let result = a.revoke(&format!("hung-{i}"));
+                        (started.elapsed(), result)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+    // Checks never wait for Redis.
+    let started = Instant::now();
+    for i in 0..4 {
+        assert!(
+            a.is_revoked(&format!("hung-{i}"), before),
+            "in force here at once"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_millis(100));
+    let slowest = timings.iter().map(|(t, _)| *t).max().unwrap();
+    println!(
+        "revoke with redis-server stopped (SIGSTOP), 4 at once, I/O timeout {io_timeout:?}: \
+         {:?} (bound {bound:?})",
+        timings.iter().map(|(t, _)| *t).collect::<Vec<_>>()
+    );
+    for (elapsed, result) in &timings {
+        assert!(
+            matches!(result, Err(RevocationError::NotPropagated { .. })),
+            "{result:?}"
+        );
+        // The bound plus scheduling slack on a shared 2-core machine; four
+        // revocations queued one behind another would take 4 × 2 × 500 ms.
+        assert!(
+            *elapsed <= bound + Duration::from_millis(500),
+            "{elapsed:?}"
+        );
+    }
+    assert!(slowest <= bound + Duration::from_millis(500));
+    assert!(a.stats().pending_writes >= 1, "{:?}", a.stats());
+    server.resume();
+    // Redis answers again: the writer's retries (or A's resync write-back)
+    // bring every cut-off to B.
+    let reached = time_until(Duration::from_secs(10), || {
+        (0..4).all(|i| b.is_revoked(&format!("hung-{i}"), before))
+    })
+    .expect("every cut-off reaches B once Redis answers");
+    println!("after SIGCONT, every cut-off reached the other replica within {reached:?}");
+    time_until(Duration::from_secs(5), || a.stats().pending_writes == 0).expect("confirmed");
 }

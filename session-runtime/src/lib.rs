@@ -69,21 +69,12 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "dbsc")))]
 pub mod dbsc;
 
-// "Log out everywhere" through Redis (feature `redis`, docs/operations.md).
+// "Log out everywhere" for a fleet through Redis (feature `redis`,
+// docs/operations.md).
 #[cfg(feature = "redis")]
-mod redis_revocation;
-
-/// "Log out everywhere" for a fleet (feature `redis`): per-subject cut-offs
-/// in Redis, mirrored into every replica through pub/sub
-/// (docs/operations.md).
-#[cfg(feature = "redis")]
-pub mod revocation {
-    pub use crate::redis_revocation::{
-        RedisRevocations, RedisRevocationsBuilder, RevocationError, RevocationStats,
-        DEFAULT_REVOCATION_IO_TIMEOUT, DEFAULT_REVOCATION_KEEPALIVE,
-        DEFAULT_REVOCATION_MAX_RECONNECT_DELAY, MAX_REVOCATION_SUBJECT_LEN,
-    };
-}
+pub mod revocation;
+// Counters for the `metrics` facade (feature `metrics`); no-ops without it.
+mod metrics;
 
 // Helpers for the app's own tests (feature `testing`).
 #[cfg(feature = "testing")]

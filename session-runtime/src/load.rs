@@ -55,7 +55,7 @@ impl<T: CookieSession> SessionConfig<T> {
     /// [`load_cookies_async`](Self::load_cookies_async).
     pub fn load_cookies<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]> + 'a) -> Session<T> {
         let session = self.load_cookies_unchecked(headers);
-        self.fail_closed_without_async_check(session)
+        crate::metrics::loaded(self.fail_closed_without_async_check(session))
     }
 
     /// [`load_cookies`](Self::load_cookies), then the asynchronous revocation
@@ -68,7 +68,7 @@ impl<T: CookieSession> SessionConfig<T> {
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
         let session = self.load_cookies_unchecked(headers);
-        self.check_revocation_async(session).await
+        crate::metrics::loaded(self.check_revocation_async(session).await)
     }
 
     /// Verifies and decodes one cookie value (what follows `name=`).
@@ -81,22 +81,25 @@ impl<T: CookieSession> SessionConfig<T> {
     /// refuses with [`Rejection::NeedsAsyncLoad`]; see
     /// [`decode_async`](Self::decode_async).
     pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
-        let session = self.decode_unchecked(value)?;
-        if self.has_async_revocation() {
-            return Err(Rejection::NeedsAsyncLoad);
-        }
-        Ok(session)
+        crate::metrics::decoded(self.decode_unchecked(value).and_then(|session| {
+            if self.has_async_revocation() {
+                return Err(Rejection::NeedsAsyncLoad);
+            }
+            Ok(session)
+        }))
     }
 
     /// [`decode`](Self::decode), then the asynchronous revocation check, if
     /// one is configured.
     pub async fn decode_async(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
-        let session = self.decode_unchecked(value)?;
-        let session = self.check_revocation_async(session).await;
-        match session.rejection() {
+        let session = match self.decode_unchecked(value) {
+            Ok(session) => self.check_revocation_async(session).await,
+            Err(reason) => return crate::metrics::decoded(Err(reason)),
+        };
+        crate::metrics::decoded(match session.rejection() {
             Some(reason) => Err(reason.clone()),
             None => Ok(session),
-        }
+        })
     }
 
     fn decode_unchecked(&self, value: &[u8]) -> Result<Session<T>, Rejection> {

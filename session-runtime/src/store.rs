@@ -135,6 +135,7 @@ impl<T: CookieSession> SessionConfig<T> {
             return Ok(None);
         };
         if reason == WriteReason::Cleared {
+            crate::metrics::cookie_written(reason);
             return Ok(Some(self.removal_cookie()));
         }
         let now = self.now_ms();
@@ -156,6 +157,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 Pointless::StillCleared => return Ok(Some(self.removal_cookie())),
             }
             let envelope_len = self.seal(raw, payload_len, stamp)?;
+            crate::metrics::cookie_written(reason);
             self.render(&raw[..envelope_len], stamp, timeouts).map(Some)
         })
     }

@@ -127,6 +127,15 @@ impl Guarded {
         }
     }
 
+    /// Its exit code, once it has exited by itself (`None` while running,
+    /// or when ended by a signal).
+    pub fn exit_code(&mut self) -> Option<i32> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+            .and_then(|status| status.code())
+    }
+
     /// SIGKILL (to the whole group for a group leader), then wait for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -144,11 +153,21 @@ impl Guarded {
     /// SIGINT (the app's graceful shutdown), then wait up to `timeout` for it
     /// to exit; SIGKILL after that. Returns whether it exited by itself.
     pub fn interrupt(&mut self, timeout: Duration) -> bool {
+        self.stop_with("-INT", timeout)
+    }
+
+    /// SIGTERM (what docker, systemd and Kubernetes send), then as
+    /// [`interrupt`](Self::interrupt).
+    pub fn terminate(&mut self, timeout: Duration) -> bool {
+        self.stop_with("-TERM", timeout)
+    }
+
+    fn stop_with(&mut self, signal: &str, timeout: Duration) -> bool {
         let Some(mut child) = self.child.take() else {
             return true;
         };
         let _ = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
@@ -158,7 +177,7 @@ impl Guarded {
             std::thread::sleep(Duration::from_millis(10));
         }
         eprintln!(
-            "{} did not stop within {timeout:?} after SIGINT; killing it",
+            "{} did not stop within {timeout:?} after {signal}; killing it",
             self.name
         );
         let _ = child.kill();
@@ -242,6 +261,52 @@ impl RedisServer {
         }
     }
 
+    /// SIGSTOP: the server hangs. The kernel still completes TCP
+    /// handshakes into its listen backlog and buffers what clients send, but
+    /// nothing is answered: what a hung or swapped-out Redis looks like.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`pause`](Self::pause): it answers what was buffered.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.process.as_ref().map_or(0, Guarded::id);
+        assert_ne!(pid, 0, "redis-server is not running");
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} redis-server");
+    }
+
+    /// Sends one command (as a RESP array) and returns the first line of
+    /// the reply, e.g. `:1` or `+OK`: for tests that play a Redis writer
+    /// other than the library.
+    pub fn command(&self, args: &[&str]) -> String {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+            .expect("connect to redis-server");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("read timeout");
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).expect("send command");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(b"\r\n") {
+            stream.read_exact(&mut byte).expect("redis reply");
+            reply.push(byte[0]);
+        }
+        String::from_utf8_lossy(&reply[..reply.len() - 2]).into_owned()
+    }
+
     /// Starts (again) on the same port, empty, and waits for `PONG`.
     pub fn restart(&mut self) {
         self.kill();
@@ -273,12 +338,14 @@ impl RedisServer {
     }
 }
 
-/// nginx in the foreground as a round-robin reverse proxy to `upstreams`.
+/// nginx in the foreground as a reverse proxy to `upstreams`, configured
+/// with the block docs/operations.md recommends ([`recommended_nginx_block`]).
 pub struct Nginx {
     /// Its port on 127.0.0.1.
     pub port: u16,
     dir: PathBuf,
     upstreams: Vec<u16>,
+    block: String,
     process: Guarded,
 }
 
@@ -286,9 +353,11 @@ impl Nginx {
     /// Writes `<dir>/nginx.conf` and starts nginx with prefix `dir`.
     pub fn start(binary: &Path, dir: &Path, upstreams: &[u16]) -> Nginx {
         let port = free_port();
-        write_conf(dir, port, upstreams, None);
+        let block = recommended_nginx_block();
+        write_conf(dir, port, upstreams, None, &block);
         let conf_path = dir.join("nginx.conf");
-        // `notice` logs each reload ("reconfiguring"), which `drain` waits for.
+        // `notice` logs each reload ("reconfiguring") and each old worker's
+        // exit, which `drain` waits for.
         let globals = format!(
             "daemon off; master_process on; pid {}/nginx.pid; error_log {}/error.log notice;",
             dir.display(),
@@ -311,6 +380,7 @@ impl Nginx {
             port,
             dir: dir.to_owned(),
             upstreams: upstreams.to_vec(),
+            block,
             process: Guarded::group_leader("nginx", child),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -329,66 +399,108 @@ impl Nginx {
         std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
     }
 
-    /// Takes upstream `index` out of rotation (`Some`), or puts every
-    /// upstream back (`None`): rewrites the config, reloads (SIGHUP) and waits
-    /// until nginx has logged the reload; old workers finish the requests they
-    /// hold, new ones no longer send to a drained replica.
+    /// The drain step of a rolling restart (docs/operations.md): takes
+    /// upstream `index` out of rotation (`Some`, its `server` line marked
+    /// `down`), or puts every upstream back (`None`); reloads (SIGHUP) and
+    /// waits until the old worker has exited, so that no worker still
+    /// running can send a request to a drained replica.
     pub fn drain(&self, index: Option<usize>) {
-        let reloads = |log: &str| log.matches("reconfiguring").count();
-        let before = reloads(&self.error_log());
-        write_conf(&self.dir, self.port, &self.upstreams, index);
+        let count = |needle: &str| self.error_log().matches(needle).count();
+        let (reloads, exits) = (count("reconfiguring"), count("exited with code"));
+        write_conf(&self.dir, self.port, &self.upstreams, index, &self.block);
         let _ = Command::new("kill")
             .args(["-HUP", &self.process.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while reloads(&self.error_log()) == before {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        // One worker (`worker_processes 1`): one old worker exits per reload.
+        while count("reconfiguring") == reloads || count("exited with code") == exits {
             assert!(
                 Instant::now() < deadline,
-                "nginx did not reload: {}",
+                "nginx did not reload, or its old worker did not exit: {}",
                 self.error_log()
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        // The new worker starts within milliseconds of the log line.
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-/// Writes `<dir>/nginx.conf`: a round-robin proxy on `port` to `upstreams`,
-/// with upstream `down` (if any) out of rotation.
-fn write_conf(dir: &Path, port: u16, upstreams: &[u16], down: Option<usize>) {
-    let servers: String = upstreams
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            // max_fails=0: never take a replica out of rotation on its own;
-            // the test drains replicas explicitly (`drain`), as an
-            // operator does before stopping one.
-            let state = if down == Some(i) { " down" } else { "" };
-            format!("        server 127.0.0.1:{p} max_fails=0{state};\n")
-        })
-        .collect();
+/// The nginx block docs/operations.md recommends: the fenced `nginx` block
+/// after the line `<!-- tests/fleet reads the next nginx block -->`.
+pub fn recommended_nginx_block() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md");
+    let page = std::fs::read_to_string(&path).expect("read docs/operations.md");
+    let after = page
+        .split_once("<!-- tests/fleet reads the next nginx block -->")
+        .expect("docs/operations.md marks the recommended nginx block")
+        .1;
+    let block = after
+        .split_once("```nginx\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a fenced nginx block after the marker")
+        .0;
+    block.to_owned()
+}
+
+/// Writes `<dir>/nginx.conf`: `block` with one `server` line per upstream
+/// (the parameters of the block's first one; upstream `down` marked so),
+/// listening on 127.0.0.1:`port` without TLS, plus the test's own paths.
+fn write_conf(dir: &Path, port: u16, upstreams: &[u16], down: Option<usize>, block: &str) {
+    let mut config = String::new();
+    let mut in_upstream = false;
+    // The parameters of each group of `server` lines already written (the
+    // page lists every replica once per group, e.g. primaries and backups).
+    let mut groups: Vec<String> = Vec::new();
+    for line in block.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("upstream ") {
+            in_upstream = true;
+        } else if in_upstream && trimmed.starts_with('}') {
+            in_upstream = false;
+        }
+        if in_upstream && trimmed.starts_with("server ") {
+            // `server 10.0.0.11:3000 max_fails=1 fail_timeout=10s;`
+            let params = trimmed
+                .trim_end_matches(';')
+                .split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !groups.contains(&params) {
+                for (i, upstream) in upstreams.iter().enumerate() {
+                    let state = if down == Some(i) { " down" } else { "" };
+                    config.push_str(&format!(
+                        "    server 127.0.0.1:{upstream} {params}{state};\n"
+                    ));
+                }
+                groups.push(params);
+            }
+            continue;
+        }
+        if trimmed.starts_with("listen ") {
+            config.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+            continue;
+        }
+        if trimmed.starts_with("ssl_") {
+            continue;
+        }
+        config.push_str(line);
+        config.push('\n');
+    }
+    assert!(
+        !groups.is_empty(),
+        "the recommended block has no upstream servers"
+    );
     let conf = format!(
         "worker_processes 1;\n\
-         events {{ worker_connections 512; }}\n\
+         events {{ worker_connections 1024; }}\n\
          http {{\n\
-         \x20   access_log off;\n\
-         \x20   client_body_temp_path {dir}/body;\n\
-         \x20   proxy_temp_path {dir}/proxy;\n\
-         \x20   fastcgi_temp_path {dir}/fastcgi;\n\
-         \x20   uwsgi_temp_path {dir}/uwsgi;\n\
-         \x20   scgi_temp_path {dir}/scgi;\n\
-         \x20   upstream app {{\n{servers}    }}\n\
-         \x20   server {{\n\
-         \x20       listen 127.0.0.1:{port};\n\
-         \x20       location / {{\n\
-         \x20           proxy_pass http://app;\n\
-         \x20           proxy_set_header Host $host;\n\
-         \x20           proxy_next_upstream error timeout;\n\
-         \x20           proxy_connect_timeout 2s;\n\
-         \x20           proxy_read_timeout 10s;\n\
-         \x20       }}\n\
-         \x20   }}\n\
+         access_log off;\n\
+         client_body_temp_path {dir}/body;\n\
+         proxy_temp_path {dir}/proxy;\n\
+         fastcgi_temp_path {dir}/fastcgi;\n\
+         uwsgi_temp_path {dir}/uwsgi;\n\
+         scgi_temp_path {dir}/scgi;\n\
+         {config}\
          }}\n",
         dir = dir.display(),
     );

@@ -215,9 +215,11 @@ impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
                     Ok(response.map_into_left_body())
                 }
                 Err(err) => {
-                    let failure = HttpResponse::InternalServerError()
-                        .content_type("text/plain; charset=utf-8")
-                        .body(err.message().to_owned());
+                    // Empty, as the tower adapter's: the message (already
+                    // logged) is for the operator, not the user. Tests and
+                    // outer middleware find it as a response extension.
+                    let mut failure = HttpResponse::InternalServerError().finish();
+                    failure.extensions_mut().insert(err);
                     Ok(response.into_response(failure).map_into_right_body())
                 }
             }

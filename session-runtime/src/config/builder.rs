@@ -35,10 +35,16 @@ pub struct SessionConfigBuilder<T> {
     cache: CacheProtection,
     /// `None` only where no system clock exists (wasm32-unknown-unknown).
     clock: Option<Arc<dyn Clock>>,
-    revocation: Option<RevocationCheck<T>>,
+    pub(crate) revocation: Option<RevocationCheck<T>>,
     async_revocation: Option<AsyncRevocationCheck<T>>,
+    /// Told the built configuration's `max_session_age` (a revocation store
+    /// keeps cut-offs that long: `revocation/attach.rs`).
+    pub(crate) max_age_listeners: Vec<MaxAgeListener>,
     _session: PhantomData<fn() -> T>,
 }
+
+/// Called with [`SessionConfig::max_session_age`] when the configuration is built.
+pub(crate) type MaxAgeListener = Box<dyn FnOnce(Duration) + Send>;
 
 impl<T: CookieSession> SessionConfigBuilder<T> {
     /// The defaults of [`SessionConfig::builder`].
@@ -59,6 +65,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             clock: crate::clock::system_clock(),
             revocation: None,
             async_revocation: None,
+            max_age_listeners: Vec::new(),
             _session: PhantomData,
         }
     }
@@ -387,7 +394,7 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             return Err(ConfigError::ClockBeforeEpoch { now_unix_ms });
         }
         let attribute_suffix = render_attributes(&self.attributes);
-        Ok(SessionConfig {
+        let config = SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
                 lifetimes,
@@ -407,6 +414,10 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,
             }),
-        })
+        };
+        for listener in self.max_age_listeners {
+            listener(config.max_session_age());
+        }
+        Ok(config)
     }
 }

@@ -1,25 +1,34 @@
-//! The fleet test (docs/operations.md): three replicas of the
-//! example app as separate processes on ephemeral loopback ports, behind nginx
-//! (round-robin), with a real `redis-server` for "log out everywhere".
+//! The fleet test (docs/operations.md): three replicas of the example app
+//! as separate processes on ephemeral loopback ports, behind nginx running
+//! the configuration docs/operations.md recommends (read from that page),
+//! with a real `redis-server` for "log out everywhere".
 //!
-//! A pool of simulated browsers drives users through login → counter → logout
-//! the whole time, while the orchestrator
+//! A pool of simulated browsers (`browser.rs`) drives users through login →
+//! counter → logout the whole time, while the orchestrator
 //! - (a) rolls the keys through the three rotation phases of
-//!   docs/operations.md, restarting the replicas one at a time (drained from
-//!   nginx by a config reload, stopped with SIGINT, the app's graceful
-//!   shutdown, started as a new process with the new `SESSION_KEYS`, put
-//!   back): phase 1 adds NEW as verify-only, phase 2 signs with NEW
-//!   and keeps OLD as verify, phase 3 drops OLD once every active session has
-//!   been re-issued (the test's stand-in for the documented wait);
+//!   docs/operations.md, restarting the replicas one at a time as that page
+//!   says (drained from nginx by a reload, waiting for the old nginx worker
+//!   to exit, stopped with SIGTERM, started as a new process with the new
+//!   `SESSION_KEYS`, put back): phase 1 adds NEW as verify-only, phase 2
+//!   signs with NEW and keeps OLD as verify, phase 3 drops OLD once every
+//!   active session has been re-issued (the test's stand-in for the
+//!   documented wait);
 //! - (b) logs one user out everywhere through one replica (through nginx) and
 //!   times, by asking every replica directly, until each refuses the user's
-//!   other session.
+//!   other session (`revocation.rs`);
+//! - (c) kills replicas with SIGKILL under load, without drain, and restarts
+//!   them;
+//! - (d) stops redis-server with SIGSTOP: requests go on, and
+//!   `POST /logout-everywhere` answers within the bound of `revoke`.
 //!
-//! Printed: requests, sessions lost (asserted 0), `Set-Cookie` on read-only
-//! requests per phase (asserted 0 outside the phase-2 rollout, and never twice
-//! for one re-issued cookie: no re-key ping-pong), revocation time until every
-//! replica refused (p50/p99), and Redis round trips per request in steady
-//! state (asserted 0).
+//! Asserted: no session lost, no failed `GET` (idempotent: nginx retries it
+//! on the next replica), no failed `POST` outside the kill phase (failed
+//! `POST`s in the kill phase are printed with the reason: nginx does not
+//! resend a `POST` it had sent to a replica that died), no `Set-Cookie` on
+//! read-only requests outside the phase-2 rollout and never twice for one
+//! re-issued cookie (no re-key ping-pong), zero Redis round trips per request
+//! in steady state, revocation everywhere within 5 s, and the answer to a
+//! revocation within `revoke`'s bound while Redis hangs.
 //!
 //! The replicas are the example app's own `main` (examples/axum_app.rs,
 //! compiled into this test binary, which re-runs itself with
@@ -28,68 +37,77 @@
 //!
 //! Without nginx or redis-server the test prints SKIP, unless
 //! `REQUIRE_SERVICES=1`. Every process is killed on the way out, also on a
-//! panic (drop guards). Runs in about 20 s.
+//! panic (drop guards). Runs in about a minute.
 
 #[allow(dead_code)]
-#[path = "../examples/axum_app.rs"]
+#[path = "../../examples/axum_app.rs"]
 mod axum_app;
-#[path = "http/client.rs"]
+mod browser;
+#[path = "../http/client.rs"]
 mod client;
+mod revocation;
+#[path = "../services/mod.rs"]
 mod services;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use http::{Method, StatusCode};
+use session_runtime::revocation::DEFAULT_REVOCATION_IO_TIMEOUT;
 use session_runtime::CookieSession;
 
 use axum_app::AppSession;
-use client::{send, Client, Reply};
+use browser::{browse, Shared, Stage};
+use client::send;
 use services::{binaries_or_skip, free_port, Guarded, Nginx, RedisServer, TempDir};
 
 const ROLE_ENV: &str = "SESSION_FLEET_ROLE";
 const APP: &str = AppSession::NAME;
 const REPLICAS: usize = 3;
 const USERS: usize = 16;
-/// Pause between one user's requests (keeps the 2-core machine responsive).
-const THINK_TIME: Duration = Duration::from_millis(8);
 const REVOCATION_ROUNDS: usize = 12;
+/// Replica kills in the kill phase (each replica killed twice).
+const KILLS: usize = 6;
+/// `revoke`'s bound with the example's default I/O timeout
+/// (`RedisRevocations::revoke_bound`), and what the test allows on top of it
+/// for scheduling on a loaded 2-core machine.
+const REVOKE_BOUND: Duration = DEFAULT_REVOCATION_IO_TIMEOUT.saturating_mul(2);
+const REVOKE_SLACK: Duration = Duration::from_millis(750);
 /// Whole-test budget: the orchestrator fails beyond it.
-const BUDGET: Duration = Duration::from_secs(120);
+const BUDGET: Duration = Duration::from_secs(240);
 
-fn main() {
+fn main() -> ExitCode {
     if std::env::var_os(ROLE_ENV).is_some_and(|role| role == "replica") {
         // The example app itself: PORT, SESSION_KEYS and SESSION_REDIS_URL
         // come from the environment the orchestrator set.
-        if let Err(err) = axum_app::main() {
-            eprintln!("replica: {err}");
-            std::process::exit(1);
-        }
-        return;
+        return axum_app::main();
     }
     // Behave like a libtest binary towards cargo's arguments.
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--list") {
         println!("fleet: test");
-        return;
+        return ExitCode::SUCCESS;
     }
     let filters: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
     if args.iter().any(|arg| arg == "--ignored")
         || (!filters.is_empty() && !filters.iter().any(|f| "fleet".contains(f.as_str())))
     {
         println!("fleet: filtered out");
-        return;
+        return ExitCode::SUCCESS;
     }
     let Some((redis, Some(nginx))) = binaries_or_skip("fleet", true) else {
-        return;
+        return ExitCode::SUCCESS;
     };
     run(&redis, &nginx);
     println!("fleet: ok");
+    // The closing line cargo-style runners read.
+    println!("test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
+    ExitCode::SUCCESS
 }
 
 /// What the orchestrator tells the replicas through `SESSION_KEYS`.
@@ -129,11 +147,12 @@ struct Replica {
     log: PathBuf,
 }
 
-struct Fleet {
+pub struct Fleet {
     exe: PathBuf,
     redis_url: String,
     replicas: Vec<Replica>,
     restarts: usize,
+    kills: usize,
 }
 
 impl Fleet {
@@ -152,6 +171,7 @@ impl Fleet {
             .env_remove("SESSION_KEYS_FILE")
             .env_remove("SESSION_SECRET")
             .env_remove("SESSION_PREVIOUS_SECRET")
+            .env_remove("SHUTDOWN_DRAIN_SECS")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
@@ -163,12 +183,16 @@ impl Fleet {
     }
 
     /// The rolling-restart step of docs/operations.md: take the replica out
-    /// of the load balancer, stop it gracefully, start it with `keys` on the
-    /// same port, wait until it listens, put it back.
+    /// of the load balancer (and wait for the old nginx worker to exit), stop
+    /// it with SIGTERM, start it with `keys` on the same port, wait until it
+    /// listens, put it back.
     fn restart(&mut self, nginx: &Nginx, index: usize, keys: &str) {
         nginx.drain(Some(index));
         if let Some(mut old) = self.replicas[index].process.take() {
-            old.interrupt(Duration::from_secs(5));
+            assert!(
+                old.terminate(Duration::from_secs(10)),
+                "replica {index} did not stop on SIGTERM"
+            );
         }
         let process = self.start_replica(index, keys);
         self.replicas[index].process = Some(process);
@@ -176,7 +200,19 @@ impl Fleet {
         self.restarts += 1;
     }
 
-    fn addr(&self, index: usize) -> SocketAddr {
+    /// A crash: SIGKILL under load, no drain; the replica comes back after
+    /// `down_for` with the same keys.
+    fn kill_and_restart(&mut self, index: usize, keys: &str, down_for: Duration) {
+        if let Some(mut process) = self.replicas[index].process.take() {
+            process.kill();
+        }
+        std::thread::sleep(down_for);
+        let process = self.start_replica(index, keys);
+        self.replicas[index].process = Some(process);
+        self.kills += 1;
+    }
+
+    pub fn addr(&self, index: usize) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.replicas[index].port))
     }
 
@@ -200,167 +236,21 @@ impl Fleet {
     }
 }
 
-/// Counters shared by the simulated browsers.
-#[derive(Default)]
-struct Stats {
-    requests: AtomicU64,
-    read_only: AtomicU64,
-    /// `Set-Cookie` on a read-only request, by phase 0..=3.
-    read_only_set_cookie: [AtomicU64; 4],
-    /// A cookie that was itself re-issued on a read-only request came back
-    /// re-issued again on a read-only request.
-    ping_pong: AtomicU64,
-    lost: AtomicU64,
-    failed: AtomicU64,
-    logins: AtomicU64,
-    logouts: AtomicU64,
-    counter_posts: AtomicU64,
-    /// Pages loaded after a form's redirect (they consume flash messages).
-    redirect_pages: AtomicU64,
-    /// Up to a few descriptions of lost sessions and failed requests.
-    problems: Mutex<Vec<String>>,
-}
-
-impl Stats {
-    fn problem(&self, text: String) {
-        let mut problems = self.problems.lock().unwrap();
-        if problems.len() < 10 {
-            problems.push(text);
-        }
-    }
-}
-
-struct Shared {
-    stats: Stats,
-    stop: AtomicBool,
-    phase: AtomicUsize,
-    /// Bumped by the orchestrator; each user records the value seen at the
-    /// start of its last completed request.
-    epoch: AtomicU64,
-    seen_epoch: Vec<AtomicU64>,
-}
-
-fn text_between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = body.find(start)? + start.len();
-    let len = body[from..].find(end)?;
-    Some(&body[from..from + len])
-}
-
-fn app_cookie(reply: &Reply) -> Option<String> {
-    reply.set_cookies_for(APP).into_iter().next()
-}
-
-/// One simulated browser: logs in as `name`, alternates reads and counter
-/// posts, logs out now and then, and checks every page it reads.
-async fn browse(index: usize, nginx: SocketAddr, shared: Arc<Shared>) {
-    let name = format!("user{index}");
-    let stats = &shared.stats;
-    let mut client = Client::with_csrf(nginx);
-    let mut counter = 0u32;
-    let mut logged_in = false;
-    // Whether the cookie in the jar came from a read-only re-issue.
-    let mut reissued = false;
-    let mut step = index; // users start at different points of the cycle
-    while !shared.stop.load(Ordering::Relaxed) {
-        let epoch = shared.epoch.load(Ordering::SeqCst);
-        step += 1;
-        if !logged_in {
-            let reply = client.post("/login", &format!("name={name}")).await;
-            stats.requests.fetch_add(1, Ordering::Relaxed);
-            stats.logins.fetch_add(1, Ordering::Relaxed);
-            if reply.status != StatusCode::SEE_OTHER || app_cookie(&reply).is_none() {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                stats.problem(format!("{name}: login answered {}", reply.status));
-            } else {
-                logged_in = true;
-                counter = 0;
-                follow_redirect(&mut client, stats).await;
-                reissued = false;
-            }
-        } else if step.is_multiple_of(40) {
-            let reply = client.post("/logout", "").await;
-            stats.requests.fetch_add(1, Ordering::Relaxed);
-            stats.logouts.fetch_add(1, Ordering::Relaxed);
-            if reply.status != StatusCode::SEE_OTHER {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                stats.problem(format!("{name}: logout answered {}", reply.status));
-            }
-            logged_in = false;
-            // The logged-out page: its flash message and the fresh session's
-            // CSRF token, which the next login form carries.
-            follow_redirect(&mut client, stats).await;
-            reissued = false;
-        } else if step.is_multiple_of(3) {
-            let reply = client.post("/counter", "").await;
-            stats.requests.fetch_add(1, Ordering::Relaxed);
-            stats.counter_posts.fetch_add(1, Ordering::Relaxed);
-            if reply.status != StatusCode::SEE_OTHER || app_cookie(&reply).is_none() {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                stats.problem(format!("{name}: counter answered {}", reply.status));
-            } else {
-                counter += 1;
-                reissued = false;
-            }
-            follow_redirect(&mut client, stats).await;
-        } else {
-            let sent = client.cookie(APP).map(str::to_owned);
-            let reply = client.get("/").await;
-            stats.requests.fetch_add(1, Ordering::Relaxed);
-            stats.read_only.fetch_add(1, Ordering::Relaxed);
-            let user = text_between(&reply.body, "<p id=\"user\">user: ", "</p>");
-            let shown = text_between(&reply.body, "<p id=\"counter\">counter: ", "</p>");
-            if reply.status != StatusCode::OK {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                stats.problem(format!("{name}: GET / answered {}", reply.status));
-            } else if user != Some(name.as_str()) || shown != Some(counter.to_string().as_str()) {
-                stats.lost.fetch_add(1, Ordering::Relaxed);
-                let status = text_between(&reply.body, "<p id=\"status\">", "</p>").unwrap_or("?");
-                stats.problem(format!(
-                    "{name}: session lost in phase {} (page: user {user:?}, counter {shown:?}, expected {counter}; {status})",
-                    shared.phase.load(Ordering::Relaxed)
-                ));
-                // Start over as a new visitor.
-                client = Client::with_csrf(nginx);
-                logged_in = false;
-            } else if let Some(set_cookie) = app_cookie(&reply) {
-                let phase = shared.phase.load(Ordering::Relaxed).min(3);
-                stats.read_only_set_cookie[phase].fetch_add(1, Ordering::Relaxed);
-                if reissued && sent.is_some() {
-                    stats.ping_pong.fetch_add(1, Ordering::Relaxed);
-                    stats.problem(format!(
-                        "{name}: re-issued cookie re-issued again: {set_cookie}"
-                    ));
-                }
-                reissued = true;
-            }
-        }
-        shared.seen_epoch[index].store(epoch, Ordering::SeqCst);
-        tokio::time::sleep(THINK_TIME).await;
-    }
-}
-
-/// The page a browser loads after a form's redirect. It shows (and so
-/// consumes) a flash message, which re-issues the cookie: a write the app
-/// made, so it is not counted with the read-only requests.
-async fn follow_redirect(client: &mut Client, stats: &Stats) {
-    let reply = client.get("/").await;
-    stats.requests.fetch_add(1, Ordering::Relaxed);
-    stats.redirect_pages.fetch_add(1, Ordering::Relaxed);
-    if reply.status != StatusCode::OK {
-        stats.failed.fetch_add(1, Ordering::Relaxed);
-        stats.problem(format!("page after a redirect answered {}", reply.status));
-    }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
 }
 
-/// Parses `/ops/metrics` (`name value` lines).
+/// Parses `/ops/metrics` (Prometheus text: `name value` lines).
 fn metric(body: &str, name: &str) -> u64 {
     body.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("metric {name} missing from {body:?}"))
 }
 
@@ -384,6 +274,7 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
             })
             .collect(),
         restarts: 0,
+        kills: 0,
     };
     for i in 0..REPLICAS {
         let process = fleet.start_replica(i, &keys.phase(0));
@@ -398,13 +289,7 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let shared = Arc::new(Shared {
-        stats: Stats::default(),
-        stop: AtomicBool::new(false),
-        phase: AtomicUsize::new(0),
-        epoch: AtomicU64::new(0),
-        seen_epoch: (0..USERS).map(|_| AtomicU64::new(0)).collect(),
-    });
+    let shared = Arc::new(Shared::new(USERS));
     let browsers: Vec<_> = (0..USERS)
         .map(|i| runtime.spawn(browse(i, nginx_addr, Arc::clone(&shared))))
         .collect();
@@ -412,7 +297,9 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     // The body runs in a closure so that a failure still stops the browsers
     // and prints the replicas' logs before the guards kill everything.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        orchestrate(&mut fleet, &nginx, &keys, &runtime, &shared, started)
+        orchestrate(
+            &mut fleet, &nginx, &redis, &keys, &runtime, &shared, started,
+        )
     }));
     shared.stop.store(true, Ordering::SeqCst);
     let mut browser_panics = Vec::new();
@@ -436,10 +323,19 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
     let requests = load(&stats.requests);
     let per_phase: Vec<u64> = stats.read_only_set_cookie.iter().map(load).collect();
-    println!("fleet: {REPLICAS} replicas behind nginx (round-robin), redis-server, {USERS} users");
+    let failed_posts: Vec<u64> = stats.failed_posts.iter().map(load).collect();
+    let kill_stage = 4;
+    let redis_stage = 5;
+    let failed_posts_outside_kills: u64 = failed_posts
+        .iter()
+        .enumerate()
+        .filter(|(stage, _)| *stage != kill_stage)
+        .map(|(_, n)| n)
+        .sum();
+    println!("fleet: {REPLICAS} replicas behind nginx (the configuration of docs/operations.md), redis-server, {USERS} users");
     println!(
         "fleet: requests {requests} through nginx ({} read-only, {} counter posts, {} logins, {} logouts, {} pages after a redirect) \
-         + {} direct to replicas; {} replica restarts; {:.1} s",
+         + {} direct to replicas; {} drained restarts, {} kills; {:.1} s",
         load(&stats.read_only),
         load(&stats.counter_posts),
         load(&stats.logins),
@@ -447,16 +343,40 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         load(&stats.redirect_pages),
         report.direct_requests,
         fleet.restarts,
+        fleet.kills,
         started.elapsed().as_secs_f64()
     );
     println!(
-        "fleet: sessions lost {}, failed requests {}",
+        "fleet: sessions lost {}, failed GETs {}, failed POSTs {} outside the kill phase",
         load(&stats.lost),
-        load(&stats.failed)
+        load(&stats.failed_idempotent),
+        failed_posts_outside_kills
+    );
+    println!(
+        "fleet: kill phase: {KILLS} SIGKILLs under load: {} requests, {} failed POSTs (sent to a \
+         replica that died before answering; nginx does not resend a POST), 0 failed GETs required; \
+         slowest request {:?}",
+        load(&stats.stage_requests[kill_stage]),
+        failed_posts[kill_stage],
+        Duration::from_micros(load(&stats.stage_slowest_us[kill_stage]))
+    );
+    for (reason, count) in posts_nginx_did_not_retry(&nginx.error_log()) {
+        println!("fleet: kill phase: nginx's reason for {count} POST(s): {reason}");
+    }
+    println!(
+        "fleet: redis-server stopped (SIGSTOP) for {:.1} s: {} requests through nginx, slowest {:?}; \
+         POST /logout-everywhere answered {} after {:?} (bound {REVOKE_BOUND:?}); after SIGCONT, refused \
+         on every replica {:?} after the request",
+        report.redis_stopped_for.as_secs_f64(),
+        load(&stats.stage_requests[redis_stage]),
+        Duration::from_micros(load(&stats.stage_slowest_us[redis_stage])),
+        report.hung_status,
+        report.hung_answered,
+        report.hung_everywhere,
     );
     println!(
         "fleet: Set-Cookie on read-only requests: phase 0: {}, phase 1: {}, phase 2: {} (one re-key per \
-         cookie signed with OLD), phase 3: {}; re-key ping-pong: {}",
+         cookie signed with OLD), phase 3 and later: {}; re-key ping-pong: {}",
         per_phase[0],
         per_phase[1],
         per_phase[2],
@@ -483,7 +403,11 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     for problem in problems.iter() {
         println!("fleet: problem: {problem}");
     }
-    if !browser_panics.is_empty() || load(&stats.lost) != 0 || load(&stats.failed) != 0 {
+    if !browser_panics.is_empty()
+        || load(&stats.lost) != 0
+        || load(&stats.failed_idempotent) != 0
+        || failed_posts_outside_kills != 0
+    {
         eprintln!(
             "{}\n--- nginx error log ---\n{}",
             fleet.logs(),
@@ -495,7 +419,11 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         "browsers panicked: {browser_panics:?}"
     );
     assert_eq!(load(&stats.lost), 0, "sessions lost");
-    assert_eq!(load(&stats.failed), 0, "failed requests");
+    assert_eq!(load(&stats.failed_idempotent), 0, "failed GETs");
+    assert_eq!(
+        failed_posts_outside_kills, 0,
+        "failed POSTs outside the kill phase"
+    );
     assert_eq!(load(&stats.ping_pong), 0, "re-key ping-pong");
     assert_eq!(
         (per_phase[0], per_phase[1], per_phase[3]),
@@ -507,11 +435,43 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         "Redis round trips per request"
     );
     assert!(
+        load(&stats.stage_requests[redis_stage]) > 50,
+        "too few requests while Redis was stopped"
+    );
+    assert!(
         requests > 500,
         "the browsers made too few requests: {requests}"
     );
     drop(nginx);
     drop(redis);
+}
+
+/// nginx's error log lines for `POST`s that failed after they were sent
+/// (a refused connection is retried on the next replica and is not a
+/// failure), grouped by the error before "while ...".
+fn posts_nginx_did_not_retry(log: &str) -> Vec<(String, usize)> {
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for line in log.lines() {
+        if !line.contains("request: \"POST") || line.contains("connect() failed") {
+            continue;
+        }
+        let Some((_, message)) = line.split_once("[error] ") else {
+            continue;
+        };
+        // `12#12: *345 recv() failed (104: ...) while reading response header ...`
+        let message = message.split_once(": *").map_or(message, |(_, rest)| rest);
+        let message = message.split_once(' ').map_or(message, |(_, rest)| rest);
+        let reason = message
+            .split(", client:")
+            .next()
+            .unwrap_or(message)
+            .to_owned();
+        match reasons.iter_mut().find(|(known, _)| *known == reason) {
+            Some((_, count)) => *count += 1,
+            None => reasons.push((reason, 1)),
+        }
+    }
+    reasons
 }
 
 struct Report {
@@ -520,121 +480,16 @@ struct Report {
     steady_pings: u64,
     steady_requests: u64,
     direct_requests: u64,
-}
-
-/// Polls `user`'s page on `addr` with `cookie`.
-async fn page(addr: SocketAddr, cookie: &str) -> Reply {
-    send(
-        addr,
-        Method::GET,
-        "/",
-        Some(&format!("{APP}={cookie}")),
-        None,
-    )
-    .await
-}
-
-/// Logs `user` in through nginx (with the form's CSRF token, as a browser
-/// does); the cookie value.
-async fn login(nginx: SocketAddr, user: &str) -> String {
-    let mut browser = Client::with_csrf(nginx);
-    let reply = browser.post("/login", &format!("name={user}")).await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER, "login");
-    client::value_of(&app_cookie(&reply).expect("login sets the cookie")).to_owned()
-}
-
-/// `POST path` as the holder of session cookie `cookie`: loads `/` for the
-/// session's CSRF token first, as the page's form would carry it.
-async fn post_as(addr: SocketAddr, cookie: &str, path: &str) -> Reply {
-    let page = send(
-        addr,
-        Method::GET,
-        "/",
-        Some(&format!("{APP}={cookie}")),
-        None,
-    )
-    .await;
-    let token = client::csrf_in_page(&page.body).expect("the page shows a CSRF token");
-    // The page may have re-issued the cookie (e.g. to drop a shown flash message).
-    let cookie = app_cookie(&page).map_or_else(
-        || cookie.to_owned(),
-        |set_cookie| client::value_of(&set_cookie).to_owned(),
-    );
-    send(
-        addr,
-        Method::POST,
-        path,
-        Some(&format!("{APP}={cookie}")),
-        Some(&format!("csrf_token={token}")),
-    )
-    .await
-}
-
-/// One "log out everywhere": `victim` logs in on two devices; device A asks
-/// (through nginx, so through one replica) to log out everywhere; the time
-/// until every replica, asked directly, refuses device B as revoked. Returns
-/// that time, device B's (now revoked) cookie and the direct requests made.
-fn revocation_round(
-    fleet: &Fleet,
-    runtime: &tokio::runtime::Runtime,
-    nginx: SocketAddr,
-    victim: &str,
-) -> (Duration, String, u64) {
-    runtime.block_on(async {
-        let mut direct = 0;
-        let device_b = login(nginx, victim).await;
-        let device_a = login(nginx, victim).await;
-        for i in 0..REPLICAS {
-            let reply = page(fleet.addr(i), &device_b).await;
-            direct += 1;
-            assert!(
-                reply.body.contains(&format!("user: {victim}</p>")),
-                "a login after the previous cut-off is valid on replica {i}"
-            );
-        }
-        // Session starts travel in whole seconds and so do cut-offs, and a
-        // login that replaces a session started in the same second is
-        // stamped with the next one: a session started (or renewed) within
-        // the second or two before a cut-off can survive it
-        // (docs/operations.md). Revoke two second boundaries later.
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970");
-        tokio::time::sleep(Duration::from_millis(
-            2000 - u64::from(since_epoch.subsec_millis()) + 5,
-        ))
-        .await;
-        let start = Instant::now();
-        let reply = post_as(nginx, &device_a, "/logout-everywhere").await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "logout-everywhere: {}",
-            reply.body
-        );
-        let mut refused = [false; REPLICAS];
-        let mut last_page = String::new();
-        while !refused.iter().all(|r| *r) {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "revocation not seen everywhere within 5 s; last page: {last_page}"
-            );
-            for (i, done) in refused.iter_mut().enumerate() {
-                if !*done {
-                    let reply = page(fleet.addr(i), &device_b).await;
-                    direct += 1;
-                    *done = reply.body.contains("refused (revoked)");
-                    last_page = reply.body;
-                }
-            }
-        }
-        (start.elapsed(), device_b, direct)
-    })
+    redis_stopped_for: Duration,
+    hung_status: StatusCode,
+    hung_answered: Duration,
+    hung_everywhere: Duration,
 }
 
 fn orchestrate(
     fleet: &mut Fleet,
     balancer: &Nginx,
+    redis: &RedisServer,
     keys: &Keys,
     runtime: &tokio::runtime::Runtime,
     shared: &Shared,
@@ -653,8 +508,9 @@ fn orchestrate(
 
     // (b) early: a revocation before the rotation. Its cookie must stay
     // refused on replicas restarted later (they re-read the set from Redis).
-    let (_, early_revoked, direct) = revocation_round(fleet, runtime, nginx, "victim");
-    direct_requests += direct;
+    let early = runtime.block_on(revocation::round(fleet, nginx, "victim", || {}, || {}));
+    assert_eq!(early.status, StatusCode::OK, "{}", early.body);
+    direct_requests += early.direct;
 
     // (a) the three phases, one replica at a time.
     for phase in 1..=3u8 {
@@ -676,7 +532,7 @@ fn orchestrate(
                 pause(Duration::from_millis(20));
             }
         }
-        shared.phase.store(usize::from(phase), Ordering::SeqCst);
+        shared.set_stage(Stage::Rotation(phase));
         for i in 0..REPLICAS {
             check_budget();
             fleet.restart(balancer, i, &keys.phase(phase));
@@ -685,7 +541,8 @@ fn orchestrate(
         if phase == 2 {
             // Every replica has restarted twice since the early revocation.
             for i in 0..REPLICAS {
-                let reply = runtime.block_on(page(fleet.addr(i), &early_revoked));
+                let reply =
+                    runtime.block_on(revocation::page(fleet.addr(i), &early.revoked_cookie));
                 direct_requests += 1;
                 assert!(
                     reply.body.contains("refused (revoked)"),
@@ -724,17 +581,81 @@ fn orchestrate(
     let steady_round_trips = delta("revocation_redis_round_trips") - steady_pings;
     for body in &after {
         assert_eq!(metric(body, "revocation_subscribed"), 1, "{body}");
+        // The library's own counters reach the Prometheus page.
+        assert!(
+            body.contains("session_loads_total{status=\"valid\"}"),
+            "{body}"
+        );
     }
 
     // (b) repeated, for the distribution.
     let mut revocation = Vec::new();
     for _ in 0..REVOCATION_ROUNDS {
         check_budget();
-        let (elapsed, _, direct) = revocation_round(fleet, runtime, nginx, "victim");
-        direct_requests += direct;
-        revocation.push(elapsed);
+        let round = runtime.block_on(revocation::round(fleet, nginx, "victim", || {}, || {}));
+        assert_eq!(round.status, StatusCode::OK, "{}", round.body);
+        assert!(
+            round.everywhere < Duration::from_secs(5),
+            "{:?}",
+            round.everywhere
+        );
+        direct_requests += round.direct;
+        revocation.push(round.everywhere);
     }
     revocation.sort();
+
+    // (c) crashes under load: SIGKILL, no drain, back after a moment.
+    shared.set_stage(Stage::Kill);
+    for kill in 0..KILLS {
+        check_budget();
+        fleet.kill_and_restart(kill % REPLICAS, &keys.phase(3), Duration::from_millis(500));
+        pause(Duration::from_millis(1500));
+    }
+    shared.set_stage(Stage::Rotation(3));
+    pause(Duration::from_millis(500));
+
+    // (d) Redis hangs (SIGSTOP): requests go on, and log out everywhere
+    // answers within the bound, refused at once on the replica that took it
+    // and everywhere once Redis answers again.
+    check_budget();
+    let mut stopped_at = None;
+    let mut resumed_at = None;
+    let hung = runtime.block_on(revocation::round(
+        fleet,
+        nginx,
+        "victim",
+        || {
+            shared.set_stage(Stage::RedisStopped);
+            redis.pause();
+            stopped_at = Some(Instant::now());
+            // Long enough for every replica's keepalive to fail (1 s of
+            // silence, then a PING unanswered for 1 s).
+            std::thread::sleep(Duration::from_millis(2500));
+        },
+        || {
+            redis.resume();
+            resumed_at = Some(Instant::now());
+            shared.set_stage(Stage::Rotation(3));
+        },
+    ));
+    direct_requests += hung.direct;
+    assert_eq!(
+        hung.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        hung.body
+    );
+    assert!(
+        hung.answered <= REVOKE_BOUND + REVOKE_SLACK,
+        "log out everywhere with Redis stopped answered after {:?}",
+        hung.answered
+    );
+    let body = hung.body.to_lowercase();
+    assert!(
+        !body.contains("redis") && !body.contains("timed out") && !body.contains("error"),
+        "the user-facing body shows internals: {}",
+        hung.body
+    );
     pause(Duration::from_millis(500));
     Report {
         revocation,
@@ -742,5 +663,11 @@ fn orchestrate(
         steady_pings,
         steady_requests: requests_after - requests_before,
         direct_requests,
+        redis_stopped_for: resumed_at
+            .zip(stopped_at)
+            .map_or(Duration::ZERO, |(resumed, stopped)| resumed - stopped),
+        hung_status: hung.status,
+        hung_answered: hung.answered,
+        hung_everywhere: hung.everywhere,
     }
 }
