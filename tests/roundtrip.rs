@@ -38,6 +38,42 @@ fn full_app() -> AppSession {
     }
 }
 
+/// "Changed but equal" (docs/lifecycle.md, "Store"): a loaded session set to
+/// its own data sends nothing, and set to other data of the same encoded
+/// length sends that data. Returns the payload's length.
+fn changed_but_equal<T: CookieSession + Clone + PartialEq + std::fmt::Debug>(
+    data: T,
+    other: T,
+) -> usize {
+    let (config, _clock) = config_with_clock::<T>();
+    let value = session_tests::issue(&config, data.clone());
+    let mut session = config.load(&request_with_cookie(T::NAME, &value));
+    assert_eq!(session.status(), &LoadStatus::Valid);
+    session.set(other.clone());
+    session.set(data);
+    assert_eq!(store(&config, &session), None, "set to its own data");
+    session.set(other.clone());
+    let set_cookie = store(&config, &session).expect("other data is written");
+    let pair = cookie_pair(&set_cookie);
+    let new_value = pair.split_once('=').unwrap().1;
+    assert_eq!(new_value.len(), value.len(), "the same length");
+    let loaded = config.load(&request_with_cookie(T::NAME, new_value));
+    assert_eq!(*loaded, other);
+    value.len() * 3 / 4 - session_runtime::wire::SIGNED_OVERHEAD
+}
+
+/// Both ways of telling: a payload of up to 28 bytes is kept and compared
+/// byte for byte, a longer one through its seal (a second MAC).
+#[test]
+fn a_session_set_to_its_own_data_sends_nothing_short_or_long() {
+    assert_eq!(changed_but_equal(Tiny { n: 200 }, Tiny { n: 201 }), 1);
+    let other = AppSession {
+        user_id: Some(u64::MAX - 1),
+        ..full_app()
+    };
+    assert!(changed_but_equal(full_app(), other) > 28);
+}
+
 #[test]
 fn tiny_session() {
     round_trip(Tiny { n: 200 });

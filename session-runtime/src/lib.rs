@@ -61,6 +61,7 @@ mod http;
 // Keys from configuration (docs/operations.md).
 mod keyring;
 mod load;
+mod origin;
 mod session;
 mod store;
 

@@ -80,20 +80,19 @@ impl Lifetime {
 
 /// The lifetimes one configuration declares, and its default: what a
 /// session may choose with `set_lifetime`, and what it gets otherwise.
+/// One byte (every `Session<T>` carries it, see `origin.rs`): bit
+/// `1 << byte` for each declared lifetime, and the default's byte above
+/// them, shifted by [`DEFAULT_SHIFT`](Self::DEFAULT_SHIFT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DeclaredLifetimes {
-    /// Bit `1 << byte` for each declared lifetime.
-    bits: u8,
-    default: Lifetime,
-}
+pub(crate) struct DeclaredLifetimes(u8);
 
 impl DeclaredLifetimes {
+    /// Lifetime bytes are 0..=2 (`Lifetime::to_byte`): three bits of set.
+    const DEFAULT_SHIFT: u32 = 4;
+
     /// Every lifetime, default `Standard`: a session outside any
     /// configuration, checked when it is stored.
-    pub(crate) const ALL: DeclaredLifetimes = DeclaredLifetimes {
-        bits: 0b111,
-        default: Lifetime::Standard,
-    };
+    pub(crate) const ALL: DeclaredLifetimes = DeclaredLifetimes(0b111);
 
     /// The set whose members are `declared(lifetime)`; `default` is one of them.
     pub(crate) fn new(declared: impl Fn(Lifetime) -> bool, default: Lifetime) -> Self {
@@ -105,15 +104,16 @@ impl DeclaredLifetimes {
         .into_iter()
         .filter(|&lifetime| declared(lifetime))
         .fold(0, |bits, lifetime| bits | 1 << lifetime.to_byte());
-        DeclaredLifetimes { bits, default }
+        DeclaredLifetimes(bits | default.to_byte() << Self::DEFAULT_SHIFT)
     }
 
     pub(crate) fn contains(self, lifetime: Lifetime) -> bool {
-        self.bits & 1 << lifetime.to_byte() != 0
+        self.0 & 1 << lifetime.to_byte() != 0
     }
 
     pub(crate) fn default_lifetime(self) -> Lifetime {
-        self.default
+        // Always one of the three bytes: `new` wrote a lifetime's byte there.
+        Lifetime::from_byte(self.0 >> Self::DEFAULT_SHIFT).unwrap_or_default()
     }
 }
 

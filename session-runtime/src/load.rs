@@ -7,13 +7,15 @@ use crate::codec::chunks::{
 };
 use crate::codec::scratch::with_scratch;
 use crate::codec::{decode_value, Codec, Opened};
+use crate::codec::{fingerprint_hint, Envelope as _};
 use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
 use crate::key::KeyRole;
 use crate::lifetime::Lifetime;
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CANDIDATE_COOKIES, MAX_VERIFIED_CANDIDATES};
+use crate::origin::{Origin, StartOrder};
 use crate::reject::Rejection;
-use crate::session::{LoadStatus, Origin, Session, StartOrder};
+use crate::session::{LoadStatus, Session};
 use crate::session_type::CookieSession;
 
 /// One candidate cookie after its checks.
@@ -296,7 +298,18 @@ impl<T: CookieSession> SessionConfig<T> {
         else {
             return session;
         };
-        let meta = self.cookie_meta(&origin.header, origin.key_role);
+        let (key_id, key_role) = self.inner.codec.key(origin.key_index());
+        let version = match session.status() {
+            LoadStatus::Migrated { from } => *from,
+            _ => T::VERSION,
+        };
+        let header = origin.header(
+            T::Envelope::FORMAT,
+            key_id,
+            version,
+            fingerprint_hint(T::SCHEMA_FINGERPRINT),
+        );
+        let meta = self.cookie_meta(&header, key_role);
         if still_valid(&session, &meta).await {
             session
         } else {
@@ -409,14 +422,14 @@ impl<T: CookieSession> SessionConfig<T> {
             LoadStatus::Valid
         };
         let refresh = timeouts.needs_refresh(header.issued_ms, now);
-        let origin = Origin {
-            header,
-            seal: opened.seal,
-            payload_len: opened.payload.len(),
-            key_index: opened.key_index,
-            key_role: opened.key_role,
+        let seal = opened.seal;
+        let origin = Origin::new(
+            &opened.header_bytes,
+            opened.key_index,
             lifetime,
-        };
+            opened.payload,
+            || seal,
+        );
         Ok(Session::loaded(
             data,
             status,

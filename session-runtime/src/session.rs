@@ -7,9 +7,8 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::codec::{Header, Seal};
-use crate::key::KeyRole;
 use crate::lifetime::{DeclaredLifetimes, Lifetime, UndeclaredLifetime};
+use crate::origin::{Origin, PackedStart, StartOrder};
 use crate::reject::Rejection;
 use crate::session_type::CookieSession;
 
@@ -58,41 +57,6 @@ pub enum WriteReason {
     Cleared,
 }
 
-/// Where a session stands among the sessions of one browser: its start
-/// (whole seconds on the wire, kept here in Unix milliseconds) and the start
-/// sequence that orders sessions started within the same second
-/// (docs/lifecycle.md, "Which cookie wins"). Compared field by field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct StartOrder {
-    pub created_ms: u64,
-    pub seq: u8,
-}
-
-impl StartOrder {
-    pub(crate) fn of(header: &Header) -> StartOrder {
-        StartOrder {
-            created_ms: header.created_ms,
-            seq: header.start_seq,
-        }
-    }
-}
-
-/// What the loaded cookie looked like, to detect writes that change nothing,
-/// to keep the session's start, and to pick the key that re-signs it.
-#[derive(Clone, Copy)]
-pub(crate) struct Origin {
-    pub header: Header,
-    pub seal: Seal,
-    pub payload_len: usize,
-    /// Which configured key verified it (the "unchanged" check re-MACs with
-    /// it, and a write keeps it unless its role is `Verify`).
-    pub key_index: usize,
-    /// That key's role.
-    pub key_role: KeyRole,
-    /// The lifetime the cookie carried.
-    pub lifetime: Lifetime,
-}
-
 /// The typed session of one request: your struct plus what the runtime needs to
 /// decide whether and how to write it back.
 ///
@@ -104,22 +68,57 @@ pub(crate) struct Origin {
 pub struct Session<T> {
     data: T,
     status: LoadStatus,
-    origin: Option<Origin>,
-    /// The latest start among the request's authentic cookies when it is not
-    /// the loaded one (a refused newer cookie): a new start must beat it.
-    supersedes: Option<StartOrder>,
+    source: Source,
     /// The lifetimes the configuration declares (all, for [`Session::new`]).
     declared: DeclaredLifetimes,
     /// Bit `i` set: the request carried a cookie named `NAME.i` (chunk `i`
     /// of a chunked session), which a write that needs fewer chunks (or a
     /// logout) must delete.
     chunks_seen: u8,
-    touched: bool,
-    renew: bool,
-    cleared: bool,
-    refresh: bool,
+    marks: Marks,
     /// Set by [`set_lifetime`](Session::set_lifetime) in this request.
     chosen_lifetime: Option<Lifetime>,
+}
+
+/// Where the data came from (one or the other, so they share their room:
+/// docs of `origin.rs`).
+#[derive(Clone, Copy)]
+enum Source {
+    /// No cookie was accepted. The latest start among the request's
+    /// authentic cookies, if any (a refused newer cookie): a new start must
+    /// beat it.
+    Fresh(Option<PackedStart>),
+    /// The accepted cookie.
+    Loaded(Origin),
+}
+
+/// What happened to the session in this request, one bit each (four
+/// `bool`s would take three more bytes of every `Session<T>`, see
+/// `origin.rs`).
+#[derive(Clone, Copy, Default)]
+struct Marks(u8);
+
+impl Marks {
+    /// The data (or lifetime) may have changed.
+    const TOUCHED: u8 = 1;
+    /// `renew()` was called (and not undone by a later `clear()`).
+    const RENEW: u8 = 2;
+    /// `clear()` was called.
+    const CLEARED: u8 = 4;
+    /// The origin is older than the refresh interval of its lifetime.
+    const REFRESH: u8 = 8;
+
+    fn has(self, mark: u8) -> bool {
+        self.0 & mark != 0
+    }
+
+    fn set(&mut self, mark: u8, on: bool) {
+        if on {
+            self.0 |= mark;
+        } else {
+            self.0 &= !mark;
+        }
+    }
 }
 
 impl<T: Default> Session<T> {
@@ -138,14 +137,10 @@ impl<T: Default> Session<T> {
         Session {
             data: T::default(),
             status,
-            origin: None,
-            supersedes,
+            source: Source::Fresh(supersedes.map(PackedStart::pack)),
             declared,
             chunks_seen: 0,
-            touched: false,
-            renew: false,
-            cleared: false,
-            refresh: false,
+            marks: Marks::default(),
             chosen_lifetime: None,
         }
     }
@@ -165,17 +160,15 @@ impl<T> Session<T> {
         refresh: bool,
         declared: DeclaredLifetimes,
     ) -> Self {
+        let mut marks = Marks::default();
+        marks.set(Marks::REFRESH, refresh);
         Session {
             data,
             status,
-            origin: Some(origin),
-            supersedes: None,
+            source: Source::Loaded(origin),
             declared,
             chunks_seen: 0,
-            touched: false,
-            renew: false,
-            cleared: false,
-            refresh,
+            marks,
             chosen_lifetime: None,
         }
     }
@@ -206,18 +199,18 @@ impl<T> Session<T> {
 
     /// True when the data did not come from a valid cookie (none, or refused).
     pub fn is_new(&self) -> bool {
-        self.origin.is_none()
+        self.origin().is_none()
     }
 
     /// Mutable access; marks the session as possibly changed.
     pub fn get_mut(&mut self) -> &mut T {
-        self.touched = true;
+        self.marks.set(Marks::TOUCHED, true);
         &mut self.data
     }
 
     /// Replaces the data; marks the session as possibly changed.
     pub fn set(&mut self, data: T) {
-        self.touched = true;
+        self.marks.set(Marks::TOUCHED, true);
         self.data = data;
     }
 
@@ -241,7 +234,7 @@ impl<T> Session<T> {
         if !self.declared.contains(lifetime) {
             return Err(UndeclaredLifetime::new(lifetime));
         }
-        self.touched = true;
+        self.marks.set(Marks::TOUCHED, true);
         self.chosen_lifetime = Some(lifetime);
         Ok(())
     }
@@ -252,21 +245,21 @@ impl<T> Session<T> {
     /// started over), else the configuration's default.
     pub fn lifetime(&self) -> Lifetime {
         self.chosen_lifetime
-            .or_else(|| (!self.starts_over()).then_some(self.origin?.lifetime))
+            .or_else(|| Some(self.kept_origin()?.lifetime()))
             .unwrap_or(self.declared.default_lifetime())
     }
 
     /// When the session started (first issue or last [`renew`](Self::renew)),
     /// for a session loaded from a valid cookie.
     pub fn created_at(&self) -> Option<SystemTime> {
-        self.origin
-            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.header.created_ms))
+        self.origin()
+            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.created_ms()))
     }
 
     /// When the loaded cookie was issued.
     pub fn issued_at(&self) -> Option<SystemTime> {
-        self.origin
-            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.header.issued_ms))
+        self.origin()
+            .map(|origin| UNIX_EPOCH + Duration::from_millis(origin.issued_ms()))
     }
 
     /// The data, consuming the handle.
@@ -280,13 +273,13 @@ impl<T> Session<T> {
     /// nothing; a cleared session changed back to its default data sends the
     /// expiring cookie.)
     pub fn pending_write(&self) -> Option<WriteReason> {
-        if self.renew {
+        if self.marks.has(Marks::RENEW) {
             return Some(WriteReason::Renewed);
         }
-        if self.touched {
+        if self.marks.has(Marks::TOUCHED) {
             return Some(WriteReason::Changed);
         }
-        if self.cleared {
+        if self.marks.has(Marks::CLEARED) {
             return Some(WriteReason::Cleared);
         }
         if matches!(self.status, LoadStatus::Migrated { .. }) {
@@ -295,7 +288,7 @@ impl<T> Session<T> {
         if matches!(self.status, LoadStatus::ValidVerifyKey) {
             return Some(WriteReason::Rekeyed);
         }
-        if self.refresh {
+        if self.marks.has(Marks::REFRESH) {
             return Some(WriteReason::Refreshed);
         }
         None
@@ -303,36 +296,42 @@ impl<T> Session<T> {
 
     /// The loaded cookie, if one was accepted.
     pub(crate) fn origin(&self) -> Option<&Origin> {
-        self.origin.as_ref()
+        match &self.source {
+            Source::Loaded(origin) => Some(origin),
+            Source::Fresh(_) => None,
+        }
     }
 
     /// The loaded cookie unless the session starts over: the cookie whose
     /// start (and key, unless retiring) the next write keeps.
     pub(crate) fn kept_origin(&self) -> Option<&Origin> {
-        self.origin.as_ref().filter(|_| !self.starts_over())
+        self.origin().filter(|_| !self.starts_over())
     }
 
     /// The latest start among the request's authentic cookies: a session
-    /// that starts now must be ordered after it.
+    /// that starts now must be ordered after it. (A loaded session's own
+    /// start is the latest: a newer authentic cookie would have decided.)
     pub(crate) fn latest_start_seen(&self) -> Option<StartOrder> {
-        let loaded = self.origin.map(|origin| StartOrder::of(&origin.header));
-        loaded.max(self.supersedes)
+        match &self.source {
+            Source::Loaded(origin) => Some(origin.start()),
+            Source::Fresh(supersedes) => supersedes.map(PackedStart::unpack),
+        }
     }
 
     /// Whether the loaded cookie is due its idle refresh.
     pub(crate) fn refresh_due(&self) -> bool {
-        self.refresh
+        self.marks.has(Marks::REFRESH)
     }
 
     /// Whether [`clear`](Self::clear) was called (and nothing renewed since).
     pub(crate) fn is_cleared(&self) -> bool {
-        self.cleared && !self.renew
+        self.marks.has(Marks::CLEARED) && !self.marks.has(Marks::RENEW)
     }
 
     /// Whether the next write starts a new session (renewed, cleared, or no
     /// valid cookie) rather than continuing the loaded one.
     pub(crate) fn starts_over(&self) -> bool {
-        self.cleared || self.renew || self.origin.is_none()
+        self.marks.has(Marks::CLEARED) || self.marks.has(Marks::RENEW) || self.origin().is_none()
     }
 
     /// The same session with another load status (fail-closed loads).
@@ -356,7 +355,7 @@ impl<T: CookieSession> Session<T> {
     /// Call it on login and privilege change (session-fixation defence, OWASP
     /// ASVS V3.2.1).
     pub fn renew(&mut self) {
-        self.renew = true;
+        self.marks.set(Marks::RENEW, true);
         self.data.__rotate_csrf_token();
     }
 
@@ -366,9 +365,9 @@ impl<T: CookieSession> Session<T> {
     /// session afterwards (a flash message) starts a new session instead.
     pub fn clear(&mut self) {
         self.data = T::default();
-        self.cleared = true;
-        self.touched = false;
-        self.renew = false;
+        self.marks.set(Marks::CLEARED, true);
+        self.marks.set(Marks::TOUCHED, false);
+        self.marks.set(Marks::RENEW, false);
         self.chosen_lifetime = None;
     }
 
@@ -388,14 +387,10 @@ impl<T: CookieSession> Session<T> {
         Ok(Session {
             data,
             status: self.status.clone(),
-            origin: self.origin,
-            supersedes: self.supersedes,
+            source: self.source,
             declared: self.declared,
             chunks_seen: self.chunks_seen,
-            touched: self.touched,
-            renew: self.renew,
-            cleared: self.cleared,
-            refresh: self.refresh,
+            marks: self.marks,
             chosen_lifetime: self.chosen_lifetime,
         })
     }
@@ -450,6 +445,15 @@ mod tests {
         let session = config.load_cookies([pair.as_bytes()]);
         assert_eq!(*session.status(), LoadStatus::Valid);
         session
+    }
+
+    /// What the runtime adds to the app's struct (`origin.rs` says why it
+    /// matters): a 56-byte struct such as the HTTP benchmark's stays within
+    /// the 128 bytes the compiler moves inline.
+    #[test]
+    fn the_bookkeeping_is_72_bytes() {
+        assert_eq!(core::mem::size_of::<Session<()>>(), 72);
+        assert_eq!(core::mem::size_of::<Session<[u64; 7]>>(), 128);
     }
 
     /// Every operation's effect survives `duplicate`: data, status, lifetime,

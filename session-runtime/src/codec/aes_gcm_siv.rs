@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::key::Key;
 
-use super::envelope::{Envelope, RandomnessUnavailable, Seal, Sealed};
+use super::envelope::{Envelope, RandomnessUnavailable, Seal, Sealed, SEAL_LEN};
 use super::header::HEADER_LEN;
 use super::scratch::with_scratch;
 
@@ -77,7 +77,7 @@ impl Aes256GcmSiv {
 }
 
 fn seal_of(nonce: &[u8; NONCE_LEN], tag: &[u8; TAG_LEN]) -> Seal {
-    let mut seal = [0u8; 32];
+    let mut seal = [0u8; SEAL_LEN];
     seal[..NONCE_LEN].copy_from_slice(nonce);
     seal[NONCE_LEN..NONCE_LEN + TAG_LEN].copy_from_slice(tag);
     Seal(seal)

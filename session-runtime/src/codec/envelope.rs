@@ -18,7 +18,13 @@ pub struct RandomnessUnavailable;
 /// `PartialEq`: seals are compared only in constant time (`subtle`).
 #[doc(hidden)]
 #[derive(Clone, Copy)]
-pub struct Seal(pub(crate) [u8; 32]);
+pub struct Seal(pub(crate) [u8; SEAL_LEN]);
+
+/// Bytes of a [`Seal`]: the longest nonce and tag of any envelope
+/// (AES-GCM-SIV's 12-byte nonce and 16-byte tag; the signed envelope's tag
+/// is 16 bytes). Each envelope's `split` checks at compile time that its
+/// own fit.
+pub(crate) const SEAL_LEN: usize = 28;
 
 mod sealed {
     pub trait Sealed {}
@@ -65,9 +71,10 @@ pub trait Envelope: Sealed + Send + Sync + Sized + 'static {
     /// The payload and the seal of a body that [`open`](Self::open) accepted.
     #[doc(hidden)]
     fn split(body: &[u8]) -> (&[u8], Seal) {
+        const { assert!(Self::NONCE_LEN + Self::TAG_LEN <= SEAL_LEN) };
         let (rest, tag) = body.split_at(body.len() - Self::TAG_LEN);
         let (nonce, payload) = rest.split_at(Self::NONCE_LEN);
-        let mut seal = [0u8; 32];
+        let mut seal = [0u8; SEAL_LEN];
         seal[..Self::NONCE_LEN].copy_from_slice(nonce);
         seal[Self::NONCE_LEN..Self::NONCE_LEN + Self::TAG_LEN].copy_from_slice(tag);
         (payload, Seal(seal))

@@ -96,21 +96,35 @@ impl Header {
         u16::from_be_bytes([bytes[3], bytes[4]])
     }
 
+    /// The start time of a header's bytes, in wire seconds.
+    #[inline]
+    pub fn created_secs_of(bytes: &[u8; HEADER_LEN]) -> u32 {
+        u32::from_be_bytes([bytes[7], bytes[8], bytes[9], bytes[10]])
+    }
+
+    /// The issue time of a header's bytes, in wire seconds.
+    #[inline]
+    pub fn issued_secs_of(bytes: &[u8; HEADER_LEN]) -> u32 {
+        u32::from_be_bytes([bytes[11], bytes[12], bytes[13], bytes[14]])
+    }
+
+    /// The start sequence of a header's bytes.
+    #[inline]
+    pub fn start_seq_of(bytes: &[u8; HEADER_LEN]) -> u8 {
+        bytes[15] >> 2
+    }
+
     #[inline]
     pub fn from_bytes(bytes: &[u8; HEADER_LEN]) -> Header {
-        let u16_at = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
-        let u32_at = |at: usize| {
-            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-        };
         Header {
             format: Self::format_of(bytes),
             key_id: Self::key_id_of(bytes),
             version: Self::version_of(bytes),
-            fingerprint_hint: u16_at(5),
-            created_ms: from_wire_secs(u32_at(7)),
-            issued_ms: from_wire_secs(u32_at(11)),
+            fingerprint_hint: u16::from_be_bytes([bytes[5], bytes[6]]),
+            created_ms: from_wire_secs(Self::created_secs_of(bytes)),
+            issued_ms: from_wire_secs(Self::issued_secs_of(bytes)),
             lifetime: bytes[15] & LIFETIME_MASK,
-            start_seq: bytes[15] >> 2,
+            start_seq: Self::start_seq_of(bytes),
         }
     }
 }

@@ -22,9 +22,10 @@ use crate::key::{Key, KeyId, KeyRole};
 use crate::reject::Rejection;
 
 pub use envelope::{base64url_len, max_cookie_len, Envelope};
-pub(crate) use envelope::{RandomnessUnavailable, Seal};
+pub(crate) use envelope::{RandomnessUnavailable, Seal, SEAL_LEN};
 pub(crate) use header::{
-    fingerprint_hint, wire_precision, Header, EPOCH_UNIX_MS, HEADER_LEN, MAX_START_SEQ,
+    fingerprint_hint, from_wire_secs, to_wire_secs, wire_precision, Header, EPOCH_UNIX_MS,
+    HEADER_LEN, MAX_START_SEQ,
 };
 
 /// The length cap and canonical base64url steps of the decode order: `value`
@@ -81,6 +82,8 @@ pub(crate) struct Parsed {
 /// A cookie that authenticated (and, when encrypted, decrypted).
 pub(crate) struct Opened<'buf> {
     pub header: Header,
+    /// The same header as on the wire.
+    pub header_bytes: [u8; HEADER_LEN],
     pub payload: &'buf [u8],
     pub seal: Seal,
     /// Index of the key that verified it (0 = the signing key).
@@ -217,6 +220,7 @@ impl<E: Envelope> Codec<E> {
         let (payload, seal) = E::split(&buf[HEADER_LEN..parsed.raw_len]);
         Ok(Opened {
             header: Header::from_bytes(&parsed.header_bytes),
+            header_bytes: parsed.header_bytes,
             payload,
             seal,
             key_index: parsed.key_index,
