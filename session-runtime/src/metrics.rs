@@ -9,7 +9,10 @@
 //! (`count!`), so each key is a `static` and recording allocates nothing.
 
 #[cfg(feature = "metrics")]
-use metrics::{counter, gauge};
+use metrics::counter;
+// The gauges are the revocation store's (feature `redis`).
+#[cfg(all(feature = "metrics", feature = "redis"))]
+use metrics::gauge;
 
 use crate::reject::Rejection;
 use crate::session::{LoadStatus, Session, WriteReason};
