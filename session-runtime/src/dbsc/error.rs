@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-
 /// One of the three segments of a compact JWS (RFC 7515 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JwsPart {

@@ -61,8 +61,8 @@ pub use headers::{
 };
 pub use instructions::{SessionInstructions, END_SESSION_JSON};
 pub use jwk::DeviceKey;
-pub use keys::DbscKey;
 pub use jws::MAX_PROOF_LEN;
+pub use keys::DbscKey;
 pub use proof::{RefreshProof, RegistrationProof};
 pub use state::{DbscState, SessionId, SESSION_ID_LEN};
 

@@ -10,12 +10,10 @@ use subtle::ConstantTimeEq as _;
 use super::challenge::{Challenge, ChallengePurpose, ChallengeWindow};
 use super::error::{JwsPart, ProofError, SeenAlgorithm};
 use super::jwk::{DeviceKey, Jwk};
+use super::jws;
 use super::keys::DbscKey;
 use super::state::SessionId;
-use super::jws;
 use super::{ALGORITHM, PROOF_TYPE};
-
-
 
 /// The JOSE header members DBSC defines. Unknown members are ignored; a
 /// duplicated known member is refused by the JSON parser.

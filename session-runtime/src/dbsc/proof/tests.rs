@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::dbsc::text;
 use crate::dbsc::ChallengeError;
+use crate::dbsc::MAX_PROOF_LEN;
 use crate::Key;
 
 const NOW: u64 = 1_800_000_000;
