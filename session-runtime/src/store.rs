@@ -184,7 +184,12 @@ impl<T: CookieSession> SessionConfig<T> {
         let mut raw = vec![0u8; T::Envelope::OVERHEAD.saturating_add(T::MAX_PAYLOAD_LEN)];
         let payload_len = self.serialize_into(&**session, &mut raw)?;
         let offset = Codec::<T::Envelope>::payload_offset();
-        match self.pointless_write(session, reason, lifetime, &raw[offset..offset + payload_len]) {
+        match self.pointless_write(
+            session,
+            reason,
+            lifetime,
+            &raw[offset..offset + payload_len],
+        ) {
             Pointless::No => {}
             Pointless::NothingToSend => return Ok(Vec::new()),
             Pointless::StillCleared => return Ok(self.chunk_removals(seen | 1)),
@@ -239,7 +244,12 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// The cookies of `envelope` split canonically over `count` chunks, each
     /// followed by `tail`.
-    fn split_into_cookies(&self, envelope: &[u8], count: usize, tail: &str) -> Result<Vec<String>, StoreError> {
+    fn split_into_cookies(
+        &self,
+        envelope: &[u8],
+        count: usize,
+        tail: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
         let mut at = 0;
         let mut pieces = Vec::with_capacity(count);
@@ -257,7 +267,11 @@ impl<T: CookieSession> SessionConfig<T> {
             .enumerate()
             .map(|(index, piece)| {
                 let name = &self.inner.chunk_names[index];
-                let parts: &[&[u8]] = if index == 0 { &[&framing, piece] } else { &[piece] };
+                let parts: &[&[u8]] = if index == 0 {
+                    &[&framing, piece]
+                } else {
+                    &[piece]
+                };
                 self.chunk_cookie(name, parts, tail)
             })
             .collect()

@@ -30,7 +30,11 @@ pub(crate) use header::{
 /// The length cap and canonical base64url steps of the decode order: `value`
 /// decoded into `buf`; the decoded length.
 #[inline(always)]
-pub(crate) fn decode_value(value: &[u8], max_value_len: usize, buf: &mut [u8]) -> Result<usize, Rejection> {
+pub(crate) fn decode_value(
+    value: &[u8],
+    max_value_len: usize,
+    buf: &mut [u8],
+) -> Result<usize, Rejection> {
     if value.len() > max_value_len {
         return Err(Rejection::TooLong {
             len: value.len(),
