@@ -2,8 +2,10 @@
 //! [`Session`]. No `http` types here (see `http.rs`), so servers without the
 //! `http` crate and edge runtimes use the same path.
 
+use crate::codec::chunks::{
+    chunk_count, piece_hash, piece_len, Framing, CHUNK_HASH_LEN, MAX_CHUNKS,
+};
 use crate::codec::scratch::with_scratch;
-use crate::codec::chunks::{chunk_count, piece_hash, piece_len, Framing, CHUNK_HASH_LEN, MAX_CHUNKS};
 use crate::codec::{decode_value, Codec, Opened};
 use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
@@ -52,6 +54,9 @@ impl<T: CookieSession> SessionConfig<T> {
     /// [`Rejection::NeedsAsyncLoad`]: use
     /// [`load_cookies_async`](Self::load_cookies_async).
     pub fn load_cookies<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]> + 'a) -> Session<T> {
+        #[cfg(feature = "dbsc")]
+        let session = self.load_cookies_bound(headers);
+        #[cfg(not(feature = "dbsc"))]
         let session = self.load_cookies_unchecked(headers);
         self.fail_closed_without_async_check(session)
     }
@@ -65,6 +70,9 @@ impl<T: CookieSession> SessionConfig<T> {
         &self,
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
+        #[cfg(feature = "dbsc")]
+        let session = self.load_cookies_bound(headers);
+        #[cfg(not(feature = "dbsc"))]
         let session = self.load_cookies_unchecked(headers);
         self.check_revocation_async(session).await
     }
@@ -102,6 +110,11 @@ impl<T: CookieSession> SessionConfig<T> {
         match self.open_at(value, self.now_ms(), &mut macs_left) {
             Candidate::Forged(reason) => Err(reason),
             Candidate::Skipped => unreachable!("one candidate is always within the MAC budget"),
+            #[cfg(feature = "dbsc")]
+            Candidate::Authentic { outcome, .. } => {
+                outcome.and_then(|session| self.check_decoded_binding(session))
+            }
+            #[cfg(not(feature = "dbsc"))]
             Candidate::Authentic { outcome, .. } => outcome,
         }
     }
@@ -345,7 +358,11 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// A candidate after the MAC step.
     #[inline(always)]
-    fn candidate_of(&self, opened: Result<Opened<'_>, Option<Rejection>>, now: u64) -> Candidate<T> {
+    fn candidate_of(
+        &self,
+        opened: Result<Opened<'_>, Option<Rejection>>,
+        now: u64,
+    ) -> Candidate<T> {
         match opened {
             Ok(opened) => {
                 let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);

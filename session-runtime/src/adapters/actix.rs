@@ -111,6 +111,8 @@ use super::error::SessionUnavailable;
 use super::slot::{extract, SessionSlot};
 
 pub use super::actix_csrf::CsrfMiddleware;
+#[cfg(feature = "dbsc")]
+pub use super::actix_dbsc::{DbscMiddleware, RequireDeviceBound};
 pub use super::handle::RequestSession;
 pub use crate::prelude::*;
 
@@ -191,12 +193,13 @@ impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
             let mut set_cookie = http::HeaderMap::new();
             match slot.finish_into(&mut set_cookie) {
                 Ok(_) => {
-                    for value in set_cookie.get_all(http::header::SET_COOKIE) {
+                    // `Set-Cookie`, and with DBSC `Secure-Session-Registration`.
+                    for (name, value) in &set_cookie {
+                        let name = actix_header::HeaderName::from_bytes(name.as_str().as_bytes())
+                            .expect("a valid http::HeaderName is a valid actix HeaderName");
                         let value = ActixHeaderValue::from_bytes(value.as_bytes())
                             .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-                        response
-                            .headers_mut()
-                            .append(actix_header::SET_COOKIE, value);
+                        response.headers_mut().append(name, value);
                     }
                     Ok(response.map_into_left_body())
                 }

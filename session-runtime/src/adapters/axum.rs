@@ -133,6 +133,8 @@ use super::slot::{extract, SessionSlot};
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
 pub use super::handle::RequestSession;
 pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
+#[cfg(feature = "dbsc")]
+pub use super::tower_dbsc::{DbscLayer, RequireDeviceBound};
 pub use crate::prelude::*;
 
 impl<S, T> FromRequestParts<S> for RequestSession<T>

@@ -35,6 +35,11 @@ pub struct SessionConfigBuilder<T> {
     clock: Option<Arc<dyn Clock>>,
     revocation: Option<RevocationCheck<T>>,
     async_revocation: Option<AsyncRevocationCheck<T>>,
+    #[cfg(feature = "dbsc")]
+    dbsc: Option<(
+        crate::dbsc::settings::DbscSettings,
+        crate::dbsc::settings::BindingAccess<T>,
+    )>,
     _session: PhantomData<fn() -> T>,
 }
 
@@ -56,6 +61,8 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             clock: crate::clock::system_clock(),
             revocation: None,
             async_revocation: None,
+            #[cfg(feature = "dbsc")]
+            dbsc: None,
             _session: PhantomData,
         }
     }
@@ -305,6 +312,23 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         self
     }
 
+    /// Turns on device-bound sessions (DBSC, feature `dbsc`, docs/dbsc.md)
+    /// with `settings`: a login ([`Session::renew`](crate::Session::renew))
+    /// offers the browser a registration, and a session whose device key is
+    /// registered is accepted only with a fresh bound cookie. The session
+    /// type needs a [`DeviceBinding`](crate::dbsc::DeviceBinding) field, and
+    /// the app serves the DBSC endpoints (`DbscLayer` for tower/axum,
+    /// `DbscMiddleware` for actix-web). [`build`](Self::build) checks the
+    /// settings and derives the DBSC keys from every configured key.
+    #[cfg(feature = "dbsc")]
+    pub fn dbsc(mut self, settings: crate::dbsc::settings::DbscSettings) -> Self
+    where
+        T: crate::dbsc::binding::DbscSession,
+    {
+        self.dbsc = Some((settings, crate::dbsc::settings::BindingAccess::of()));
+        self
+    }
+
     /// Validates and freezes the configuration.
     pub fn build(self) -> Result<SessionConfig<T>, ConfigError> {
         self.attributes
@@ -374,6 +398,15 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             return Err(ConfigError::ClockBeforeEpoch { now_unix_ms });
         }
         let attribute_suffix = render_attributes(&self.attributes);
+        #[cfg(feature = "dbsc")]
+        let dbsc = match self.dbsc {
+            Some((settings, access)) => {
+                let keys: Vec<&Key> = keys.iter().map(|(key, _)| *key).collect();
+                let frozen = settings.freeze(access, &keys, &self.attributes, &attribute_suffix);
+                Some(frozen.map_err(ConfigError::Dbsc)?)
+            }
+            None => None,
+        };
         Ok(SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
@@ -392,6 +425,8 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 clock,
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,
+                #[cfg(feature = "dbsc")]
+                dbsc,
             }),
         })
     }

@@ -40,20 +40,29 @@
 //!                           &Default::default()).is_ok());
 //! ```
 
+pub(crate) mod binding;
 mod bound;
 mod challenge;
+pub(crate) mod endpoints;
 mod error;
 mod headers;
+mod hooks;
 mod instructions;
 mod jwk;
 mod jws;
 mod keys;
 mod proof;
+pub(crate) mod settings;
 mod state;
 mod text;
 
+pub use binding::{DbscSession, DeviceBinding};
 pub use bound::{BoundCookie, BoundCookieError, BOUND_COOKIE_VALUE_LEN};
 pub use challenge::{Challenge, ChallengePurpose, ChallengeWindow, CHALLENGE_LEN};
+pub use endpoints::{
+    check_required, endpoint, handle_refresh, handle_registration, required_refusal, DbscEndpoint,
+    DbscRefusal,
+};
 pub use error::{ChallengeError, JwsPart, ProofError, SeenAlgorithm};
 pub use headers::{
     challenge_header, parse_response_header, parse_session_id_header, registration_header,
@@ -64,6 +73,7 @@ pub use jwk::DeviceKey;
 pub use jws::MAX_PROOF_LEN;
 pub use keys::DbscKey;
 pub use proof::{RefreshProof, RegistrationProof};
+pub use settings::{DbscSettings, DbscSettingsError, MIN_BOUND_LIFETIME};
 pub use state::{DbscState, SessionId, SESSION_ID_LEN};
 
 /// The only proof algorithm this library registers and accepts: ECDSA P-256
