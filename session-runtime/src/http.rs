@@ -39,7 +39,8 @@ impl<T: CookieSession> SessionConfig<T> {
         headers: &mut HeaderMap,
     ) -> Result<Option<WriteReason>, StoreError> {
         #[cfg(feature = "dbsc")]
-        self.store_binding(session, headers)?;
+        self.store_binding(session, headers)
+            .map_err(StoreError::Serialize)?;
         if T::CHUNKS > 1 {
             let cookies = self.set_cookies(session)?;
             if cookies.is_empty() {

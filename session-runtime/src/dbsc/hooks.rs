@@ -18,7 +18,6 @@ use crate::limits::MAX_CANDIDATE_COOKIES;
 use crate::reject::{BindingFailure, Rejection};
 use crate::session::{Session, WriteReason};
 use crate::session_type::CookieSession;
-use crate::store::StoreError;
 
 /// `Secure-Session-Registration` ("DBSC Formats"): offers the browser a
 /// DBSC session.
@@ -81,12 +80,14 @@ impl<T: CookieSession> SessionConfig<T> {
     /// With DBSC on: the response that stores a renewed session (a login)
     /// offers its pending binding for registration, with a registration
     /// challenge for its DBSC id; the response that stores a cleared session
-    /// (a logout) deletes the bound cookie.
+    /// (a logout) deletes the bound cookie. Errors are texts for the store's
+    /// `Serialize` error; none happens, the values being validated settings
+    /// and base64url.
     pub(crate) fn store_binding(
         &self,
         session: &Session<T>,
         headers: &mut HeaderMap,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), String> {
         let Some(dbsc) = &self.inner.dbsc else {
             return Ok(());
         };
@@ -98,7 +99,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 let key = dbsc.signing_key();
                 let challenge = Challenge::issue(key, ChallengePurpose::Registration, id, now);
                 let offer = registration_header(&dbsc.registration_path, &challenge, None)
-                    .map_err(|err| StoreError::Serialize(err.to_string()))?;
+                    .map_err(|err| err.to_string())?;
                 headers.append(REGISTRATION, header_value(offer)?);
             }
         }
@@ -164,6 +165,6 @@ fn verify_one<T>(
 
 /// A header value we wrote ourselves (validated settings, base64url): always
 /// valid, but a failure is an error, not a panic.
-fn header_value(text: String) -> Result<HeaderValue, StoreError> {
-    HeaderValue::try_from(text).map_err(|err| StoreError::Serialize(err.to_string()))
+fn header_value(text: String) -> Result<HeaderValue, String> {
+    HeaderValue::try_from(text).map_err(|err| err.to_string())
 }
