@@ -386,6 +386,73 @@ async fn registration_binds_and_refresh_renews_without_user_action() {
     assert_eq!(answer.refusal, Some(DbscRefusal::NotBound));
 }
 
+/// The race Chromium showed (tests/browser/dbsc.rs): the page loaded right
+/// after login answers after the registration and stores the session again
+/// as it was, still pending. The bound cookie, which carries the device key
+/// under our MAC, heals it on the next load, and on a proactive refresh.
+#[tokio::test]
+async fn a_pending_session_overwritten_by_a_concurrent_response_is_healed() {
+    let (builder, _clock) = testing::builder::<Bank>();
+    let config = builder.dbsc(settings()).build().unwrap();
+    let app = app(config.clone());
+    let mut browser = Browser::new(app.clone());
+    let login = browser.send("POST", "/login", &[]).await;
+    let offer = login.headers["secure-session-registration"]
+        .to_str()
+        .unwrap();
+    let challenge = quoted(offer, "challenge=");
+    let pending_cookie = login
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{SESSION}=")))
+        .unwrap();
+    let answer = browser.register(&device(1), &challenge).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let id = session_id(&answer);
+    // The concurrent page's late answer: the pending session again.
+    browser.jar.apply_one(&pending_cookie);
+    let loaded = config.load(&browser.jar.request_headers());
+    assert!(loaded.device().is_bound(), "healed on load");
+    assert_eq!(*loaded.status(), LoadStatus::Valid);
+    assert_eq!(
+        loaded.pending_write(),
+        Some(session_runtime::WriteReason::Changed)
+    );
+    // Through the app: the next request's answer stores it bound again.
+    let me = browser.get("/me").await;
+    assert!(me.body.starts_with("user Some(7); Valid"), "{}", me.body);
+    let after = config.load(&browser.jar.request_headers());
+    assert!(after.device().is_bound());
+    assert_eq!(
+        after.pending_write(),
+        None,
+        "written back: nothing left to heal"
+    );
+    // A proactive refresh that comes first heals it too (and writes it).
+    browser.jar.apply_one(&pending_cookie);
+    let challenge = browser.refresh_challenge(&id).await;
+    assert!(config
+        .load(&browser.jar.request_headers())
+        .pending_write()
+        .is_none());
+    let answer = browser
+        .refresh_with(&id, &refresh_proof(&device(1), &challenge))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    // Without a bound cookie for its id, a pending session stays pending.
+    let mut other = Browser::new(app.clone());
+    other.login().await;
+    let mut jar = other.jar.clone();
+    jar.insert(BOUND, browser.jar.get(BOUND).unwrap());
+    let session = config.load(&jar.request_headers());
+    assert!(matches!(
+        session.device().state(),
+        Some(session_runtime::dbsc::DbscState::Pending { .. })
+    ));
+}
+
 #[tokio::test]
 async fn the_load_check_names_why_a_bound_cookie_is_refused() {
     let clock = ManualClock::new(testing::START_UNIX_MS);

@@ -78,6 +78,16 @@ const SESSION_DELETE_TIMEOUT: Duration = Duration::from_secs(10);
 /// retried this many times with a fresh port.
 const LAUNCH_ATTEMPTS: u32 = 3;
 
+/// What a test adds to a browser's start (the DBSC test: feature flags, and a `HOME` whose NSS
+/// database trusts the test's own certificate; Chromium on Linux reads `$HOME/.pki/nssdb`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchOptions {
+    /// Chromium flags after [`CHROMIUM_ARGS`].
+    pub extra_args: Vec<String>,
+    /// `HOME` for chromedriver and, through it, Chromium.
+    pub home: Option<PathBuf>,
+}
+
 /// Paths of the two binaries a [`Browser`] needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowserPaths {
@@ -219,9 +229,14 @@ impl Browser {
     /// Starts chromedriver on a free loopback port, waits (bounded) until it accepts
     /// connections and opens a session with [`CHROMIUM_ARGS`] and a fresh `--user-data-dir`.
     pub fn launch(paths: &BrowserPaths) -> Result<Browser> {
+        Self::launch_with(paths, &LaunchOptions::default())
+    }
+
+    /// [`launch`](Self::launch) with extra Chromium flags and another `HOME`.
+    pub fn launch_with(paths: &BrowserPaths, options: &LaunchOptions) -> Result<Browser> {
         let mut last_err = None;
         for _ in 0..LAUNCH_ATTEMPTS {
-            match Self::launch_once(paths) {
+            match Self::launch_once(paths, options) {
                 Ok(browser) => return Ok(browser),
                 Err(LaunchError::Retryable(e)) => last_err = Some(e),
                 Err(LaunchError::Fatal(e)) => return Err(e),
@@ -232,7 +247,10 @@ impl Browser {
 
     /// One launch attempt with its own port and scratch directory; on failure everything it
     /// created is cleaned up (by hand before the [`Browser`] exists, by its `Drop` after).
-    fn launch_once(paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
+    fn launch_once(
+        paths: &BrowserPaths,
+        options: &LaunchOptions,
+    ) -> std::result::Result<Browser, LaunchError> {
         let scratch_dir = make_scratch_dir()?;
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -246,7 +264,7 @@ impl Browser {
                 ))));
             }
         };
-        match Self::spawn_driver(paths, &scratch_dir) {
+        match Self::spawn_driver(paths, &scratch_dir, options.home.as_deref()) {
             Ok((driver, port)) => {
                 let browser = Browser {
                     driver,
@@ -255,7 +273,7 @@ impl Browser {
                     runtime,
                     scratch_dir,
                 };
-                browser.start_session(paths)
+                browser.start_session(paths, &options.extra_args)
             }
             Err(e) => {
                 let _ = fs::remove_dir_all(&scratch_dir);
@@ -266,7 +284,11 @@ impl Browser {
 
     /// Spawns chromedriver on a free loopback port, output going to `chromedriver.log` in
     /// `scratch_dir`.
-    fn spawn_driver(paths: &BrowserPaths, scratch_dir: &Path) -> Result<(Child, u16)> {
+    fn spawn_driver(
+        paths: &BrowserPaths,
+        scratch_dir: &Path,
+        home: Option<&Path>,
+    ) -> Result<(Child, u16)> {
         let port = free_loopback_port()?;
         let log_path = scratch_dir.join("chromedriver.log");
         let log = fs::File::create(&log_path)
@@ -283,6 +305,9 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));
+        if let Some(home) = home {
+            cmd.env("HOME", home);
+        }
         if std::env::var_os("CHROMEDRIVER_VERBOSE").is_some_and(|v| v == "1") {
             // chromedriver's answer to "Chrome instance exited" is "examine the verbose log";
             // this switch makes that log (and so the failure message's tail) say why.
@@ -304,10 +329,15 @@ impl Browser {
 
     /// Waits for chromedriver, then opens the WebDriver session (which starts Chromium). On
     /// error `self` is dropped, which stops chromedriver and removes the scratch directory.
-    fn start_session(mut self, paths: &BrowserPaths) -> std::result::Result<Browser, LaunchError> {
+    fn start_session(
+        mut self,
+        paths: &BrowserPaths,
+        extra_args: &[String],
+    ) -> std::result::Result<Browser, LaunchError> {
         self.wait_until_listening()?;
         let profile = self.scratch_dir.join("profile");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
+        args.extend(extra_args.iter().cloned());
         args.push(format!("--user-data-dir={}", profile.display()));
         let caps = json!({
             "browserName": "chrome",
@@ -472,6 +502,32 @@ impl Browser {
             .find(|c| c.get("name").and_then(Value::as_str) == Some(name)))
     }
 
+    /// Adds a host-only cookie for the current page's site with WebDriver's Add Cookie
+    /// (`HttpOnly` included, which page scripts cannot set), without expiry (a browser-session
+    /// cookie). Sent as raw JSON: fantoccini's `add_cookie` writes `"domain": null` for a cookie
+    /// without one, which chromedriver refuses, and a `Domain` makes a `__Host-` cookie invalid.
+    pub fn add_cookie(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        secure: bool,
+        http_only: bool,
+    ) -> Result<()> {
+        let cookie = json!({
+            "name": name,
+            "value": value,
+            "path": path,
+            "secure": secure,
+            "httpOnly": http_only,
+            "sameSite": "Lax",
+        });
+        self.run(&format!("adding cookie {name}"), |c| async move {
+            c.issue_cmd(AddCookie(cookie)).await
+        })
+        .map(drop)
+    }
+
     /// Clicks the first element matching the CSS `selector`, as a user would.
     pub fn click(&self, selector: &str) -> Result<()> {
         self.run(&format!("clicking {selector:?}"), |c| async move {
@@ -532,6 +588,30 @@ impl Browser {
         format!(
             "\n--- chromedriver log (tail) ---\n{}",
             self.driver_log_tail(4096)
+        )
+    }
+}
+
+/// WebDriver's Add Cookie with the cookie object as given (see [`Browser::add_cookie`]).
+#[derive(Debug)]
+struct AddCookie(Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddCookie {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/cookie",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cookie": self.0 }).to_string()),
         )
     }
 }

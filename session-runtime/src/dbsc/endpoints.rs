@@ -22,6 +22,7 @@ use super::error::{ChallengeError, ProofError};
 use super::headers::HeaderError;
 use super::headers::{challenge_header, parse_response_header, parse_session_id_header};
 use super::instructions::SessionInstructions;
+use super::jwk::DeviceKey;
 use super::keys::DbscKey;
 use super::proof::{RefreshProof, RegistrationProof};
 use super::settings::DbscConfig;
@@ -227,7 +228,10 @@ fn register<T: DbscSession>(
     let mut response = answer(StatusCode::OK, instructions.to_json());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.append(SET_COOKIE, bound_cookie(dbsc, &id, now));
+    headers.append(
+        SET_COOKIE,
+        bound_cookie(dbsc, &id, &proof.device_key(), now),
+    );
     Ok(response)
 }
 
@@ -257,13 +261,31 @@ pub async fn handle_refresh<T: DbscSession>(
     let Some(dbsc) = config.inner.dbsc.as_ref() else {
         return refusal(StatusCode::NOT_FOUND, DbscRefusal::NotConfigured);
     };
-    let cookies = request.get_all(http::header::COOKIE);
-    let session = config.load_cookies_unchecked(cookies.iter().map(HeaderValue::as_bytes));
+    let cookies: Vec<&[u8]> = request
+        .get_all(http::header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    let bound = config.bound_cookie_values(&cookies);
+    let loaded = config.load_cookies_unchecked(cookies);
+    let was_bound = dbsc.binding(&loaded).is_bound();
+    // A proactive refresh (the bound cookie still lives) may come right
+    // after a concurrent response stored the session as still pending.
+    let session = config.heal_pending(loaded, &bound);
+    let healed = !was_bound && dbsc.binding(&session).is_bound();
     let session = config.check_revocation_async(session).await;
     let mut response = match refresh(config, dbsc, request, &session) {
         Ok(response) => response,
         Err(refused) => refusal(StatusCode::UNAUTHORIZED, refused),
     };
+    if healed {
+        // The long-lived cookie is written bound again. Nothing else is
+        // written here (no idle refresh, no re-keying): refreshes run
+        // concurrently with the app's requests, and a stale copy of the
+        // session must not overwrite their changes. On failure the next
+        // request heals it.
+        let _ = config.store(&session, response.headers_mut());
+    }
     response
         .headers_mut()
         .insert(CORP, HeaderValue::from_static("same-origin"));
@@ -311,7 +333,7 @@ fn refresh<T: DbscSession>(
             let mut response = answer(StatusCode::OK, String::new());
             response
                 .headers_mut()
-                .append(SET_COOKIE, bound_cookie(dbsc, &id, now));
+                .append(SET_COOKIE, bound_cookie(dbsc, &id, &device_key, now));
             Ok(response)
         }
         // Ours and authentic, only stale (a proof the browser cached for an
@@ -415,9 +437,14 @@ fn challenge<T>(dbsc: &DbscConfig<T>, id: &SessionId, now: u64) -> Response<Stri
 
 /// The `Set-Cookie` of a new bound cookie for `id`, valid for the
 /// configured lifetime from `now`.
-fn bound_cookie<T>(dbsc: &DbscConfig<T>, id: &SessionId, now: u64) -> HeaderValue {
+fn bound_cookie<T>(
+    dbsc: &DbscConfig<T>,
+    id: &SessionId,
+    device_key: &DeviceKey,
+    now: u64,
+) -> HeaderValue {
     let expires_at = now.saturating_add(dbsc.bound_lifetime_secs);
-    let value = BoundCookie::issue(dbsc.signing_key(), id, expires_at);
+    let value = BoundCookie::issue(dbsc.signing_key(), id, device_key, expires_at);
     let text = format!("{}={value}{}", dbsc.bound_name, dbsc.bound_tail);
     HeaderValue::try_from(text).expect("a validated cookie name, base64url and attributes")
 }

@@ -57,7 +57,7 @@ mod state;
 mod text;
 
 pub use binding::{DbscSession, DeviceBinding};
-pub use bound::{BoundCookie, BoundCookieError, BOUND_COOKIE_VALUE_LEN};
+pub use bound::{BoundCookie, BoundCookieContents, BoundCookieError, BOUND_COOKIE_VALUE_LEN};
 pub use challenge::{Challenge, ChallengePurpose, ChallengeWindow, CHALLENGE_LEN};
 pub use endpoints::{
     check_required, endpoint, handle_refresh, handle_registration, required_refusal, DbscEndpoint,
