@@ -14,10 +14,10 @@ use crate::size::MaxEncodedLen;
 /// on with [`SessionConfigBuilder::dbsc`](crate::SessionConfigBuilder::dbsc);
 /// the library does the rest:
 ///
-/// - [`Session::renew`](crate::Session::renew) (login) starts a new pending
-///   binding (a new random DBSC session id) and the response offers the
-///   browser a registration; the device key of a previous login never
-///   carries over;
+/// - [`Session::renew`](crate::Session::renew) (login) on a session the
+///   configuration loaded starts a new pending binding (a new random DBSC
+///   session id) and the response offers the browser a registration; the
+///   device key of a previous login never carries over;
 /// - the registration endpoint stores the device's public key;
 /// - from then on, a request whose session is bound is accepted only with a
 ///   short-lived bound cookie that only the device can renew;
