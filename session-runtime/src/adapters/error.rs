@@ -49,7 +49,7 @@ pub enum UnavailableKind {
     Finished,
     /// The configuration has an asynchronous revocation check, and the
     /// session was first asked for through the synchronous
-    /// [`SessionSlot::take`](crate::SessionSlot::take), which cannot await it.
+    /// [`SessionSlot::take`](crate::adapter::SessionSlot::take), which cannot await it.
     NeedsAsyncLoad,
 }
 
@@ -170,7 +170,7 @@ impl fmt::Display for SessionUnavailable {
 
 impl std::error::Error for SessionUnavailable {}
 
-/// Why [`SessionSlot::finish_into`](crate::SessionSlot::finish_into) could not
+/// Why [`SessionSlot::finish_into`](crate::adapter::SessionSlot::finish_into) could not
 /// store the session. The adapters answer with `500 Internal Server Error` and
 /// no cookie instead of the handler's response, and log it: the browser keeps
 /// its old cookie, and the client is not told the session was saved.

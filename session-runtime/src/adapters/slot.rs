@@ -129,7 +129,7 @@ impl<T: CookieSession> SessionSlot<T> {
     /// With an asynchronous revocation check configured
     /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
     /// the first use must await it: this then fails with
-    /// [`UnavailableKind::NeedsAsyncLoad`](super::UnavailableKind::NeedsAsyncLoad)
+    /// [`UnavailableKind::NeedsAsyncLoad`](super::error::UnavailableKind::NeedsAsyncLoad)
     /// until [`take_async`](Self::take_async) has loaded the session (the
     /// extractors and the CSRF layers always use `take_async`).
     pub fn take(&self) -> Result<RequestSession<T>, SessionUnavailable> {
