@@ -14,7 +14,7 @@ use metrics::counter;
 #[cfg(all(feature = "metrics", feature = "redis"))]
 use metrics::gauge;
 
-use crate::reject::Rejection;
+use crate::reject::{BindingFailure, Rejection};
 use crate::session::{LoadStatus, Session, WriteReason};
 
 /// `counter!(...).increment(1)` with literal labels only: the `metrics`
@@ -100,6 +100,8 @@ fn rejected(reason: &Rejection) {
         Rejection::Revoked => "revoked", "false";
         Rejection::Payload { .. } => "payload", "false";
         Rejection::NeedsAsyncLoad => "needs_async_load", "false";
+        Rejection::DeviceBinding { reason: BindingFailure::Malformed } => "device_binding", "true";
+        Rejection::DeviceBinding { .. } => "device_binding", "false";
     }
 }
 

@@ -38,6 +38,10 @@ pub enum UnavailableKind {
     /// A CSRF layer or middleware found no session: it runs before (outside)
     /// the session layer of its session type, or there is none.
     CsrfOutsideSession,
+    /// A DBSC layer or middleware (the endpoints, or a route that requires a
+    /// bound session) found no session: it runs before (outside) the session
+    /// layer of its session type, or there is none.
+    DbscOutsideSession,
     /// Another handle of this session (e.g. in a middleware that calls the
     /// handler) holds changes it has not published yet.
     AlreadyTaken,
@@ -59,6 +63,11 @@ impl SessionUnavailable {
     #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn csrf_outside_session<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::CsrfOutsideSession)
+    }
+
+    #[cfg(all(feature = "dbsc", any(feature = "tower", feature = "actix")))]
+    pub(crate) fn dbsc_outside_session<T: CookieSession>() -> Self {
+        Self::of::<T>(UnavailableKind::DbscOutsideSession)
     }
 
     pub(crate) fn already_taken<T: CookieSession>() -> Self {
@@ -124,6 +133,15 @@ impl fmt::Display for SessionUnavailable {
                  actix-web: `.wrap(CsrfMiddleware::<{ty}>::new())` *before* \
                  `.wrap(SessionMiddleware::new(config))` (the last `wrap` runs first), or \
                  `.wrap(SessionMiddleware::new(config).with_csrf())`."
+            ),
+            UnavailableKind::DbscOutsideSession => write!(
+                f,
+                "session-runtime: a DBSC layer for {ty} (cookie `{cookie}`) found no session: it \
+                 must run inside the session layer of {ty}, which loads the session first. \
+                 axum: add `.layer(DbscLayer::<{ty}>::new())` (or `.route_layer(\
+                 RequireDeviceBound::<{ty}>::new())`) *before* `.layer(SessionLayer::new(config))`. \
+                 actix-web: `.wrap(DbscMiddleware::<{ty}>::new())` (or `RequireDeviceBound`) \
+                 *before* `.wrap(SessionMiddleware::new(config))` (the last `wrap` runs first)."
             ),
             UnavailableKind::AlreadyTaken => write!(
                 f,
