@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs headless Chromium and a matching chromedriver from Debian's packages so the
-# browser tests (tests/browser/) can run. CI calls this before `cargo test`; a developer
-# may run it by hand. It is idempotent: when both binaries already exist it does nothing.
+# browser tests (tests/browser/) can run, with `openssl` and `certutil` for the DBSC test.
+# CI calls this before `cargo test`; a developer may run it by hand. It is idempotent: when
+# the binaries already exist it does nothing.
 #
 # Debian's `chromium` and `chromium-driver` are built from the same source package, so
 # their versions always match; that is why we take both from apt rather than from any
@@ -21,6 +22,15 @@ if ! already_present install-browser "$CHROMIUM" "$CHROMEDRIVER"; then
   need_root install-browser chromium
   apt_update install-browser chromium chromium-driver
   apt_install chromium chromium-driver
+fi
+
+# tests/browser/dbsc.rs (device-bound sessions) serves HTTPS: it makes a certificate with
+# `openssl` and trusts it through an NSS database made with `certutil` (libnss3-tools), in a
+# HOME of its own, since Chromium registers DBSC sessions only over HTTPS it trusts.
+if ! already_present install-browser /usr/bin/openssl /usr/bin/certutil; then
+  need_root install-browser "openssl libnss3-tools"
+  apt_update install-browser openssl libnss3-tools
+  apt_install openssl libnss3-tools
 fi
 
 # Print versions for the CI log. `|| true`: a version print must never fail the job by itself;

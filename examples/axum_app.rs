@@ -26,6 +26,16 @@
 //! The `__Host-` cookies carry `Secure`: browsers accept them over plain http
 //! only from `localhost` (a secure context), so open the printed
 //! `http://localhost:PORT/` URL.
+//!
+//! Device-bound sessions (DBSC, docs/dbsc.md) are on: every login offers the
+//! browser a registration, and `/account` is served only to a session bound
+//! to the browser's device key. They take effect only over HTTPS with a
+//! certificate the browser trusts (and, in Chromium 156, with the
+//! `DeviceBoundSessions` feature on): over `http://localhost` a browser
+//! ignores the offer, the session stays pending, and `/account` answers
+//! `401` once the 60 s grace period after login is over, while the rest of
+//! the app works as before. `tests/browser/dbsc.rs` serves this app over
+//! HTTPS to Chromium and shows the whole flow.
 
 pub mod ops_env;
 pub mod process;
@@ -39,9 +49,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use session_runtime::axum::{
-    BoundedString, BoundedVec, CookieSession, CsrfLayer, CsrfToken, Flash, Key, KeyRing, Lifetime,
-    LoadStatus, MaxEncodedLen, RequestSession, SessionConfig, SessionLayer,
+    BoundedString, BoundedVec, CookieSession, CsrfLayer, CsrfToken, DbscLayer, Flash, Key, KeyRing,
+    Lifetime, LoadStatus, MaxEncodedLen, RequestSession, RequireDeviceBound, SessionConfig,
+    SessionLayer,
 };
+use session_runtime::dbsc::{DbscSettings, DbscState, DeviceBinding};
 
 /// What the app remembers about a visitor, in the `__Host-app` cookie.
 #[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone)]
@@ -60,6 +72,9 @@ pub struct AppSession {
     pub csrf: CsrfToken,
     /// A message for the next page only ("Welcome, ada!").
     pub flash: Flash<BoundedString<64>>,
+    /// The device binding (DBSC): pending after login, bound once the
+    /// browser registered its key; at most 51 bytes of the cookie.
+    pub device: DeviceBinding,
 }
 
 /// A product in the cart: an enum stores as one byte.
@@ -106,8 +121,13 @@ pub struct Prefs {
 /// without the session's token (403), and gives each visitor a token on the
 /// first page view; it runs inside the `AppSession` layer, which stores it.
 /// `/health` never touches a session, so it never costs a MAC check or a
-/// `Set-Cookie`.
+/// `Set-Cookie`. `/account` requires a device-bound session, and the DBSC
+/// layer answers the browser's registration and refresh requests (outside
+/// the CSRF layer: they carry a signed proof instead of a token).
 pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Router {
+    let device_bound = Router::new()
+        .route("/account", get(account))
+        .route_layer(RequireDeviceBound::<AppSession>::new());
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
@@ -115,10 +135,12 @@ pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Ro
         .route("/cart", post(add_to_cart))
         .route("/theme", post(toggle_theme))
         .route("/logout", post(logout))
+        .merge(device_bound)
         .layer(csrf_layer())
         // Outside the CSRF layer, which loads the session on every request:
         // a health check never costs a MAC check or a `Set-Cookie`.
         .route("/health", get(|| async { "ok" }))
+        .layer(DbscLayer::<AppSession>::new())
         .layer(SessionLayer::new(app))
         .layer(SessionLayer::new(prefs))
 }
@@ -164,6 +186,11 @@ async fn home(
         None => "(not logged in)".to_owned(),
     };
     let cart: Vec<&str> = session.cart().iter().map(|p| p.name()).collect();
+    let device = match session.device().state() {
+        None => "none",
+        Some(DbscState::Pending { .. }) => "pending (registration offered)",
+        Some(_) => "bound to this device",
+    };
     let theme = if *prefs.dark() { "dark" } else { "light" };
     let (background, color) = if *prefs.dark() {
         ("#222", "#eee")
@@ -184,6 +211,8 @@ form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 <p id="cart">cart: [{cart}] ({len}/{cap})</p>
 <p id="theme">theme: {theme}</p>
 <p id="lifetime">lifetime: {lifetime:?}</p>
+<p id="device">device binding: {device}</p>
+<p><a id="account" href="/account">account (device-bound sessions only)</a></p>
 <form id="login" method="post" action="/login">{csrf}<input name="name" value="ada" maxlength="32"> <label><input type="checkbox" name="remember" value="on"> remember me</label> <button>log in</button></form>
 <form id="count" method="post" action="/counter">{csrf}<button>count</button></form>
 <form id="cart-add" method="post" action="/cart">{csrf}<select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
@@ -216,8 +245,9 @@ async fn login(
 ) -> Result<Redirect, (http::StatusCode, String)> {
     // A new session and a new cookie on every login, even with equal data:
     // the session-fixation defence (a cookie planted before login never
-    // becomes the logged-in one). It also replaces the CSRF token and goes
-    // back to the default lifetime (a browser session here).
+    // becomes the logged-in one). It also replaces the CSRF token, goes
+    // back to the default lifetime (a browser session here) and starts a
+    // new device binding, whose registration the response offers.
     session.renew();
     if form.remember.is_some() {
         // Declared in `configs` with `.remember_me(..)`; an undeclared
@@ -233,6 +263,25 @@ async fn login(
     let welcome = BoundedString::truncating(&format!("Welcome, {name}!"));
     session.get_mut().flash.set(welcome);
     Ok(Redirect::to("/"))
+}
+
+/// Served only to a session bound to this browser's device key (or pending
+/// within the grace period after login): `RequireDeviceBound` refuses the
+/// rest with `401`, a copied cookie jar included once its bound cookie
+/// expired.
+async fn account(session: RequestSession<AppSession>) -> Html<String> {
+    let user = match session.user() {
+        Some(name) => escape(name),
+        None => "(not logged in)".to_owned(),
+    };
+    let bound = session.device().is_bound();
+    Html(format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>account</title></head>
+<body><h1>Account</h1><p id="account-user">user: {user}</p><p id="account-bound">bound: {bound}</p>
+<p><a href="/">back</a></p></body></html>
+"#
+    ))
 }
 
 async fn count(mut session: RequestSession<AppSession>) -> Redirect {
@@ -324,7 +373,10 @@ fn configs(
         // Sessions end when the browser closes, unless "remember me" was
         // ticked at login: then 30 days idle, 90 days at most.
         .default_lifetime(Lifetime::BrowserSession)
-        .remember_me(30 * DAY, 90 * DAY);
+        .remember_me(30 * DAY, 90 * DAY)
+        // Device-bound sessions with the defaults: POST /dbsc/register and
+        // /dbsc/refresh, a `__Host-app-bound` cookie living 10 minutes.
+        .dbsc(DbscSettings::new());
     if let Some(revocations) = revocations {
         // Also tells the store these sessions live up to 90 days.
         app = app.revocations(revocations, ops_env::revocation_subject);

@@ -11,6 +11,9 @@ pub(crate) struct SessionStruct<'a> {
     pub fields: Vec<SessionField<'a>>,
     /// Index of the field holding the CSRF token, if any (see [`csrf_field`]).
     pub csrf: Option<usize>,
+    /// Index of the field holding the device binding (DBSC), if any (see
+    /// [`crate::dbsc::dbsc_field`]).
+    pub dbsc: Option<usize>,
 }
 
 pub(crate) struct SessionField<'a> {
@@ -21,6 +24,8 @@ pub(crate) struct SessionField<'a> {
     pub layout: FieldLayout,
     /// `#[session(csrf)]` on the field.
     pub csrf_marked: bool,
+    /// `#[session(dbsc)]` on the field.
+    pub dbsc_marked: bool,
 }
 
 impl SessionField<'_> {
@@ -83,20 +88,26 @@ pub(crate) fn session_struct<'a>(
     let fields: Vec<SessionField<'_>> = named
         .named
         .iter()
-        .map(|field| SessionField {
-            ident: field.ident.as_ref().expect("named field"),
-            vis: &field.vis,
-            ty: &field.ty,
-            // Named fields: never the only field of a tuple struct.
-            layout: serde_attrs::field(&field.attrs, false, errors),
-            csrf_marked: parse_field_attrs(&field.attrs, errors),
+        .map(|field| {
+            let marks = parse_field_attrs(&field.attrs, errors);
+            SessionField {
+                ident: field.ident.as_ref().expect("named field"),
+                vis: &field.vis,
+                ty: &field.ty,
+                // Named fields: never the only field of a tuple struct.
+                layout: serde_attrs::field(&field.attrs, false, errors),
+                csrf_marked: marks.csrf,
+                dbsc_marked: marks.dbsc,
+            }
         })
         .collect();
     let csrf = csrf_field(ident, &fields, errors);
+    let dbsc = crate::dbsc::dbsc_field(ident, &fields, errors);
     Some(SessionStruct {
         ident,
         fields,
         csrf,
+        dbsc,
     })
 }
 
@@ -141,34 +152,61 @@ fn csrf_field(ident: &Ident, fields: &[SessionField<'_>], errors: &mut Errors) -
 
 /// Whether a field's type is (a path ending in) `CsrfToken`.
 fn is_csrf_token_type(ty: &Type) -> bool {
+    is_type_named(ty, "CsrfToken")
+}
+
+/// Whether a field's type is a path whose last segment is `name`, without
+/// generic arguments.
+pub(crate) fn is_type_named(ty: &Type, name: &str) -> bool {
     match ty {
         Type::Path(path) if path.qself.is_none() => path
             .path
             .segments
             .last()
-            .is_some_and(|last| last.ident == "CsrfToken" && last.arguments.is_none()),
+            .is_some_and(|last| last.ident == name && last.arguments.is_none()),
         _ => false,
     }
 }
 
-/// `#[session(csrf)]` on a field: the only field-level key.
-fn parse_field_attrs(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
-    let mut csrf = false;
+/// The field-level `session` keys found on one field.
+struct FieldMarks {
+    /// `#[session(csrf)]`: this field holds the CSRF token.
+    csrf: bool,
+    /// `#[session(dbsc)]`: this field holds the device binding.
+    dbsc: bool,
+}
+
+/// `#[session(csrf)]` and `#[session(dbsc)]` on a field: the only
+/// field-level keys.
+fn parse_field_attrs(attrs: &[syn::Attribute], errors: &mut Errors) -> FieldMarks {
+    let mut marks = FieldMarks {
+        csrf: false,
+        dbsc: false,
+    };
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("session")) {
         let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("csrf")
-                && !meta.input.peek(syn::Token![=])
-                && !meta.input.peek(syn::token::Paren)
-            {
-                if csrf {
-                    errors.push_spanned(&meta.path, "duplicate `session` attribute `csrf`");
+            let bare = !meta.input.peek(syn::Token![=]) && !meta.input.peek(syn::token::Paren);
+            let mark = if !bare {
+                None
+            } else if meta.path.is_ident("csrf") {
+                Some((&mut marks.csrf, "csrf"))
+            } else if meta.path.is_ident("dbsc") {
+                Some((&mut marks.dbsc, "dbsc"))
+            } else {
+                None
+            };
+            if let Some((mark, key)) = mark {
+                if *mark {
+                    errors
+                        .push_spanned(&meta.path, format!("duplicate `session` attribute `{key}`"));
                 }
-                csrf = true;
+                *mark = true;
             } else {
                 errors.push_spanned(
                     &meta.path,
-                    "unknown `session` attribute on a field; the only one is `#[session(csrf)]` \
-                     (this field holds the CSRF token)",
+                    "unknown `session` attribute on a field; the only ones are `#[session(csrf)]` \
+                     (this field holds the CSRF token) and `#[session(dbsc)]` (this field holds \
+                     the device binding)",
                 );
                 if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::Expr>()?;
@@ -180,5 +218,5 @@ fn parse_field_attrs(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
             errors.push(err);
         }
     }
-    csrf
+    marks
 }

@@ -84,6 +84,7 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
     // bound is one error there.
     let field_lens = field_lens(krate, session);
     let (rotate_csrf, csrf_session) = csrf_impls(krate, session);
+    let (restart_binding, dbsc_session) = crate::dbsc::dbsc_impls(krate, session);
     let payload_len = quote! { #krate::__private::sum_lens(__SESSION_FIELD_LENS) };
     let overhead = quote!(<#envelope as #krate::__private::Envelope>::OVERHEAD);
     // One cookie: its name + value. Chunked: the largest chunk's (chunk 0's),
@@ -164,8 +165,10 @@ fn generate(session: &SessionStruct<'_>, fields: &Fields, valid: &ValidAttrs) ->
                 type Envelope = #envelope;
                 #version_chain
                 #rotate_csrf
+                #restart_binding
             }
             #csrf_session
+            #dbsc_session
             #budget_check
             #partition_check
         };

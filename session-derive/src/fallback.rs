@@ -30,9 +30,10 @@ pub(crate) fn max_encoded_len(krate: &Path, input: &DeriveInput) -> TokenStream 
 pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> TokenStream {
     let ident = session.ident;
     let accessors = accessors(session);
-    // The CSRF hooks read the real field, so a CSRF layer over this type
-    // adds no error of its own.
+    // The CSRF and DBSC hooks read the real fields, so a CSRF or DBSC layer
+    // over this type adds no error of its own.
     let (rotate_csrf, csrf_session) = crate::expand::csrf_impls(krate, session);
+    let (restart_binding, dbsc_session) = crate::dbsc::dbsc_impls(krate, session);
     quote! {
         #accessors
         #[allow(unused_qualifications)]
@@ -52,8 +53,10 @@ pub(crate) fn cookie_session(krate: &Path, session: &SessionStruct<'_>) -> Token
                 const MAX_COOKIE_LEN: usize = 0;
                 type Envelope = #krate::__private::HmacSha256;
                 #rotate_csrf
+                #restart_binding
             }
             #csrf_session
+            #dbsc_session
         };
     }
 }

@@ -12,6 +12,7 @@
 mod accessors;
 mod ast;
 mod attr;
+mod dbsc;
 mod errors;
 mod expand;
 mod fallback;

@@ -45,6 +45,9 @@ impl<T: CookieSession> SessionConfig<T> {
         session: &Session<T>,
         headers: &mut HeaderMap,
     ) -> Result<Option<WriteReason>, StoreError> {
+        #[cfg(feature = "dbsc")]
+        self.store_binding(session, headers)
+            .map_err(StoreError::Serialize)?;
         if T::CHUNKS > 1 {
             let cookies = self.set_cookies(session)?;
             if cookies.is_empty() {

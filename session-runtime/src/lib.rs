@@ -131,12 +131,13 @@ pub mod defaults {
     };
 }
 
-/// Why a cookie's payload did not decode ([`Rejection::Payload`]), and why a
-/// CSRF token could not be made.
+/// Why a cookie's payload did not decode ([`Rejection::Payload`]), why a
+/// device-bound session's bound cookie was refused
+/// ([`Rejection::DeviceBinding`]), and why a CSRF token could not be made.
 pub mod errors {
     #[cfg(feature = "random")]
     pub use crate::csrf::CsrfRandomnessError;
-    pub use crate::reject::PayloadError;
+    pub use crate::reject::{BindingFailure, PayloadError};
 }
 
 // What an app imports, re-exported by the framework modules.
@@ -161,6 +162,8 @@ pub mod __private {
     pub use crate::codec::max_cookie_len;
     pub use crate::cookie::{CookieAttributes, SameSite};
     pub use crate::csrf::{rotated_csrf_token, CsrfField, CsrfSession, CsrfToken};
+    #[cfg(feature = "dbsc")]
+    pub use crate::dbsc::binding::{DbscField, DbscSession, DeviceBinding};
     pub use crate::reject::Rejection;
     pub use crate::session_type::{decode_own, own_fingerprint};
     pub use crate::size::{

@@ -56,6 +56,9 @@ impl<T: CookieSession> SessionConfig<T> {
     /// [`Rejection::NeedsAsyncLoad`]: use
     /// [`load_cookies_async`](Self::load_cookies_async).
     pub fn load_cookies<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]> + 'a) -> Session<T> {
+        #[cfg(feature = "dbsc")]
+        let session = self.load_cookies_bound(headers);
+        #[cfg(not(feature = "dbsc"))]
         let session = self.load_cookies_unchecked(headers);
         crate::metrics::loaded(self.fail_closed_without_async_check(session))
     }
@@ -69,6 +72,9 @@ impl<T: CookieSession> SessionConfig<T> {
         &self,
         headers: impl IntoIterator<Item = &'a [u8]> + 'a,
     ) -> Session<T> {
+        #[cfg(feature = "dbsc")]
+        let session = self.load_cookies_bound(headers);
+        #[cfg(not(feature = "dbsc"))]
         let session = self.load_cookies_unchecked(headers);
         crate::metrics::loaded(self.check_revocation_async(session).await)
     }
@@ -109,6 +115,11 @@ impl<T: CookieSession> SessionConfig<T> {
         match self.open_at(value, self.now_ms(), &mut macs_left) {
             Candidate::Forged(reason) => Err(reason),
             Candidate::Skipped => unreachable!("one candidate is always within the MAC budget"),
+            #[cfg(feature = "dbsc")]
+            Candidate::Authentic { outcome, .. } => {
+                outcome.and_then(|session| self.check_decoded_binding(session))
+            }
+            #[cfg(not(feature = "dbsc"))]
             Candidate::Authentic { outcome, .. } => outcome,
         }
     }

@@ -9,9 +9,12 @@
 //! (`count!`), so each key is a `static` and recording allocates nothing.
 
 #[cfg(feature = "metrics")]
-use metrics::{counter, gauge};
+use metrics::counter;
+// The gauges are the revocation store's (feature `redis`).
+#[cfg(all(feature = "metrics", feature = "redis"))]
+use metrics::gauge;
 
-use crate::reject::Rejection;
+use crate::reject::{BindingFailure, Rejection};
 use crate::session::{LoadStatus, Session, WriteReason};
 
 /// `counter!(...).increment(1)` with literal labels only: the `metrics`
@@ -97,6 +100,8 @@ fn rejected(reason: &Rejection) {
         Rejection::Revoked => "revoked", "false";
         Rejection::Payload { .. } => "payload", "false";
         Rejection::NeedsAsyncLoad => "needs_async_load", "false";
+        Rejection::DeviceBinding { reason: BindingFailure::Malformed } => "device_binding", "true";
+        Rejection::DeviceBinding { .. } => "device_binding", "false";
     }
 }
 

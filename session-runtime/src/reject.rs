@@ -112,6 +112,52 @@ pub enum Rejection {
     /// `load_cookies`, `decode`) cannot run: refused rather than let through
     /// unchecked. Load with the `_async` twin instead.
     NeedsAsyncLoad,
+    /// Authentic and unexpired, but the session is bound to a device (DBSC,
+    /// feature `dbsc`, docs/dbsc.md) and the request lacks a short-lived
+    /// bound cookie that verifies for it: a copied long-lived cookie alone is
+    /// refused. Browsers that hold the device key never send such a request
+    /// for a live session: they refresh the bound cookie first.
+    DeviceBinding {
+        /// What was wrong with the bound cookie.
+        reason: BindingFailure,
+    },
+}
+
+/// Why a device-bound session's short-lived bound cookie was refused
+/// ([`Rejection::DeviceBinding`]). No heap allocation, like every rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BindingFailure {
+    /// The request carried no bound cookie: expired in the browser (which
+    /// then refreshes it before sending in-scope requests), or a cookie jar
+    /// copied without the device's key.
+    Missing,
+    /// A bound cookie that is not one of ours (length, alphabet, version).
+    Malformed,
+    /// A bound cookie that was not issued for this session's DBSC id with a
+    /// configured key: from another session, or forged.
+    WrongBinding,
+    /// An authentic bound cookie past the expiry written in it (a client
+    /// that ignores `Max-Age` gains nothing).
+    Expired {
+        /// How long ago it expired.
+        ago: Duration,
+    },
+}
+
+impl fmt::Display for BindingFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BindingFailure::Missing => f.write_str("no bound cookie"),
+            BindingFailure::Malformed => f.write_str("the bound cookie is not one of ours"),
+            BindingFailure::WrongBinding => {
+                f.write_str("the bound cookie was not issued for this session")
+            }
+            BindingFailure::Expired { ago } => {
+                write!(f, "the bound cookie expired {}s ago", ago.as_secs())
+            }
+        }
+    }
 }
 
 /// Why an authentic payload did not decode as the session type. No heap
@@ -186,6 +232,7 @@ impl Rejection {
             Rejection::Revoked => "revoked",
             Rejection::Payload { .. } => "payload",
             Rejection::NeedsAsyncLoad => "needs_async_load",
+            Rejection::DeviceBinding { .. } => "device_binding",
         }
     }
 
@@ -202,6 +249,9 @@ impl Rejection {
                 | Rejection::UnknownFormat { .. }
                 | Rejection::BadSignature
                 | Rejection::InconsistentTimestamps
+                | Rejection::DeviceBinding {
+                    reason: BindingFailure::Malformed
+                }
         )
     }
 }
@@ -277,6 +327,10 @@ impl fmt::Display for Rejection {
             Rejection::NeedsAsyncLoad => f.write_str(
                 "the configuration has an asynchronous revocation check, which a synchronous \
                  load cannot run: load with `load_async`, `load_cookies_async` or `decode_async`",
+            ),
+            Rejection::DeviceBinding { reason } => write!(
+                f,
+                "device-bound session refused without a valid bound cookie: {reason}"
             ),
         }
     }

@@ -78,6 +78,11 @@ pub struct Session<T> {
     marks: Marks,
     /// Set by [`set_lifetime`](Session::set_lifetime) in this request.
     chosen_lifetime: Option<Lifetime>,
+    /// When a configuration that binds sessions to devices (DBSC) loaded
+    /// this session (Unix seconds): a renew starts a pending binding then.
+    /// `None` under other configurations (a renew unbinds).
+    #[cfg(feature = "dbsc")]
+    binding_start: Option<u64>,
 }
 
 /// Where the data came from (one or the other, so they share their room:
@@ -142,6 +147,8 @@ impl<T: Default> Session<T> {
             chunks_seen: 0,
             marks: Marks::default(),
             chosen_lifetime: None,
+            #[cfg(feature = "dbsc")]
+            binding_start: None,
         }
     }
 }
@@ -170,6 +177,8 @@ impl<T> Session<T> {
             chunks_seen: 0,
             marks,
             chosen_lifetime: None,
+            #[cfg(feature = "dbsc")]
+            binding_start: None,
         }
     }
 
@@ -340,8 +349,18 @@ impl<T> Session<T> {
         T: Default,
     {
         let supersedes = self.latest_start_seen();
-        Session::<T>::fresh(LoadStatus::Rejected(reason), self.declared, supersedes)
-            .with_chunks_seen(self.chunks_seen)
+        let fresh = Session::<T>::fresh(LoadStatus::Rejected(reason), self.declared, supersedes);
+        #[cfg(feature = "dbsc")]
+        let fresh = fresh.with_binding_start(self.binding_start);
+        fresh.with_chunks_seen(self.chunks_seen)
+    }
+
+    /// Records when a configuration that binds sessions to devices loaded
+    /// this session (see `binding_start`).
+    #[cfg(feature = "dbsc")]
+    pub(crate) fn with_binding_start(mut self, now_secs: Option<u64>) -> Self {
+        self.binding_start = now_secs;
+        self
     }
 }
 
@@ -353,10 +372,15 @@ impl<T: CookieSession> Session<T> {
     /// in this request, and the CSRF token (a `CsrfToken` field, or one
     /// marked `#[session(csrf)]`) is replaced by a new one. The data is kept.
     /// Call it on login and privilege change (session-fixation defence, OWASP
-    /// ASVS V3.2.1).
+    /// ASVS V3.2.1). With DBSC on (feature `dbsc`), the session's
+    /// `DeviceBinding` field starts over too: a new
+    /// pending binding whose registration the response offers, never the
+    /// previous login's device key.
     pub fn renew(&mut self) {
         self.marks.set(Marks::RENEW, true);
         self.data.__rotate_csrf_token();
+        #[cfg(feature = "dbsc")]
+        self.data.__restart_device_binding(self.binding_start);
     }
 
     /// Logs out: resets the data to its default (so the CSRF token is unset
@@ -392,6 +416,8 @@ impl<T: CookieSession> Session<T> {
             chunks_seen: self.chunks_seen,
             marks: self.marks,
             chosen_lifetime: self.chosen_lifetime,
+            #[cfg(feature = "dbsc")]
+            binding_start: self.binding_start,
         })
     }
 }
@@ -452,8 +478,10 @@ mod tests {
     /// the 128 bytes the compiler moves inline.
     #[test]
     fn the_bookkeeping_is_72_bytes() {
-        assert_eq!(core::mem::size_of::<Session<()>>(), 72);
-        assert_eq!(core::mem::size_of::<Session<[u64; 7]>>(), 128);
+        // DBSC (feature `dbsc`) adds the load time a renew binds from.
+        let dbsc = if cfg!(feature = "dbsc") { 16 } else { 0 };
+        assert_eq!(core::mem::size_of::<Session<()>>(), 72 + dbsc);
+        assert_eq!(core::mem::size_of::<Session<[u64; 7]>>(), 128 + dbsc);
     }
 
     /// Every operation's effect survives `duplicate`: data, status, lifetime,

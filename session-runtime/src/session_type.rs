@@ -82,6 +82,14 @@ pub trait CookieSession:
     /// `Session::renew`. Generated; without such a field it does nothing.
     #[doc(hidden)]
     fn __rotate_csrf_token(&mut self) {}
+
+    /// Starts the session's device binding over (its `DeviceBinding` field,
+    /// or the field marked `#[session(dbsc)]`), for `Session::renew`: a new
+    /// pending binding at `now` (Unix seconds) when the configuration binds
+    /// sessions to devices, none when `now` is `None`. Generated; without
+    /// such a field it does nothing.
+    #[doc(hidden)]
+    fn __restart_device_binding(&mut self, _now: Option<u64>) {}
 }
 
 /// `T`'s fingerprint when `version` is its own (derive support).

@@ -160,15 +160,18 @@ fn is_executable_file(path: &Path) -> bool {
     path.is_file()
 }
 
-/// What a test adds to the defaults for one browser: more Chromium switches
-/// and profile preferences (chromedriver's `goog:chromeOptions.prefs`, dotted names such as
-/// `"profile.cookie_controls_mode"`).
+/// What a test adds to the defaults for one browser: more Chromium switches, profile
+/// preferences (chromedriver's `goog:chromeOptions.prefs`, dotted names such as
+/// `"profile.cookie_controls_mode"`), and another `HOME` (the DBSC test: one whose NSS
+/// database trusts the test's own certificate; Chromium on Linux reads `$HOME/.pki/nssdb`).
 #[derive(Debug, Clone, Default)]
 pub struct LaunchOptions {
     /// Switches after [`CHROMIUM_ARGS`].
     pub args: Vec<String>,
     /// Preferences of the fresh profile.
     pub prefs: serde_json::Map<String, Value>,
+    /// `HOME` for chromedriver and, through it, Chromium.
+    pub home: Option<PathBuf>,
 }
 
 /// [`browser_or_skip`] with extra switches and preferences.
@@ -238,7 +241,7 @@ impl Browser {
         Self::launch_with(paths, &LaunchOptions::default())
     }
 
-    /// [`launch`](Self::launch) with extra switches and preferences.
+    /// [`launch`](Self::launch) with extra switches, preferences and another `HOME`.
     pub fn launch_with(paths: &BrowserPaths, options: &LaunchOptions) -> Result<Browser> {
         let mut last_err = None;
         for _ in 0..LAUNCH_ATTEMPTS {
@@ -270,7 +273,7 @@ impl Browser {
                 ))));
             }
         };
-        match Self::spawn_driver(paths, &scratch_dir) {
+        match Self::spawn_driver(paths, &scratch_dir, options.home.as_deref()) {
             Ok((driver, port)) => {
                 let browser = Browser {
                     driver,
@@ -290,7 +293,11 @@ impl Browser {
 
     /// Spawns chromedriver on a free loopback port, output going to `chromedriver.log` in
     /// `scratch_dir`.
-    fn spawn_driver(paths: &BrowserPaths, scratch_dir: &Path) -> Result<(Child, u16)> {
+    fn spawn_driver(
+        paths: &BrowserPaths,
+        scratch_dir: &Path,
+        home: Option<&Path>,
+    ) -> Result<(Child, u16)> {
         let port = free_loopback_port()?;
         let log_path = scratch_dir.join("chromedriver.log");
         let log = fs::File::create(&log_path)
@@ -307,6 +314,9 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));
+        if let Some(home) = home {
+            cmd.env("HOME", home);
+        }
         if std::env::var_os("CHROMEDRIVER_VERBOSE").is_some_and(|v| v == "1") {
             // chromedriver's answer to "Chrome instance exited" is "examine the verbose log";
             // this switch makes that log (and so the failure message's tail) say why.
@@ -505,6 +515,32 @@ impl Browser {
             .find(|c| c.get("name").and_then(Value::as_str) == Some(name)))
     }
 
+    /// Adds a host-only cookie for the current page's site with WebDriver's Add Cookie
+    /// (`HttpOnly` included, which page scripts cannot set), without expiry (a browser-session
+    /// cookie). Sent as raw JSON: fantoccini's `add_cookie` writes `"domain": null` for a cookie
+    /// without one, which chromedriver refuses, and a `Domain` makes a `__Host-` cookie invalid.
+    pub fn add_cookie(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        secure: bool,
+        http_only: bool,
+    ) -> Result<()> {
+        let cookie = json!({
+            "name": name,
+            "value": value,
+            "path": path,
+            "secure": secure,
+            "httpOnly": http_only,
+            "sameSite": "Lax",
+        });
+        self.run(&format!("adding cookie {name}"), |c| async move {
+            c.issue_cmd(AddCookie(cookie)).await
+        })
+        .map(drop)
+    }
+
     /// Clicks the first element matching the CSS `selector`, as a user would.
     pub fn click(&self, selector: &str) -> Result<()> {
         self.run(&format!("clicking {selector:?}"), |c| async move {
@@ -565,6 +601,30 @@ impl Browser {
         format!(
             "\n--- chromedriver log (tail) ---\n{}",
             self.driver_log_tail(4096)
+        )
+    }
+}
+
+/// WebDriver's Add Cookie with the cookie object as given (see [`Browser::add_cookie`]).
+#[derive(Debug)]
+struct AddCookie(Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddCookie {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/cookie",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cookie": self.0 }).to_string()),
         )
     }
 }

@@ -38,6 +38,8 @@ mod docs {
     mod architecture {}
     #[doc = include_str!("../../SECURITY.md")]
     mod security {}
+    #[doc = include_str!("../../docs/dbsc.md")]
+    mod dbsc {}
 }
 
 /// 2026-11-26T00:00:00Z: tests run on a fixed clock.

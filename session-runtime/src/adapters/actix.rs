@@ -113,6 +113,8 @@ use super::error::SessionUnavailable;
 use super::slot::{extract, SessionSlot};
 
 pub use super::actix_csrf::CsrfMiddleware;
+#[cfg(feature = "dbsc")]
+pub use super::actix_dbsc::{DbscMiddleware, RequireDeviceBound};
 pub use super::handle::RequestSession;
 pub use crate::prelude::*;
 
@@ -196,10 +198,17 @@ impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
             match slot.finish_into(&mut set_cookie) {
                 Ok(_) => {
                     let headers = response.headers_mut();
-                    for value in set_cookie.get_all(http::header::SET_COOKIE) {
+                    // `Set-Cookie`, and with DBSC `Secure-Session-Registration`;
+                    // the caching fields are put back below, in one piece.
+                    for (name, value) in &set_cookie {
+                        if crate::cache::FIELDS.contains(&name.as_str()) {
+                            continue;
+                        }
+                        let name = actix_header::HeaderName::from_bytes(name.as_str().as_bytes())
+                            .expect("a valid http::HeaderName is a valid actix HeaderName");
                         let value = ActixHeaderValue::from_bytes(value.as_bytes())
                             .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-                        headers.append(actix_header::SET_COOKIE, value);
+                        headers.append(name, value);
                     }
                     if set_cookie.contains_key(http::header::SET_COOKIE) {
                         restore_caching_fields(&set_cookie, headers);

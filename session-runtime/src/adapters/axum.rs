@@ -45,9 +45,8 @@
 //! # Testing a handler
 //!
 //! With the `testing` feature (in `[dev-dependencies]`),
-//! [`testing::cookie`](crate::testing::cookie) makes the `Cookie` header of
-//! any session value and [`testing::session_set`](crate::testing::session_set)
-//! reads the session a response set:
+//! `testing::cookie` makes the `Cookie` header of any session value and
+//! `testing::session_set` reads the session a response set:
 //!
 #![cfg_attr(feature = "testing", doc = "```")]
 #![cfg_attr(not(feature = "testing"), doc = "```ignore")]
@@ -133,6 +132,8 @@ use super::slot::{extract, SessionSlot};
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
 pub use super::handle::RequestSession;
 pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
+#[cfg(feature = "dbsc")]
+pub use super::tower_dbsc::{DbscLayer, RequireDeviceBound};
 pub use crate::prelude::*;
 
 impl<S, T> FromRequestParts<S> for RequestSession<T>

@@ -38,6 +38,10 @@ pub enum UnavailableKind {
     /// A CSRF layer or middleware found no session: it runs before (outside)
     /// the session layer of its session type, or there is none.
     CsrfOutsideSession,
+    /// A DBSC layer or middleware (the endpoints, or a route that requires a
+    /// bound session) found no session: it runs before (outside) the session
+    /// layer of its session type, or there is none.
+    DbscOutsideSession,
     /// Another handle of this session (e.g. in a middleware that calls the
     /// handler) holds changes it has not published yet.
     AlreadyTaken,
@@ -45,7 +49,7 @@ pub enum UnavailableKind {
     Finished,
     /// The configuration has an asynchronous revocation check, and the
     /// session was first asked for through the synchronous
-    /// [`SessionSlot::take`](crate::SessionSlot::take), which cannot await it.
+    /// [`SessionSlot::take`](crate::adapter::SessionSlot::take), which cannot await it.
     NeedsAsyncLoad,
 }
 
@@ -59,6 +63,11 @@ impl SessionUnavailable {
     #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn csrf_outside_session<T: CookieSession>() -> Self {
         Self::of::<T>(UnavailableKind::CsrfOutsideSession)
+    }
+
+    #[cfg(all(feature = "dbsc", any(feature = "tower", feature = "actix")))]
+    pub(crate) fn dbsc_outside_session<T: CookieSession>() -> Self {
+        Self::of::<T>(UnavailableKind::DbscOutsideSession)
     }
 
     pub(crate) fn already_taken<T: CookieSession>() -> Self {
@@ -125,6 +134,15 @@ impl fmt::Display for SessionUnavailable {
                  `.wrap(SessionMiddleware::new(config))` (the last `wrap` runs first), or \
                  `.wrap(SessionMiddleware::new(config).with_csrf())`."
             ),
+            UnavailableKind::DbscOutsideSession => write!(
+                f,
+                "session-runtime: a DBSC layer for {ty} (cookie `{cookie}`) found no session: it \
+                 must run inside the session layer of {ty}, which loads the session first. \
+                 axum: add `.layer(DbscLayer::<{ty}>::new())` (or `.route_layer(\
+                 RequireDeviceBound::<{ty}>::new())`) *before* `.layer(SessionLayer::new(config))`. \
+                 actix-web: `.wrap(DbscMiddleware::<{ty}>::new())` (or `RequireDeviceBound`) \
+                 *before* `.wrap(SessionMiddleware::new(config))` (the last `wrap` runs first)."
+            ),
             UnavailableKind::AlreadyTaken => write!(
                 f,
                 "session-runtime: RequestSession<{ty}> (cookie `{cookie}`) is already in use in \
@@ -152,7 +170,7 @@ impl fmt::Display for SessionUnavailable {
 
 impl std::error::Error for SessionUnavailable {}
 
-/// Why [`SessionSlot::finish_into`](crate::SessionSlot::finish_into) could not
+/// Why [`SessionSlot::finish_into`](crate::adapter::SessionSlot::finish_into) could not
 /// store the session. The adapters answer with `500 Internal Server Error` and
 /// no cookie instead of the handler's response, and log it: the browser keeps
 /// its old cookie, and the client is not told the session was saved.

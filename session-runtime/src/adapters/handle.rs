@@ -35,7 +35,7 @@ use crate::session_type::CookieSession;
 ///
 /// Limits, each reported as an error rather than losing data:
 /// - a handle extracted while another holds unpublished changes is refused
-///   (`500`, [`UnavailableKind::AlreadyTaken`](crate::UnavailableKind)): a
+///   (`500`, [`UnavailableKind::AlreadyTaken`](crate::adapter::UnavailableKind)): a
 ///   middleware that changes the session must `publish` (or drop) it before
 ///   calling the next service;
 /// - two handles changing the session at once, or a handle still changing it

@@ -42,6 +42,15 @@ mod axum_csrf;
 #[cfg(feature = "tower")]
 pub mod tower;
 
+// Device-bound sessions (feature `dbsc`): the endpoints and the "require"
+// policy as a tower layer and as actix-web middleware.
+#[cfg(all(feature = "dbsc", feature = "actix"))]
+mod actix_dbsc;
+#[cfg(all(feature = "dbsc", any(feature = "tower", feature = "actix")))]
+mod dbsc_glue;
+#[cfg(all(feature = "dbsc", feature = "tower"))]
+mod tower_dbsc;
+
 pub use handle::RequestSession;
 
 /// For writing an adapter of your own, and for the errors the adapters

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 
-#[cfg(test)]
+#[cfg(all(test, feature = "derive"))]
 use super::error::FinishErrorKind;
 use super::error::{FinishError, SessionUnavailable};
 use super::handle::RequestSession;
@@ -129,7 +129,7 @@ impl<T: CookieSession> SessionSlot<T> {
     /// With an asynchronous revocation check configured
     /// ([`SessionConfigBuilder::revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),
     /// the first use must await it: this then fails with
-    /// [`UnavailableKind::NeedsAsyncLoad`](super::UnavailableKind::NeedsAsyncLoad)
+    /// [`UnavailableKind::NeedsAsyncLoad`](crate::adapter::UnavailableKind::NeedsAsyncLoad)
     /// until [`take_async`](Self::take_async) has loaded the session (the
     /// extractors and the CSRF layers always use `take_async`).
     pub fn take(&self) -> Result<RequestSession<T>, SessionUnavailable> {
@@ -275,7 +275,7 @@ pub(crate) async fn extract_for_csrf<T: CookieSession>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "derive"))]
 mod tests {
     use super::*;
     use crate::key::Key;
@@ -412,7 +412,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, feature = "axum"))]
+#[cfg(all(test, feature = "axum", feature = "derive"))]
 mod logging_tests {
     use std::sync::{Arc, Mutex};
 

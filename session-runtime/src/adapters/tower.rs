@@ -102,6 +102,11 @@ use crate::config::SessionConfig;
 use crate::session_type::CookieSession;
 use crate::store::StoreError;
 
+#[cfg(feature = "dbsc")]
+pub use super::tower_dbsc::{
+    DbscLayer, DbscService, RequireDeviceBound, RequireDeviceBoundService,
+};
+
 /// A [`Layer`] that loads and stores sessions of type `T`; see the
 /// [module docs](self). Cloning it is cheap (it holds the shared config).
 ///

@@ -40,6 +40,11 @@ pub struct SessionConfigBuilder<T> {
     /// Told the built configuration's `max_session_age` (a revocation store
     /// keeps cut-offs that long: `revocation/attach.rs`).
     pub(crate) max_age_listeners: Vec<MaxAgeListener>,
+    #[cfg(feature = "dbsc")]
+    dbsc: Option<(
+        crate::dbsc::settings::DbscSettings,
+        crate::dbsc::settings::BindingAccess<T>,
+    )>,
     _session: PhantomData<fn() -> T>,
 }
 
@@ -66,6 +71,8 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             revocation: None,
             async_revocation: None,
             max_age_listeners: Vec::new(),
+            #[cfg(feature = "dbsc")]
+            dbsc: None,
             _session: PhantomData,
         }
     }
@@ -325,6 +332,23 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
         self
     }
 
+    /// Turns on device-bound sessions (DBSC, feature `dbsc`, docs/dbsc.md)
+    /// with `settings`: a login ([`Session::renew`](crate::Session::renew))
+    /// offers the browser a registration, and a session whose device key is
+    /// registered is accepted only with a fresh bound cookie. The session
+    /// type needs a [`DeviceBinding`](crate::dbsc::DeviceBinding) field, and
+    /// the app serves the DBSC endpoints (`DbscLayer` for tower/axum,
+    /// `DbscMiddleware` for actix-web). [`build`](Self::build) checks the
+    /// settings and derives the DBSC keys from every configured key.
+    #[cfg(feature = "dbsc")]
+    pub fn dbsc(mut self, settings: crate::dbsc::settings::DbscSettings) -> Self
+    where
+        T: crate::dbsc::binding::DbscSession,
+    {
+        self.dbsc = Some((settings, crate::dbsc::settings::BindingAccess::of()));
+        self
+    }
+
     /// Validates and freezes the configuration.
     pub fn build(self) -> Result<SessionConfig<T>, ConfigError> {
         self.attributes
@@ -394,6 +418,15 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
             return Err(ConfigError::ClockBeforeEpoch { now_unix_ms });
         }
         let attribute_suffix = render_attributes(&self.attributes);
+        #[cfg(feature = "dbsc")]
+        let dbsc = match self.dbsc {
+            Some((settings, access)) => {
+                let keys: Vec<&Key> = keys.iter().map(|(key, _)| *key).collect();
+                let frozen = settings.freeze(access, &keys, &self.attributes, &attribute_suffix);
+                Some(frozen.map_err(ConfigError::Dbsc)?)
+            }
+            None => None,
+        };
         let config = SessionConfig {
             inner: Arc::new(Inner {
                 codec: Codec::new(&keys, T::NAME, T::SCHEMA_FINGERPRINT),
@@ -413,6 +446,8 @@ impl<T: CookieSession> SessionConfigBuilder<T> {
                 clock,
                 revocation: self.revocation,
                 async_revocation: self.async_revocation,
+                #[cfg(feature = "dbsc")]
+                dbsc,
             }),
         };
         for listener in self.max_age_listeners {

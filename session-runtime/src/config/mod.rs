@@ -59,6 +59,10 @@ pub enum ConfigError {
         /// What the clock read, in milliseconds since the Unix epoch.
         now_unix_ms: u64,
     },
+    /// The DBSC settings given to [`SessionConfigBuilder::dbsc`] were refused
+    /// (feature `dbsc`).
+    #[cfg(feature = "dbsc")]
+    Dbsc(crate::dbsc::settings::DbscSettingsError),
 }
 
 impl fmt::Display for ConfigError {
@@ -86,6 +90,8 @@ impl fmt::Display for ConfigError {
                  session cookie's time epoch), so every cookie would be refused as issued in the \
                  future: fix the host's clock, or set the test clock to 2025 or later"
             ),
+            #[cfg(feature = "dbsc")]
+            ConfigError::Dbsc(err) => fmt::Display::fmt(err, f),
         }
     }
 }
@@ -185,6 +191,9 @@ pub(crate) struct Inner<T: CookieSession> {
     pub clock: Arc<dyn Clock>,
     pub revocation: Option<RevocationCheck<T>>,
     pub async_revocation: Option<AsyncRevocationCheck<T>>,
+    /// Device-bound sessions, when [`SessionConfigBuilder::dbsc`] turned them on.
+    #[cfg(feature = "dbsc")]
+    pub dbsc: Option<crate::dbsc::settings::DbscConfig<T>>,
 }
 
 impl<T: CookieSession> Clone for SessionConfig<T> {

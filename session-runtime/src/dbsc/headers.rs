@@ -1,7 +1,7 @@
 //! The DBSC header values ("DBSC Formats"): Structured Field Values
 //! (RFC 9651) written by us, and the two request headers read leniently
 //! because Chromium 156 sends them as bare text, not as the `sf-string`s the
-//! draft specifies (docs/dbsc.md, "What Chromium 156 does").
+//! draft specifies (docs/dbsc.md, "The message flow as Chromium 156 implements it").
 
 use core::fmt;
 

@@ -49,6 +49,13 @@ impl DeviceKey {
         self.0
     }
 
+    /// The key from bytes a MAC of ours authenticated (a bound cookie's):
+    /// only the tag byte is checked, as when the session decodes one; the
+    /// curve check runs when a refresh is verified with it.
+    pub(super) fn from_authenticated(bytes: [u8; COMPRESSED_LEN]) -> Option<DeviceKey> {
+        matches!(bytes[0], 0x02 | 0x03).then_some(DeviceKey(bytes))
+    }
+
     /// Decompresses to the ECDSA verifying key (checks the point is on the curve).
     pub(super) fn verifying_key(&self) -> Result<VerifyingKey, ProofError> {
         VerifyingKey::from_sec1_bytes(&self.0).map_err(|_| ProofError::InvalidKey {

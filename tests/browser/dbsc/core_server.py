@@ -59,7 +59,7 @@ class H(http.server.BaseHTTPRequestHandler):
                 return self.send(400, res[1], note="register refused: " + res[1])
             sid, keyhex = parts[1], res[1]
             extra = [("Set-Cookie", "app=bound.%s.%s; Max-Age=3600; %s" % (sid, keyhex, ATTRS)),
-                     ("Set-Cookie", "bound=%s; Max-Age=%d; %s" % (cli("bound", sid, str(BOUND_MAX_AGE))[0], BOUND_MAX_AGE, ATTRS)),
+                     ("Set-Cookie", "bound=%s; Max-Age=%d; %s" % (cli("bound", sid, str(BOUND_MAX_AGE), keyhex)[0], BOUND_MAX_AGE, ATTRS)),
                      ("Content-Type", "application/json")]
             if STALE_PRESEND:
                 extra.append(("Secure-Session-Challenge", cli("challenge", sid, str(int(time.time()) - 1000))[0]))
@@ -78,7 +78,7 @@ class H(http.server.BaseHTTPRequestHandler):
                 if "window" in res[1]:  # stale challenge: a fresh one, the browser retries
                     return self.send(403, "", [("Secure-Session-Challenge", cli("challenge", sid)[0])], note="stale: " + res[1])
                 return self.send(401, res[1], note="refresh refused: " + res[1])
-            return self.send(200, "", [("Set-Cookie", "bound=%s; Max-Age=%d; %s" % (cli("bound", sid, str(BOUND_MAX_AGE))[0], BOUND_MAX_AGE, ATTRS))],
+            return self.send(200, "", [("Set-Cookie", "bound=%s; Max-Age=%d; %s" % (cli("bound", sid, str(BOUND_MAX_AGE), keyhex)[0], BOUND_MAX_AGE, ATTRS))],
                              note="refreshed (challenge issued at %s)" % res[1])
         if path in ("/page", "/api"):
             if parts[0] != "bound":

@@ -52,9 +52,12 @@ fn main() {
                 Err(e) => format!("ERR\n{e}"),
             }
         }
-        "bound" => BoundCookie::issue(&key, &sid(&args[2]), now() + args[3].parse::<u64>().unwrap()),
+        "bound" => {
+            let device = DeviceKey::from_compressed(&unhex(&args[4])).unwrap();
+            BoundCookie::issue(&key, &sid(&args[2]), &device, now() + args[3].parse::<u64>().unwrap())
+        }
         "check-bound" => match BoundCookie::verify(&key, &args[2], &sid(&args[3]), now()) {
-            Ok(exp) => format!("OK\n{exp}"),
+            Ok(contents) => format!("OK\n{}", contents.expires_at),
             Err(e) => format!("ERR\n{e}"),
         },
         "instructions" => SessionInstructions::new(&sid(&args[2]), &args[3], &args[4], &args[5])

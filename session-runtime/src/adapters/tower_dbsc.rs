@@ -1,0 +1,315 @@
+//! Device-bound sessions for tower and axum (features `tower` and `dbsc`):
+//! [`DbscLayer`] answers the registration and refresh endpoints, and
+//! [`RequireDeviceBound`] guards the routes that must be device-bound.
+//! Re-exported as `session_runtime::tower::{DbscLayer, RequireDeviceBound}`
+//! and by `session_runtime::axum`.
+
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use http::{Request, Response, StatusCode};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::dbsc_glue::{log_refusal, outside_session, session_for_dbsc};
+use super::slot::SessionSlot;
+use crate::dbsc::binding::DbscSession;
+use crate::dbsc::endpoints::{
+    check_required, endpoint, handle_refresh, handle_registration, required_refusal, DbscEndpoint,
+    DbscRefusal,
+};
+
+/// The boxed future of the DBSC services.
+type BoxFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+/// A tower layer that answers the browser's DBSC requests, `POST` to the
+/// registration and refresh paths of the session's
+/// [`DbscSettings`](crate::dbsc::DbscSettings), and hands every other
+/// request to the service it wraps (docs/dbsc.md has the message flow).
+///
+/// It must run *inside* the [`SessionLayer`](super::tower::SessionLayer) of
+/// the same session type (it takes the configuration and the session from
+/// it; without one every request gets a `500` saying so), and *outside* a
+/// [`CsrfLayer`](crate::axum::CsrfLayer): the browser's DBSC requests carry
+/// no CSRF token, and need none (each must carry a proof signed by the
+/// device's key for a challenge only this server issues).
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use serde::{Deserialize, Serialize};
+/// use session_runtime::axum::{DbscLayer, RequestSession, RequireDeviceBound, SessionLayer};
+/// use session_runtime::dbsc::{DbscSettings, DeviceBinding};
+/// use session_runtime::{CookieSession, Key, SessionConfig};
+///
+/// #[derive(CookieSession, Serialize, Deserialize, Default, Debug)]
+/// #[session(name = "__Host-app", version = 1)]
+/// struct AppSession {
+///     user_id: Option<u64>,
+///     device: DeviceBinding,
+/// }
+///
+/// async fn login(mut session: RequestSession<AppSession>) -> &'static str {
+///     session.renew(); // the response offers the browser a DBSC registration
+///     session.set_user_id(Some(7));
+///     "logged in"
+/// }
+///
+/// let config = SessionConfig::<AppSession>::builder(Key::from_secret(&[7; 32]).unwrap())
+///     .dbsc(DbscSettings::new())
+///     .build()
+///     .unwrap();
+/// let payments = Router::new()
+///     .route("/payments", get(|| async { "device-bound only" }))
+///     .route_layer(RequireDeviceBound::<AppSession>::new());
+/// let app: Router = Router::new()
+///     .route("/login", get(login))
+///     .merge(payments)
+///     .layer(DbscLayer::<AppSession>::new()) // POST /dbsc/register, POST /dbsc/refresh
+///     .layer(SessionLayer::new(config));
+/// ```
+pub struct DbscLayer<T> {
+    _session: PhantomData<fn() -> T>,
+}
+
+impl<T: DbscSession> DbscLayer<T> {
+    /// The layer for session type `T`; the paths and keys come from the
+    /// configuration of the session layer around it.
+    pub fn new() -> Self {
+        DbscLayer {
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<T: DbscSession> Default for DbscLayer<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for DbscLayer<T> {
+    fn clone(&self) -> Self {
+        DbscLayer {
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for DbscLayer<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DbscLayer").finish()
+    }
+}
+
+impl<S, T> Layer<S> for DbscLayer<T> {
+    type Service = DbscService<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DbscService {
+            inner,
+            _session: PhantomData,
+        }
+    }
+}
+
+/// The service made by [`DbscLayer`].
+pub struct DbscService<S, T> {
+    inner: S,
+    _session: PhantomData<fn() -> T>,
+}
+
+impl<S: Clone, T> Clone for DbscService<S, T> {
+    fn clone(&self) -> Self {
+        DbscService {
+            inner: self.inner.clone(),
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<S: core::fmt::Debug, T> core::fmt::Debug for DbscService<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DbscService")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for DbscService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+    T: DbscSession + Send + Sync,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Response<ResBody>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The clone that was polled ready serves this request (tower's rule).
+        let clone = self.inner.clone();
+        let mut inner = core::mem::replace(&mut self.inner, clone);
+        let Some(slot) = request.extensions().get::<SessionSlot<T>>().cloned() else {
+            // Outside the session layer: every request fails, loudly.
+            let response = server_error(outside_session::<T>().to_string());
+            return Box::pin(async { Ok(response) });
+        };
+        let Some(which) = endpoint(slot.config(), request.method(), request.uri().path()) else {
+            return Box::pin(inner.call(request));
+        };
+        Box::pin(async move {
+            let config = slot.config().clone();
+            let path = request.uri().path().to_owned();
+            let response = match which {
+                DbscEndpoint::Registration => match session_for_dbsc(&slot).await {
+                    // The handle is dropped at the end of the arm: its change
+                    // (the device key) is published, and the session layer
+                    // stores it on the way out.
+                    Ok(mut session) => {
+                        handle_registration(&config, request.headers(), &mut session)
+                    }
+                    Err(err) => return Ok(server_error(err.to_string())),
+                },
+                DbscEndpoint::Refresh => handle_refresh(&config, request.headers()).await,
+            };
+            log_refusal::<T>(response.extensions().get::<DbscRefusal>(), &path);
+            Ok(response.map(ResBody::from))
+        })
+    }
+}
+
+/// A tower layer for the routes that must be device-bound (payments, account
+/// settings): the request passes when its session is bound to a device (the
+/// session layer already checked its bound cookie) or its registration is
+/// pending within the grace period after login; otherwise `401` with the
+/// reason ([`DbscRefusal`] in the response's extensions). Other routes keep
+/// the "allow" policy: a session without DBSC works as before.
+///
+/// In axum, add it with `Router::route_layer` to the routes it guards,
+/// inside the [`SessionLayer`](super::tower::SessionLayer) (see
+/// [`DbscLayer`] for an example). A configuration without DBSC answers every
+/// guarded request with `500` (a server mistake, logged).
+pub struct RequireDeviceBound<T> {
+    _session: PhantomData<fn() -> T>,
+}
+
+impl<T: DbscSession> RequireDeviceBound<T> {
+    /// The layer for session type `T`.
+    pub fn new() -> Self {
+        RequireDeviceBound {
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<T: DbscSession> Default for RequireDeviceBound<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for RequireDeviceBound<T> {
+    fn clone(&self) -> Self {
+        RequireDeviceBound {
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for RequireDeviceBound<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequireDeviceBound").finish()
+    }
+}
+
+impl<S, T> Layer<S> for RequireDeviceBound<T> {
+    type Service = RequireDeviceBoundService<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireDeviceBoundService {
+            inner,
+            _session: PhantomData,
+        }
+    }
+}
+
+/// The service made by [`RequireDeviceBound`].
+pub struct RequireDeviceBoundService<S, T> {
+    inner: S,
+    _session: PhantomData<fn() -> T>,
+}
+
+impl<S: Clone, T> Clone for RequireDeviceBoundService<S, T> {
+    fn clone(&self) -> Self {
+        RequireDeviceBoundService {
+            inner: self.inner.clone(),
+            _session: PhantomData,
+        }
+    }
+}
+
+impl<S: core::fmt::Debug, T> core::fmt::Debug for RequireDeviceBoundService<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequireDeviceBoundService")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for RequireDeviceBoundService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+    T: DbscSession + Send + Sync,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Response<ResBody>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = core::mem::replace(&mut self.inner, clone);
+        let Some(slot) = request.extensions().get::<SessionSlot<T>>().cloned() else {
+            let response = server_error(outside_session::<T>().to_string());
+            return Box::pin(async { Ok(response) });
+        };
+        Box::pin(async move {
+            let verdict = match session_for_dbsc(&slot).await {
+                // The handle is a reader: dropped here, before the handler
+                // takes its own.
+                Ok(session) => check_required(session.config(), &session),
+                Err(err) => return Ok(server_error(err.to_string())),
+            };
+            match verdict {
+                Ok(()) => inner.call(request).await,
+                Err(refused) => {
+                    let response = required_refusal(refused);
+                    let path = request.uri().path();
+                    log_refusal::<T>(response.extensions().get::<DbscRefusal>(), path);
+                    Ok(response.map(ResBody::from))
+                }
+            }
+        })
+    }
+}
+
+/// A `500` whose body says what to fix (already logged).
+fn server_error<B: From<String>>(message: String) -> Response<B> {
+    let mut response = Response::new(B::from(message));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
