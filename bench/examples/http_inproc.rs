@@ -371,8 +371,8 @@ fn pieces() {
                 let mut headers = response_headers();
                 let (request, config) = (&request, &config);
                 move || {
-                    let collected = request.get_all(COOKIE).iter().cloned().collect();
-                    let slot = SessionSlot::new(config.clone(), collected);
+                    let cookies = request.get_all(COOKIE).iter().cloned();
+                    let slot = SessionSlot::new(config.clone(), cookies);
                     let handle = slot.take().expect("take");
                     black_box(&*handle);
                     drop(handle);
@@ -427,8 +427,8 @@ fn pieces() {
         (
             "write: our codec in our slot",
             Box::new(|| {
-                let collected = request.get_all(COOKIE).iter().cloned().collect();
-                let slot = SessionSlot::new(config.clone(), collected);
+                let cookies = request.get_all(COOKIE).iter().cloned();
+                let slot = SessionSlot::new(config.clone(), cookies);
                 let mut handle = slot.take().expect("take");
                 let next = handle.counter.wrapping_add(1);
                 handle.set_counter(next);

@@ -17,6 +17,9 @@
 //! header types are `http` 0.2) share it. Without the `http` feature there is
 //! no response to protect: only the setting exists.
 
+#[cfg(feature = "http")]
+use crate::response::{Field, ResponseHeaders};
+
 /// What [`SessionConfig::store`](crate::SessionConfig::store), and through it
 /// the tower/axum layer and the actix-web middleware, do to a response's
 /// caching headers when they append the session's `Set-Cookie` (a changed,
@@ -76,19 +79,19 @@ pub enum CacheProtection {
     Off,
 }
 
-/// The response fields [`CacheProtection`] looks at, lower-case.
+/// The field [`CacheProtection`] adds its directive to, lower-case.
 #[cfg(feature = "http")]
-pub(crate) const CACHE_CONTROL: &str = "cache-control";
-/// RFC 9213's field for CDNs.
-#[cfg(feature = "http")]
-pub(crate) const CDN_CACHE_CONTROL: &str = "cdn-cache-control";
-/// The W3C Edge Architecture Specification's field for surrogates (CDNs).
-#[cfg(feature = "http")]
-pub(crate) const SURROGATE_CONTROL: &str = "surrogate-control";
+const CACHE_CONTROL: &str = Field::CacheControl.name();
 
-/// Every field a response's caching is read from, `Cache-Control` first.
+/// Every field a response's caching is read from, `Cache-Control` first:
+/// `CDN-Cache-Control` is RFC 9213's field for CDNs, `Surrogate-Control` the
+/// W3C Edge Architecture Specification's for surrogates (CDNs).
 #[cfg(feature = "http")]
-pub(crate) const FIELDS: [&str; 3] = [CACHE_CONTROL, CDN_CACHE_CONTROL, SURROGATE_CONTROL];
+pub(crate) const FIELDS: [Field; 3] = [
+    Field::CacheControl,
+    Field::CdnCacheControl,
+    Field::SurrogateControl,
+];
 
 #[cfg(feature = "http")]
 impl CacheProtection {
@@ -249,18 +252,12 @@ impl<'a> Directive<'a> {
 #[cfg(feature = "http")]
 impl CacheProtection {
     /// Applies [`rewrite`](Self::rewrite) to every caching field of
-    /// `headers`: the `http`-typed path of `SessionConfig::store`.
-    pub(crate) fn protect(self, headers: &mut http::HeaderMap) {
+    /// `headers`: the store path's, whichever framework's map it writes.
+    pub(crate) fn protect(self, headers: &mut impl ResponseHeaders) {
         for field in FIELDS {
-            let lines = headers
-                .get_all(field)
-                .iter()
-                .map(http::HeaderValue::as_bytes);
-            if let Some(value) = self.rewrite(field, lines) {
+            if let Some(value) = self.rewrite(field.name(), headers.lines(field)) {
                 // Built from visible ASCII only: always a valid header value.
-                if let Ok(value) = http::HeaderValue::try_from(value) {
-                    headers.insert(field, value);
-                }
+                let _ = headers.replace(field, value);
             }
         }
     }
@@ -368,7 +365,10 @@ mod tests {
 
     #[test]
     fn cdn_fields_stop_granting_storage() {
-        for field in [CDN_CACHE_CONTROL, SURROGATE_CONTROL] {
+        for field in [
+            Field::CdnCacheControl.name(),
+            Field::SurrogateControl.name(),
+        ] {
             for protection in [CacheProtection::Private, CacheProtection::NoStore] {
                 assert_eq!(rewrite(protection, field, &[]), None, "absent stays absent");
                 assert_eq!(

@@ -2,10 +2,11 @@
 //! `HeaderMap`, store into one. Everything here is a thin conversion around
 //! `load.rs` and `store.rs`.
 
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
 use crate::config::SessionConfig;
+use crate::response::{Field, ResponseHeaders};
 use crate::session::{Session, WriteReason};
 use crate::session_type::CookieSession;
 use crate::store::StoreError;
@@ -45,6 +46,16 @@ impl<T: CookieSession> SessionConfig<T> {
         session: &Session<T>,
         headers: &mut HeaderMap,
     ) -> Result<Option<WriteReason>, StoreError> {
+        self.store_into(session, headers)
+    }
+
+    /// [`store`](Self::store) into any framework's response headers (the
+    /// actix-web middleware passes actix-web's own map).
+    pub(crate) fn store_into(
+        &self,
+        session: &Session<T>,
+        headers: &mut impl ResponseHeaders,
+    ) -> Result<Option<WriteReason>, StoreError> {
         #[cfg(feature = "dbsc")]
         self.store_binding(session, headers)
             .map_err(StoreError::Serialize)?;
@@ -54,7 +65,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 return Ok(None);
             }
             for text in cookies {
-                headers.append(SET_COOKIE, header_value(text)?);
+                append_set_cookie(headers, text)?;
             }
             self.inner.cache.protect(headers);
             return Ok(session.pending_write());
@@ -62,14 +73,16 @@ impl<T: CookieSession> SessionConfig<T> {
         let Some(text) = self.write_single(session)? else {
             return Ok(None);
         };
-        headers.append(SET_COOKIE, header_value(text)?);
+        append_set_cookie(headers, text)?;
         self.inner.cache.protect(headers);
         Ok(session.pending_write())
     }
 }
 
-/// A `Set-Cookie` text as a header value (it is always valid: the name and
+/// Appends a `Set-Cookie` text (it is always a valid value: the name and
 /// attributes were checked when the configuration was built).
-fn header_value(text: String) -> Result<HeaderValue, StoreError> {
-    HeaderValue::try_from(text).map_err(|err| StoreError::Serialize(err.to_string()))
+fn append_set_cookie(headers: &mut impl ResponseHeaders, text: String) -> Result<(), StoreError> {
+    headers
+        .append(Field::SetCookie, text)
+        .map_err(|err| StoreError::Serialize(err.to_string()))
 }

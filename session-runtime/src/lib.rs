@@ -62,6 +62,8 @@ mod http;
 mod keyring;
 mod load;
 mod origin;
+#[cfg(feature = "http")]
+mod response;
 mod session;
 mod store;
 

@@ -141,7 +141,7 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         // As our adapter: actix-web 4's `http` 0.2 values copied into 1.x ones.
-        let cookies = request
+        let cookies: Vec<_> = request
             .headers()
             .get_all(COOKIE)
             .filter_map(|value| http::HeaderValue::from_bytes(value.as_bytes()).ok())

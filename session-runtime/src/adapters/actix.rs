@@ -97,20 +97,23 @@
 //! session calls `RequestSession::publish(&mut session)` before `next.call(req)`).
 //! [`CsrfMiddleware`] checks CSRF tokens.
 
-use core::future::Future;
+use core::future::{ready, Future, Ready};
 use core::pin::Pin;
+use core::task::{ready, Context, Poll};
 use std::rc::Rc;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, Service, ServiceRequest};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self as actix_header, HeaderValue as ActixHeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use pin_project_lite::pin_project;
 
 use super::actix_csrf::CsrfMiddlewareService;
-use super::actix_service::{actix_middleware, Inner, Reply};
+use super::cookies::{Cookies, Values};
 use super::error::SessionUnavailable;
-use super::slot::{extract, SessionSlot};
+use super::slot::{extract, take_logged, Extraction, SessionSlot};
+use crate::response::{Field, InvalidValue, ResponseHeaders};
 
 pub use super::actix_csrf::CsrfMiddleware;
 #[cfg(feature = "dbsc")]
@@ -148,12 +151,25 @@ impl<T: CookieSession> core::fmt::Debug for SessionMiddleware<T> {
     }
 }
 
-actix_middleware!(SessionMiddleware => SessionMiddlewareService, |this, service| {
-    SessionMiddlewareService {
-        service,
-        config: this.config.clone(),
+impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    T: CookieSession,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = SessionMiddlewareService<S, T>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionMiddlewareService {
+            service,
+            config: self.config.clone(),
+        }))
     }
-});
+}
 
 /// The service made by [`SessionMiddleware`].
 pub struct SessionMiddlewareService<S, T: CookieSession> {
@@ -169,108 +185,138 @@ impl<S, T: CookieSession> core::fmt::Debug for SessionMiddlewareService<S, T> {
     }
 }
 
-impl<S, T: CookieSession> SessionMiddlewareService<S, T> {
-    fn handle<B: MessageBody + 'static>(&self, request: ServiceRequest) -> Reply<B>
-    where
-        S: Inner<B>,
-    {
-        if request.extensions().contains::<SessionSlot<T>>() {
-            // An outer middleware for the same session type stores it.
-            let response = self.service.call(request);
-            return Box::pin(async move { Ok(response.await?.map_into_left_body()) });
+impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    T: CookieSession,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = ResponseFuture<S::Future, T>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let slot = if request.extensions().contains::<SessionSlot<T>>() {
+            None // an outer middleware for the same session type stores it
+        } else {
+            // actix-web's own (`http` 0.2) values, kept as they are.
+            let cookies = request.headers().get_all(actix_header::COOKIE).cloned();
+            let cookies = Cookies::Actix(Values::collect(cookies));
+            let slot = SessionSlot::with_cookies(self.config.clone(), cookies);
+            request.extensions_mut().insert(slot.clone());
+            Some(slot)
+        };
+        ResponseFuture {
+            inner: self.service.call(request),
+            slot,
         }
-        // actix-web 4 uses `http` 0.2 types; the bytes are the same.
-        let cookies = request
-            .headers()
-            .get_all(actix_header::COOKIE)
-            .filter_map(|value| http::HeaderValue::from_bytes(value.as_bytes()).ok())
-            .collect();
-        let slot = SessionSlot::new(self.config.clone(), cookies);
-        request.extensions_mut().insert(slot.clone());
-        let response = self.service.call(request);
-        Box::pin(async move {
-            let mut response = response.await?;
-            // The shared finish path writes into an `http` 1.x map (actix-web
-            // 4 uses `http` 0.2 types; the bytes are the same). It gets the
-            // response's caching fields too: storing a session rewrites them
-            // (`cache.rs`), and they go back with the `Set-Cookie`.
-            let mut set_cookie = caching_fields(response.headers());
-            match slot.finish_into(&mut set_cookie) {
-                Ok(_) => {
-                    let headers = response.headers_mut();
-                    // `Set-Cookie`, and with DBSC `Secure-Session-Registration`;
-                    // the caching fields are put back below, in one piece.
-                    for (name, value) in &set_cookie {
-                        if crate::cache::FIELDS.contains(&name.as_str()) {
-                            continue;
-                        }
-                        let name = actix_header::HeaderName::from_bytes(name.as_str().as_bytes())
-                            .expect("a valid http::HeaderName is a valid actix HeaderName");
-                        let value = ActixHeaderValue::from_bytes(value.as_bytes())
-                            .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-                        headers.append(name, value);
-                    }
-                    if set_cookie.contains_key(http::header::SET_COOKIE) {
-                        restore_caching_fields(&set_cookie, headers);
-                    }
-                    Ok(response.map_into_left_body())
-                }
-                // Already logged. No cookie, and the request fails instead of
-                // pretending the session was saved.
-                Err(err) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
-                    // Already a 500 (e.g. the extractor's own, whose body says
-                    // what to fix): keep it, without a cookie.
-                    let _ = err;
-                    Ok(response.map_into_left_body())
-                }
-                Err(err) => {
-                    // Empty, as the tower adapter's: the message (already
-                    // logged) is for the operator, not the user. Tests and
-                    // outer middleware find it as a response extension.
-                    let mut failure = HttpResponse::InternalServerError().finish();
-                    failure.extensions_mut().insert(err);
-                    Ok(response.into_response(failure).map_into_right_body())
-                }
-            }
-        })
     }
 }
 
-/// The response's caching fields (`Cache-Control` and the CDN-targeted
-/// ones), copied into an `http` 1.x map for the shared store path.
-fn caching_fields(response: &actix_header::HeaderMap) -> http::HeaderMap {
-    let mut fields = http::HeaderMap::new();
-    for name in crate::cache::FIELDS {
-        for value in response.get_all(name) {
-            if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {
-                fields.append(name, value);
-            }
-        }
+pin_project! {
+    /// The response future of [`SessionMiddlewareService`]: the inner
+    /// service's response with the session's `Set-Cookie` appended when one
+    /// is due, or a `500` when the session could not be stored.
+    pub struct ResponseFuture<F, T: CookieSession> {
+        #[pin]
+        inner: F,
+        slot: Option<SessionSlot<T>>,
     }
-    fields
 }
 
-/// Replaces the response's caching fields with those of `stored`, the map
-/// the session was stored into.
-fn restore_caching_fields(stored: &http::HeaderMap, response: &mut actix_header::HeaderMap) {
-    for name in crate::cache::FIELDS {
-        let name_actix = actix_header::HeaderName::from_static(name);
-        response.remove(name_actix.clone());
-        for value in stored.get_all(name) {
-            let value = ActixHeaderValue::from_bytes(value.as_bytes())
-                .expect("a valid http::HeaderValue is a valid actix HeaderValue");
-            response.append(name_actix.clone(), value);
-        }
+impl<F, B, T> Future for ResponseFuture<F, T>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    T: CookieSession,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        let Some(slot) = this.slot.take() else {
+            return Poll::Ready(Ok(response.map_into_left_body()));
+        };
+        // Written straight into actix-web's map, caching fields included
+        // (storing a session rewrites them, `cache.rs`).
+        Poll::Ready(Ok(match slot.finish_into_any(response.headers_mut()) {
+            Ok(_) => response.map_into_left_body(),
+            // Already logged. No cookie, and the request fails instead of
+            // pretending the session was saved; a response that already is a
+            // 500 (e.g. the extractor's own, whose body says what to fix) is
+            // kept.
+            Err(_) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+                response.map_into_left_body()
+            }
+            Err(err) => {
+                // Empty, as the tower adapter's: the message (already
+                // logged) is for the operator, not the user. Tests and
+                // outer middleware find it as a response extension.
+                let mut failure = HttpResponse::InternalServerError().finish();
+                failure.extensions_mut().insert(err);
+                response.into_response(failure).map_into_right_body()
+            }
+        }))
+    }
+}
+
+/// The store path writes actix-web's response headers directly.
+impl ResponseHeaders for actix_header::HeaderMap {
+    fn append(&mut self, field: Field, value: String) -> Result<(), InvalidValue> {
+        let value = ActixHeaderValue::try_from(value).map_err(|_| InvalidValue)?;
+        actix_header::HeaderMap::append(self, actix_name(field), value);
+        Ok(())
+    }
+
+    fn replace(&mut self, field: Field, value: String) -> Result<(), InvalidValue> {
+        let value = ActixHeaderValue::try_from(value).map_err(|_| InvalidValue)?;
+        self.insert(actix_name(field), value);
+        Ok(())
+    }
+
+    fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
+        self.get_all(actix_name(field))
+            .map(ActixHeaderValue::as_bytes)
+    }
+}
+
+/// actix-web's name of a field.
+fn actix_name(field: Field) -> actix_header::HeaderName {
+    match field {
+        Field::SetCookie => actix_header::SET_COOKIE,
+        Field::CacheControl => actix_header::CACHE_CONTROL,
+        _ => actix_header::HeaderName::from_static(field.name()),
+    }
+}
+
+/// The extractor's future when it must await (boxed; actix-web's futures
+/// need not be `Send`).
+type Awaiting<T> = dyn Future<Output = Result<RequestSession<T>, SessionUnavailable>> + 'static;
+
+/// The future of the [`RequestSession`] extractor: ready on its first poll,
+/// unless the request's first use of the session awaits an asynchronous
+/// revocation check (then that check, boxed).
+pub struct ExtractFuture<T: CookieSession>(Extraction<T, Awaiting<T>>);
+
+impl<T: CookieSession> Future for ExtractFuture<T> {
+    type Output = Result<RequestSession<T>, SessionUnavailable>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().0).poll(cx)
     }
 }
 
 impl<T: CookieSession> FromRequest for RequestSession<T> {
     type Error = SessionUnavailable;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = ExtractFuture<T>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let slot = request.extensions().get::<SessionSlot<T>>().cloned();
-        Box::pin(extract(slot))
+        let extensions = request.extensions();
+        ExtractFuture(extract(extensions.get::<SessionSlot<T>>(), |slot| {
+            Box::pin(take_logged(slot)) as Pin<Box<Awaiting<T>>>
+        }))
     }
 }
 

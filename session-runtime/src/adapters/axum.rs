@@ -121,13 +121,16 @@
 //! // .route_layer(axum::middleware::from_fn(require_login))
 //! ```
 
+use core::future::Future;
+use core::pin::Pin;
+
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 
 use super::error::SessionUnavailable;
-use super::slot::{extract, SessionSlot};
+use super::slot::{extract, take_logged, SessionSlot};
 
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
 pub use super::handle::RequestSession;
@@ -136,6 +139,11 @@ pub use super::tower::{SessionLayer, SessionService, SessionStoreFailed};
 pub use super::tower_dbsc::{DbscLayer, RequireDeviceBound};
 pub use crate::prelude::*;
 
+/// The extractor's future when it must await: boxed, and `Send` as axum
+/// requires.
+type Awaiting<T> =
+    dyn Future<Output = Result<RequestSession<T>, SessionUnavailable>> + Send + 'static;
+
 impl<S, T> FromRequestParts<S> for RequestSession<T>
 where
     S: Send + Sync,
@@ -143,8 +151,15 @@ where
 {
     type Rejection = SessionUnavailable;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        extract(parts.extensions.get::<SessionSlot<T>>().cloned()).await
+    /// Ready at once, unless an asynchronous revocation check must run on
+    /// the request's first use (`slot.rs`, `extract`).
+    fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        extract(parts.extensions.get::<SessionSlot<T>>(), |slot| {
+            Box::pin(take_logged(slot)) as Pin<Box<Awaiting<T>>>
+        })
     }
 }
 
@@ -157,14 +172,21 @@ where
 {
     type Rejection = SessionUnavailable;
 
-    async fn from_request_parts(
+    fn from_request_parts(
         parts: &mut Parts,
         _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    ) -> impl Future<Output = Result<Option<Self>, Self::Rejection>> + Send {
         // No layer is not an error here; a refused take still is.
-        match parts.extensions.get::<SessionSlot<T>>().cloned() {
-            Some(slot) => extract(Some(slot)).await.map(Some),
-            None => Ok(None),
+        let extraction = parts.extensions.get::<SessionSlot<T>>().map(|slot| {
+            extract(Some(slot), |slot| {
+                Box::pin(take_logged(slot)) as Pin<Box<Awaiting<T>>>
+            })
+        });
+        async move {
+            match extraction {
+                Some(extraction) => extraction.await.map(Some),
+                None => Ok(None),
+            }
         }
     }
 }

@@ -21,6 +21,7 @@
 //! [`SessionConfig::load_cookies`]: crate::SessionConfig::load_cookies
 //! [`SessionConfig::store`]: crate::SessionConfig::store
 
+mod cookies;
 mod error;
 mod handle;
 mod slot;

@@ -21,16 +21,24 @@
 //! docs/frameworks.md ("Guard middleware") explains the semantics for users.
 
 use core::fmt;
+#[cfg(any(feature = "axum", feature = "actix"))]
+use core::future::Future;
+#[cfg(any(feature = "axum", feature = "actix"))]
+use core::pin::Pin;
+#[cfg(any(feature = "axum", feature = "actix"))]
+use core::task::{Context, Poll};
 use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 
+use super::cookies::{Cookies, Values};
 #[cfg(all(test, feature = "derive"))]
 use super::error::FinishErrorKind;
 use super::error::{FinishError, SessionUnavailable};
 use super::handle::RequestSession;
 use super::state::{copy_or_fresh, Phase, Shared, State};
 use crate::config::SessionConfig;
+use crate::response::ResponseHeaders;
 use crate::session::{Session, WriteReason};
 use crate::session_type::CookieSession;
 
@@ -96,15 +104,25 @@ impl<T: CookieSession> fmt::Debug for SessionSlot<T> {
 }
 
 impl<T: CookieSession> SessionSlot<T> {
-    /// A slot for one request, holding that request's `Cookie` header values;
-    /// nothing is decoded until the session is first used. The adapters create
-    /// slots; call this only when writing an adapter of your own.
-    pub fn new(config: SessionConfig<T>, cookie_headers: Vec<HeaderValue>) -> Self {
+    /// A slot for one request, holding that request's `Cookie` header values
+    /// (e.g. `request.headers().get_all(COOKIE).iter().cloned()`, or a
+    /// `Vec`); nothing is decoded until the session is first used. The
+    /// adapters create slots; call this only when writing an adapter of your
+    /// own.
+    pub fn new(
+        config: SessionConfig<T>,
+        cookie_headers: impl IntoIterator<Item = HeaderValue>,
+    ) -> Self {
+        Self::with_cookies(config, Cookies::Http(Values::collect(cookie_headers)))
+    }
+
+    /// [`new`](Self::new) with the values as the adapter holds them.
+    pub(crate) fn with_cookies(config: SessionConfig<T>, cookies: Cookies) -> Self {
         SessionSlot {
             shared: Arc::new(Shared {
                 config,
                 state: Mutex::new(State {
-                    phase: Phase::Unloaded(cookie_headers),
+                    phase: Phase::Unloaded(cookies),
                     writer: None,
                     next_id: 0,
                     failure: None,
@@ -140,11 +158,8 @@ impl<T: CookieSession> SessionSlot<T> {
                 // session through: fail closed.
                 return Err(SessionUnavailable::needs_async_load::<T>());
             }
-            Phase::Unloaded(headers) => {
-                let session = self
-                    .shared
-                    .config
-                    .load_cookies(headers.iter().map(HeaderValue::as_bytes));
+            Phase::Unloaded(cookies) => {
+                let session = self.shared.config.load_cookies(cookies.bytes());
                 let snapshot = Arc::new(session);
                 state.phase = Phase::Published(Arc::clone(&snapshot));
                 snapshot
@@ -173,18 +188,14 @@ impl<T: CookieSession> SessionSlot<T> {
         if !self.shared.config.has_async_revocation() {
             return self.take();
         }
-        let headers = match &self.shared.lock().phase {
-            Phase::Unloaded(headers) => Some(headers.clone()),
+        let cookies = match &self.shared.lock().phase {
+            Phase::Unloaded(cookies) => Some(cookies.clone()),
             _ => None,
         };
-        if let Some(headers) = headers {
+        if let Some(cookies) = cookies {
             // The lock is not held across the await; if another handle loaded
             // the session meanwhile, its result stands and this one is dropped.
-            let session = self
-                .shared
-                .config
-                .load_cookies_async(headers.iter().map(HeaderValue::as_bytes))
-                .await;
+            let session = self.shared.config.load_cookies_async(cookies.bytes()).await;
             let mut state = self.shared.lock();
             if matches!(state.phase, Phase::Unloaded(_)) {
                 state.phase = Phase::Published(Arc::new(session));
@@ -226,6 +237,15 @@ impl<T: CookieSession> SessionSlot<T> {
     /// and log the error (through `tracing`, which also reaches `log`
     /// subscribers when its `log` feature is on, as under actix-web).
     pub fn finish_into(&self, headers: &mut HeaderMap) -> Result<Option<WriteReason>, FinishError> {
+        self.finish_into_any(headers)
+    }
+
+    /// [`finish_into`](Self::finish_into) any framework's response headers
+    /// (the actix-web middleware passes actix-web's own map).
+    pub(crate) fn finish_into_any(
+        &self,
+        headers: &mut impl ResponseHeaders,
+    ) -> Result<Option<WriteReason>, FinishError> {
         let (phase, failure) = {
             let mut state = self.shared.lock();
             (
@@ -238,7 +258,7 @@ impl<T: CookieSession> SessionSlot<T> {
             (None, Phase::Published(session)) => self
                 .shared
                 .config
-                .store(&session, headers)
+                .store_into(&session, headers)
                 .map_err(FinishError::store),
             (None, Phase::Writing) => Err(FinishError::still_writing::<T>()),
             (None, Phase::Unloaded(_) | Phase::Finished) => Ok(None),
@@ -252,13 +272,61 @@ impl<T: CookieSession> SessionSlot<T> {
 
 /// What an extractor does: take the session from the request's slot, or
 /// explain (to the client in a 500, and in the server's log) what is wrong.
+/// The future is ready on its first poll unless the configuration has an
+/// asynchronous revocation check: only then does `awaiting` box
+/// [`take_logged`] (as `F`: `dyn Future + Send` in axum, `dyn Future` in
+/// actix-web). An `async` extractor awaiting `take_async` made axum box a
+/// 1,136-byte handler future per request, over glibc's 1,032-byte tcache
+/// limit, and actix-web box the extractor's own (BENCHMARKS.md: 95–170 ns).
 #[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) async fn extract<T: CookieSession>(
-    slot: Option<SessionSlot<T>>,
-) -> Result<RequestSession<T>, SessionUnavailable> {
+pub(crate) fn extract<T: CookieSession, F: ?Sized>(
+    slot: Option<&SessionSlot<T>>,
+    awaiting: impl FnOnce(SessionSlot<T>) -> Pin<Box<F>>,
+) -> Extraction<T, F> {
     match slot {
-        Some(slot) => slot.take_async().await.map_err(SessionUnavailable::logged),
-        None => Err(SessionUnavailable::missing_layer::<T>().logged()),
+        None => Extraction::Ready(Some(Err(SessionUnavailable::missing_layer::<T>().logged()))),
+        Some(slot) if slot.shared.config.has_async_revocation() => {
+            Extraction::Awaiting(awaiting(slot.clone()))
+        }
+        Some(slot) => Extraction::Ready(Some(slot.take().map_err(SessionUnavailable::logged))),
+    }
+}
+
+/// [`SessionSlot::take_async`], errors logged: the extractors' asynchronous
+/// path.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn take_logged<T: CookieSession>(
+    slot: SessionSlot<T>,
+) -> Result<RequestSession<T>, SessionUnavailable> {
+    slot.take_async().await.map_err(SessionUnavailable::logged)
+}
+
+/// The future [`extract`] returns.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) enum Extraction<T: CookieSession, F: ?Sized> {
+    /// The outcome, taken by the first poll.
+    Ready(Option<Result<RequestSession<T>, SessionUnavailable>>),
+    /// The first use of the session, awaiting the revocation check.
+    Awaiting(Pin<Box<F>>),
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<T, F> Future for Extraction<T, F>
+where
+    T: CookieSession,
+    F: Future<Output = Result<RequestSession<T>, SessionUnavailable>> + ?Sized,
+{
+    type Output = Result<RequestSession<T>, SessionUnavailable>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Extraction::Ready(outcome) => Poll::Ready(
+                outcome
+                    .take()
+                    .expect("an extractor polled after it completed"),
+            ),
+            Extraction::Awaiting(future) => future.as_mut().poll(cx),
+        }
     }
 }
 
@@ -423,6 +491,8 @@ mod logging_tests {
     use super::*;
     use crate::adapters::error::UnavailableKind;
 
+    type Awaiting = dyn Future<Output = Result<RequestSession<Logged>, SessionUnavailable>>;
+
     #[derive(crate::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug)]
     #[session(name = "__Host-logged", version = 1, crate = "crate")]
     struct Logged {
@@ -470,7 +540,9 @@ mod logging_tests {
                 .build()
                 .unwrap();
             runtime
-                .block_on(extract::<Logged>(None))
+                .block_on(extract::<Logged, Awaiting>(None, |_| {
+                    unreachable!("no slot: nothing to await")
+                }))
                 .map(|_| ())
                 .unwrap_err()
         });

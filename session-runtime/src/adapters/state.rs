@@ -4,8 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use http::HeaderValue;
-
+use super::cookies::Cookies;
 use super::error::FinishError;
 use crate::config::SessionConfig;
 use crate::session::Session;
@@ -29,7 +28,7 @@ pub(super) struct State<T> {
 
 pub(super) enum Phase<T> {
     /// Not decoded yet: the request's `Cookie` header values.
-    Unloaded(Vec<HeaderValue>),
+    Unloaded(Cookies),
     /// The latest published session (handles may share it).
     Published(Arc<Session<T>>),
     /// The writer detached the session to change it in place.

@@ -194,7 +194,7 @@ where
         let slot = if request.extensions().get::<SessionSlot<T>>().is_some() {
             None // an outer layer for the same session type stores it
         } else {
-            let cookies = request.headers().get_all(COOKIE).iter().cloned().collect();
+            let cookies = request.headers().get_all(COOKIE).iter().cloned();
             let slot = SessionSlot::new(self.config.clone(), cookies);
             request.extensions_mut().insert(slot.clone());
             Some(slot)

@@ -4,9 +4,6 @@
 //! login offers the browser a registration, and a logout deletes the bound
 //! cookie. Without DBSC in the configuration every hook returns at once.
 
-use http::header::{HeaderName, SET_COOKIE};
-use http::{HeaderMap, HeaderValue};
-
 use super::bound::{BoundCookie, BoundCookieError};
 use super::challenge::{Challenge, ChallengePurpose};
 use super::headers::registration_header;
@@ -17,12 +14,9 @@ use crate::config::SessionConfig;
 use crate::cookie::cookie_values;
 use crate::limits::MAX_CANDIDATE_COOKIES;
 use crate::reject::{BindingFailure, Rejection};
+use crate::response::{Field, ResponseHeaders};
 use crate::session::{Session, WriteReason};
 use crate::session_type::CookieSession;
-
-/// `Secure-Session-Registration` ("DBSC Formats"): offers the browser a
-/// DBSC session.
-pub(crate) const REGISTRATION: HeaderName = HeaderName::from_static("secure-session-registration");
 
 impl<T: CookieSession> SessionConfig<T> {
     /// [`load_cookies_unchecked`](Self::load_cookies_unchecked), then, with
@@ -125,13 +119,15 @@ impl<T: CookieSession> SessionConfig<T> {
     pub(crate) fn store_binding(
         &self,
         session: &Session<T>,
-        headers: &mut HeaderMap,
+        headers: &mut impl ResponseHeaders,
     ) -> Result<(), String> {
         let Some(dbsc) = &self.inner.dbsc else {
             return Ok(());
         };
         if session.is_cleared() {
-            headers.append(SET_COOKIE, header_value(dbsc.bound_removal.clone())?);
+            headers
+                .append(Field::SetCookie, dbsc.bound_removal.clone())
+                .map_err(|err| err.to_string())?;
         } else if session.pending_write() == Some(WriteReason::Renewed) {
             if let Some(DbscState::Pending { id, .. }) = dbsc.binding(session).state() {
                 let now = self.now_ms() / 1000;
@@ -139,7 +135,9 @@ impl<T: CookieSession> SessionConfig<T> {
                 let challenge = Challenge::issue(key, ChallengePurpose::Registration, id, now);
                 let offer = registration_header(&dbsc.registration_path, &challenge, None)
                     .map_err(|err| err.to_string())?;
-                headers.append(REGISTRATION, header_value(offer)?);
+                headers
+                    .append(Field::SessionRegistration, offer)
+                    .map_err(|err| err.to_string())?;
             }
         }
         Ok(())
@@ -201,10 +199,4 @@ fn verify_one<T>(
         }
     }
     Err(failure)
-}
-
-/// A header value we wrote ourselves (validated settings, base64url): always
-/// valid, but a failure is an error, not a panic.
-fn header_value(text: String) -> Result<HeaderValue, String> {
-    HeaderValue::try_from(text).map_err(|err| err.to_string())
 }
