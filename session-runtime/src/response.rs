@@ -5,6 +5,8 @@
 //! framework's response gets its headers directly: a temporary `http` 1.x
 //! map and a copy into actix-web's cost 55–85 ns per write (BENCHMARKS.md).
 
+use std::borrow::Cow;
+
 /// A response field the store path writes or rewrites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Field {
@@ -52,22 +54,35 @@ pub(crate) trait ResponseHeaders {
     /// Appends a line of `field` (other lines of it are kept).
     fn append(&mut self, field: Field, value: String) -> Result<(), InvalidValue>;
 
-    /// Replaces every line of `field` with `value`.
-    fn replace(&mut self, field: Field, value: String) -> Result<(), InvalidValue>;
+    /// Replaces every line of `field` with `value`. A borrowed value is one
+    /// of the store path's constants (`private`, `no-store`): a valid header
+    /// value, taken without a copy.
+    fn replace(&mut self, field: Field, value: Cow<'static, str>) -> Result<(), InvalidValue>;
 
     /// Every line of `field`, in order, as bytes.
     fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]>;
+
+    /// The name of every field the response has, lower-case, each once.
+    fn names(&self) -> impl Iterator<Item = &str>;
 }
 
 #[cfg(feature = "http")]
 impl Field {
-    /// The `http` crate's name of the field.
+    /// The `http` crate's name of the field (constants: a name made at run
+    /// time is parsed each time).
     fn http_name(self) -> http::HeaderName {
-        use http::header;
+        use http::header::{self, HeaderName};
+        const CDN: HeaderName = HeaderName::from_static(Field::CdnCacheControl.name());
+        const SURROGATE: HeaderName = HeaderName::from_static(Field::SurrogateControl.name());
+        #[cfg(feature = "dbsc")]
+        const REGISTRATION: HeaderName = HeaderName::from_static(Field::SessionRegistration.name());
         match self {
             Field::SetCookie => header::SET_COOKIE,
             Field::CacheControl => header::CACHE_CONTROL,
-            _ => http::HeaderName::from_static(self.name()),
+            Field::CdnCacheControl => CDN,
+            Field::SurrogateControl => SURROGATE,
+            #[cfg(feature = "dbsc")]
+            Field::SessionRegistration => REGISTRATION,
         }
     }
 }
@@ -82,8 +97,12 @@ impl ResponseHeaders for http::HeaderMap {
         Ok(())
     }
 
-    fn replace(&mut self, field: Field, value: String) -> Result<(), InvalidValue> {
-        let value = http::HeaderValue::try_from(value).map_err(|_| InvalidValue)?;
+    fn replace(&mut self, field: Field, value: Cow<'static, str>) -> Result<(), InvalidValue> {
+        let value = match value {
+            // Only the store path's constants are borrowed (`cache.rs`).
+            Cow::Borrowed(text) => http::HeaderValue::from_static(text),
+            Cow::Owned(text) => http::HeaderValue::try_from(text).map_err(|_| InvalidValue)?,
+        };
         self.insert(field.http_name(), value);
         Ok(())
     }
@@ -92,6 +111,10 @@ impl ResponseHeaders for http::HeaderMap {
         self.get_all(field.http_name())
             .into_iter()
             .map(http::HeaderValue::as_bytes)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(http::HeaderName::as_str)
     }
 }
 
@@ -108,10 +131,12 @@ mod tests {
         map.append("cache-control", http::HeaderValue::from_static("max-age=6"));
         let lines: Vec<&[u8]> = map.lines(Field::SetCookie).collect();
         assert_eq!(lines, [&b"a=1"[..], b"b=2"]);
-        ResponseHeaders::replace(&mut map, Field::CacheControl, "private".to_owned()).unwrap();
+        ResponseHeaders::replace(&mut map, Field::CacheControl, "private".into()).unwrap();
         assert_eq!(map.get_all("cache-control").iter().count(), 1);
         assert_eq!(map["cache-control"], "private");
         assert_eq!(map.lines(Field::SurrogateControl).count(), 0);
+        let names: Vec<&str> = map.names().collect();
+        assert_eq!(names, ["set-cookie", "cache-control"]);
         assert_eq!(
             ResponseHeaders::append(&mut map, Field::SetCookie, "bad\nvalue".to_owned()),
             Err(InvalidValue)

@@ -100,6 +100,7 @@
 use core::future::{ready, Future, Ready};
 use core::pin::Pin;
 use core::task::{ready, Context, Poll};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -270,8 +271,12 @@ impl ResponseHeaders for actix_header::HeaderMap {
         Ok(())
     }
 
-    fn replace(&mut self, field: Field, value: String) -> Result<(), InvalidValue> {
-        let value = ActixHeaderValue::try_from(value).map_err(|_| InvalidValue)?;
+    fn replace(&mut self, field: Field, value: Cow<'static, str>) -> Result<(), InvalidValue> {
+        let value = match value {
+            // Only the store path's constants are borrowed (`cache.rs`).
+            Cow::Borrowed(text) => ActixHeaderValue::from_static(text),
+            Cow::Owned(text) => ActixHeaderValue::try_from(text).map_err(|_| InvalidValue)?,
+        };
         self.insert(actix_name(field), value);
         Ok(())
     }
@@ -280,14 +285,27 @@ impl ResponseHeaders for actix_header::HeaderMap {
         self.get_all(actix_name(field))
             .map(ActixHeaderValue::as_bytes)
     }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(actix_header::HeaderName::as_str)
+    }
 }
 
-/// actix-web's name of a field.
+/// actix-web's name of a field (constants: a name made at run time is
+/// parsed each time).
 fn actix_name(field: Field) -> actix_header::HeaderName {
+    use actix_header::HeaderName;
+    const CDN: HeaderName = HeaderName::from_static(Field::CdnCacheControl.name());
+    const SURROGATE: HeaderName = HeaderName::from_static(Field::SurrogateControl.name());
+    #[cfg(feature = "dbsc")]
+    const REGISTRATION: HeaderName = HeaderName::from_static(Field::SessionRegistration.name());
     match field {
         Field::SetCookie => actix_header::SET_COOKIE,
         Field::CacheControl => actix_header::CACHE_CONTROL,
-        _ => actix_header::HeaderName::from_static(field.name()),
+        Field::CdnCacheControl => CDN,
+        Field::SurrogateControl => SURROGATE,
+        #[cfg(feature = "dbsc")]
+        Field::SessionRegistration => REGISTRATION,
     }
 }
 

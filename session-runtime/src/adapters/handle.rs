@@ -127,6 +127,14 @@ impl<T: CookieSession> RequestSession<T> {
     }
 
     /// Makes this handle the request's writer, with a snapshot only it holds.
+    ///
+    /// Atomic operations are most of what a handle costs (BENCHMARKS.md,
+    /// "What was done"): the published snapshot is moved out of the slot
+    /// rather than cloned and dropped, and whether other handles share it is
+    /// read from its count (no handle ever holds a `Weak`, and under the lock,
+    /// with the slot's reference gone, only a handle that already holds the
+    /// snapshot could add one) instead of by `Arc::get_mut`, which `DerefMut`
+    /// calls anyway.
     fn start_writing(&mut self) {
         self.writing = true;
         let mut state = self.slot.lock();
@@ -136,8 +144,11 @@ impl<T: CookieSession> RequestSession<T> {
             {
                 // Nothing was changed or read here since the snapshot, so
                 // adopting the latest state loses nothing.
-                self.snapshot = Arc::clone(latest);
-                state.phase = Phase::Writing;
+                if let Phase::Published(latest) =
+                    core::mem::replace(&mut state.phase, Phase::Writing)
+                {
+                    self.snapshot = latest;
+                }
                 state.writer = Some(self.id);
                 true
             }
@@ -155,7 +166,7 @@ impl<T: CookieSession> RequestSession<T> {
                 false
             }
         };
-        if Arc::get_mut(&mut self.snapshot).is_none() {
+        if Arc::strong_count(&self.snapshot) != 1 {
             // Other handles share this snapshot: write into a copy of it.
             let copy = copy_or_fresh(&self.snapshot, Some(&mut state.failure));
             self.snapshot = Arc::new(copy);
