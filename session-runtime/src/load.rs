@@ -153,10 +153,7 @@ impl<T: CookieSession> SessionConfig<T> {
         };
         let Some(second) = candidates.next() else {
             // The usual request: one cookie of this name, nothing to choose.
-            let mut macs_left = MAX_VERIFIED_CANDIDATES;
-            return self.open_then(first, now, &mut macs_left, |candidate| {
-                self.session_of(candidate)
-            });
+            return self.open_single(first, now);
         };
         self.best_candidate([first, second].into_iter().chain(candidates), now)
     }
@@ -340,21 +337,40 @@ impl<T: CookieSession> SessionConfig<T> {
     /// Opens one candidate.
     #[inline]
     fn open_at(&self, value: &[u8], now: u64, macs_left: &mut usize) -> Candidate<T> {
-        self.open_then(value, now, macs_left, |candidate| candidate)
+        self.open_then(value, macs_left, |opened| self.candidate_of(opened, now))
     }
 
-    /// Opens one candidate and hands the outcome to `finish` while the
-    /// scratch buffer is still in scope. The single-cookie path finishes
-    /// into a `Session` right there, so the session is built where the
-    /// caller receives it instead of being moved out of a `Result` (perf:
-    /// the extra 176-byte moves of a small session were 5% of a load).
+    /// The session of the request's only candidate, built where the caller
+    /// receives it: a `Session` moved out of a `Result` or a `Candidate` is
+    /// re-read with wide loads right after being written field by field,
+    /// and those loads stall until the stores retire (perf: 5% of a small
+    /// load per move).
+    #[inline(always)]
+    fn open_single(&self, value: &[u8], now: u64) -> Session<T> {
+        let mut macs_left = MAX_VERIFIED_CANDIDATES;
+        self.open_then(value, &mut macs_left, |opened| match opened {
+            Ok(opened) => {
+                let start = StartOrder::of(&opened.header);
+                self.accept_then(
+                    opened,
+                    now,
+                    |session| session,
+                    |reason| self.fresh(LoadStatus::Rejected(reason), Some(start)),
+                )
+            }
+            Err(Some(reason)) => self.fresh(LoadStatus::Rejected(reason), None),
+            Err(None) => self.fresh(LoadStatus::Missing, None),
+        })
+    }
+
+    /// Opens one candidate (the checks before the MAC and the MAC) and hands
+    /// the outcome to `finish` while the scratch buffer is still in scope.
     #[inline(always)]
     fn open_then<R>(
         &self,
         value: &[u8],
-        now: u64,
         macs_left: &mut usize,
-        finish: impl FnOnce(Candidate<T>) -> R,
+        finish: impl FnOnce(Result<Opened<'_>, Option<Rejection>>) -> R,
     ) -> R {
         let max_value_len = self.max_incoming_value_len();
         // base64 decoding needs room for whole 3-byte groups of the value. A
@@ -368,7 +384,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 .parse(value, max_value_len, buf, T::__fingerprint_for)
                 .map_err(|reason| Some(self.with_expected_version(reason)))
                 .and_then(|parsed| codec.verify(parsed, buf, macs_left));
-            finish(self.candidate_of(opened, now))
+            finish(opened)
         })
     }
 
@@ -384,7 +400,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 let rank = (StartOrder::of(&opened.header), opened.header.issued_ms);
                 Candidate::Authentic {
                     rank,
-                    outcome: self.accept(opened, now),
+                    outcome: self.accept_then(opened, now, Ok, Err),
                 }
             }
             Err(Some(reason)) => Candidate::Forged(reason),
@@ -404,21 +420,27 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     /// The checks after the MAC (which bound the version's fingerprint):
-    /// lifetime, times, payload, revocation.
-    #[inline]
-    fn accept(&self, opened: Opened<'_>, now: u64) -> Result<Session<T>, Rejection> {
+    /// lifetime, times, payload, revocation; the session goes to `accepted`,
+    /// a refusal to `refused` (so the single-cookie path builds the session
+    /// in place, see [`open_single`](Self::open_single)).
+    #[inline(always)]
+    fn accept_then<R>(
+        &self,
+        opened: Opened<'_>,
+        now: u64,
+        accepted: impl FnOnce(Session<T>) -> R,
+        refused: impl FnOnce(Rejection) -> R,
+    ) -> R {
         let header = opened.header;
-        let unknown = Rejection::UnknownLifetime {
-            lifetime: header.lifetime,
+        let Some((lifetime, timeouts)) = Lifetime::from_byte(header.lifetime)
+            .and_then(|lifetime| Some((lifetime, self.timeouts(lifetime)?)))
+        else {
+            return refused(Rejection::UnknownLifetime {
+                lifetime: header.lifetime,
+            });
         };
-        let lifetime = Lifetime::from_byte(header.lifetime).ok_or(unknown.clone())?;
-        let timeouts = self.timeouts(lifetime).ok_or(unknown)?;
-        timeouts.check(&header, now)?;
-        let data = T::__decode_version(header.version, opened.payload)?;
-        if let Some(still_valid) = &self.inner.revocation {
-            if !still_valid(&data, &self.cookie_meta(&header, opened.key_role)) {
-                return Err(Rejection::Revoked);
-            }
+        if let Err(reason) = timeouts.check(&header, now) {
+            return refused(reason);
         }
         let status = if header.version != T::VERSION {
             LoadStatus::Migrated {
@@ -441,7 +463,16 @@ impl<T: CookieSession> SessionConfig<T> {
             opened.payload,
             || seal,
         );
-        Ok(Session::loaded(
+        let data = match T::__decode_version(header.version, opened.payload) {
+            Ok(data) => data,
+            Err(reason) => return refused(reason),
+        };
+        if let Some(still_valid) = &self.inner.revocation {
+            if !still_valid(&data, &self.cookie_meta(&header, opened.key_role)) {
+                return refused(Rejection::Revoked);
+            }
+        }
+        accepted(Session::loaded(
             data,
             status,
             origin,
