@@ -45,7 +45,8 @@ use crate::session_type::CookieSession;
 ///   a guard's handle shows the session as it was before, until the guard
 ///   changes it (which picks up the latest state) or extracts a new handle.
 pub struct RequestSession<T: CookieSession> {
-    pub(super) snapshot: Arc<Session<T>>,
+    /// `None` only while the handle is dropped (see `Drop`).
+    pub(super) snapshot: Option<Arc<Session<T>>>,
     id: u64,
     /// Set by the first mutable access; the snapshot is then this handle's own.
     writing: bool,
@@ -59,12 +60,19 @@ impl<T: CookieSession> RequestSession<T> {
     /// A reader of `snapshot`, the `id`-th handle of the request.
     pub(super) fn new(snapshot: Arc<Session<T>>, id: u64, slot: Arc<Shared<T>>) -> Self {
         RequestSession {
-            snapshot,
+            snapshot: Some(snapshot),
             id,
             writing: false,
             has_read: AtomicBool::new(false),
             slot,
         }
+    }
+
+    /// The handle's snapshot (present until the handle is dropped).
+    fn view(&self) -> &Arc<Session<T>> {
+        self.snapshot
+            .as_ref()
+            .expect("a handle holds its snapshot until it is dropped")
     }
 
     /// The configuration this session is loaded and stored with (keys,
@@ -81,19 +89,32 @@ impl<T: CookieSession> RequestSession<T> {
     /// An associated function (`RequestSession::publish(&mut session)`), so it
     /// never shadows an accessor of your struct.
     pub fn publish(this: &mut Self) {
-        if !this.writing {
+        this.publish_with(|snapshot| snapshot.clone());
+    }
+
+    /// [`publish`](Self::publish), with the snapshot the slot gets from this
+    /// handle's: a clone for a handle that stays usable, the handle's own
+    /// reference when it is dropped (an atomic increment and decrement
+    /// fewer, see `start_writing`).
+    fn publish_with(
+        &mut self,
+        hand_over: impl FnOnce(&mut Option<Arc<Session<T>>>) -> Option<Arc<Session<T>>>,
+    ) {
+        if !self.writing {
             return;
         }
-        this.writing = false;
-        let mut state = this.slot.lock();
+        self.writing = false;
+        let mut state = self.slot.lock();
         // Not registered: a conflicting writer, already reported by `finish_into`.
-        let registered = state.writer == Some(this.id);
+        let registered = state.writer == Some(self.id);
         if registered {
             state.writer = None;
         }
         match state.phase {
             Phase::Writing if registered => {
-                state.phase = Phase::Published(Arc::clone(&this.snapshot));
+                if let Some(snapshot) = hand_over(&mut self.snapshot) {
+                    state.phase = Phase::Published(snapshot);
+                }
             }
             Phase::Finished => tracing::error!(
                 cookie = T::NAME,
@@ -121,7 +142,7 @@ impl<T: CookieSession> RequestSession<T> {
         }
         let state = this.slot.lock();
         if let Phase::Published(latest) = &state.phase {
-            this.snapshot = Arc::clone(latest);
+            this.snapshot = Some(Arc::clone(latest));
             *this.has_read.get_mut() = false;
         }
     }
@@ -140,14 +161,14 @@ impl<T: CookieSession> RequestSession<T> {
         let mut state = self.slot.lock();
         let registered = match (&state.phase, state.writer) {
             (Phase::Published(latest), None)
-                if Arc::ptr_eq(latest, &self.snapshot) || !*self.has_read.get_mut() =>
+                if Arc::ptr_eq(latest, self.view()) || !*self.has_read.get_mut() =>
             {
                 // Nothing was changed or read here since the snapshot, so
                 // adopting the latest state loses nothing.
                 if let Phase::Published(latest) =
                     core::mem::replace(&mut state.phase, Phase::Writing)
                 {
-                    self.snapshot = latest;
+                    self.snapshot = Some(latest);
                 }
                 state.writer = Some(self.id);
                 true
@@ -166,10 +187,10 @@ impl<T: CookieSession> RequestSession<T> {
                 false
             }
         };
-        if Arc::strong_count(&self.snapshot) != 1 {
+        if Arc::strong_count(self.view()) != 1 {
             // Other handles share this snapshot: write into a copy of it.
-            let copy = copy_or_fresh(&self.snapshot, Some(&mut state.failure));
-            self.snapshot = Arc::new(copy);
+            let copy = copy_or_fresh(self.view(), Some(&mut state.failure));
+            self.snapshot = Some(Arc::new(copy));
         }
         if !registered {
             // Its private copy keeps `DerefMut` sound; it is never stored.
@@ -184,7 +205,7 @@ impl<T: CookieSession> Deref for RequestSession<T> {
     fn deref(&self) -> &Session<T> {
         // A relaxed flag: only this handle reads it, under `&mut self`.
         self.has_read.store(true, Ordering::Relaxed);
-        &self.snapshot
+        self.view()
     }
 }
 
@@ -195,18 +216,21 @@ impl<T: CookieSession> DerefMut for RequestSession<T> {
         }
         // `start_writing` left this handle the only holder of its snapshot:
         // the slot let go of it, and no other handle can clone it.
-        Arc::get_mut(&mut self.snapshot).expect("a writing handle owns its snapshot")
+        self.snapshot
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .expect("a writing handle owns its snapshot")
     }
 }
 
 impl<T: CookieSession> Drop for RequestSession<T> {
     fn drop(&mut self) {
-        RequestSession::publish(self);
+        self.publish_with(Option::take);
     }
 }
 
 impl<T: CookieSession + fmt::Debug> fmt::Debug for RequestSession<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.snapshot, f)
+        fmt::Debug::fmt(&**self.view(), f)
     }
 }

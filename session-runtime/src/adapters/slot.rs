@@ -367,7 +367,10 @@ mod tests {
         let guard = slot.take().unwrap();
         let mut handler = slot.take().unwrap();
         assert!(
-            Arc::ptr_eq(&guard.snapshot, &handler.snapshot),
+            Arc::ptr_eq(
+                guard.snapshot.as_ref().unwrap(),
+                handler.snapshot.as_ref().unwrap()
+            ),
             "readers share"
         );
         handler.set_n(1); // copies: the guard still shares the snapshot
