@@ -1,7 +1,9 @@
 //! Allocation bounds (docs/adversarial.md): hostile `Cookie` headers (1 MB values,
 //! thousands of cookies, megabytes of filler) and hostile postcard length
 //! prefixes behind a VALID MAC cost a small fixed amount of heap, independent of
-//! the input size and of the length the attacker claims.
+//! the input size and of the length the attacker claims. And an ordinary
+//! request through the web adapters' slot allocates exactly the slot, the
+//! session and, on a write, the `Set-Cookie` (BENCHMARKS.md, HTTP benchmark).
 //!
 //! A counting `#[global_allocator]` records, per thread, the number of
 //! allocations, the bytes requested and the peak of live bytes while a closure
@@ -397,4 +399,56 @@ fn hostile_length_prefixes_behind_a_valid_mac_allocate_a_fixed_small_amount() {
         "\n| hostile prefix (valid MAC; alone = behind 1 MB) | bound N | claim N+1: allocations / bytes / peak | claims 2^16 .. 2^64-1: allocations / bytes / peak |\n|---|---|---|---|\n{}",
         rows.join("\n")
     );
+}
+
+/// One request through the web adapters' slot, as the layers run it: the
+/// slot's shared state (one allocation; the single `Cookie` value is held
+/// inline, a reference-counted clone), the loaded session its handles share
+/// (one), and on a write the `Set-Cookie` text, which the header value keeps
+/// (one; the `Cache-Control: private` the store adds is a static value).
+#[test]
+fn a_request_through_the_slot_allocates_the_slot_the_session_and_the_cookie() {
+    use http::header::{COOKIE, SET_COOKIE};
+    use http::{HeaderMap, HeaderValue};
+    use session_runtime::adapter::SessionSlot;
+
+    let (config, _clock) = config_with_clock::<Tiny>();
+    let value = issue(&config, Tiny { n: 1 });
+    let mut request = HeaderMap::new();
+    request.insert(
+        COOKIE,
+        HeaderValue::try_from(format!("{}={value}", Tiny::NAME)).unwrap(),
+    );
+    let cookies = || request.get_all(COOKIE).iter().cloned();
+    // The response maps exist before counting, with room for what is added.
+    let mut read_response = HeaderMap::with_capacity(4);
+    let mut write_response = HeaderMap::with_capacity(4);
+    // Warmed up once: lazy statics (the metrics facade, logging call sites).
+    let warm_up = SessionSlot::new(config.clone(), cookies());
+    warm_up.take().expect("the first handle").set_n(2);
+    warm_up.finish_into(&mut HeaderMap::new()).expect("stored");
+
+    let (_, read) = measure(|| {
+        let slot = SessionSlot::new(config.clone(), cookies());
+        let session = slot.take().expect("the first handle");
+        assert_eq!(session.n, 1);
+        drop(session);
+        slot.finish_into(&mut read_response)
+            .expect("nothing to store");
+    });
+    assert_eq!(read.allocations, 2, "{read:?}");
+    assert_eq!(read.live, 0, "{read:?}");
+    assert!(read_response.is_empty());
+
+    let (_, write) = measure(|| {
+        let slot = SessionSlot::new(config.clone(), cookies());
+        let mut session = slot.take().expect("the first handle");
+        session.set_n(2);
+        drop(session);
+        slot.finish_into(&mut write_response).expect("stored");
+    });
+    assert_eq!(write.allocations, 3, "{write:?}");
+    // What stays is the `Set-Cookie` the response holds, at its exact length.
+    let set_cookie = write_response.get(SET_COOKIE).expect("a Set-Cookie");
+    assert_eq!(write.live, set_cookie.len() as isize, "{write:?}");
 }

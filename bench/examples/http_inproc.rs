@@ -21,12 +21,10 @@
 //!   target/release/examples/http_inproc ours write $n; done
 //! ```
 //!
-//! Apps: `none`, `floor`, `hybrid`, `ours`, `ours-lean`, `tower-sessions` (axum) and
-//! `actix-none`, `actix-floor`, `actix-hybrid`, `actix-ours`, `actix-ours-lean`,
-//! `actix-session` (actix-web); cases `read` and `write`. `hybrid` is the floor layer's plumbing with our codec, so
-//! floor → hybrid is what our codec adds in a request and hybrid → ours what our
-//! plumbing adds; `ours-lean` and `actix-ours-lean` are our library behind leaner
-//! framework glue (`session_bench::web::lean`), which measures adapter optimizations.
+//! Apps: `none`, `floor`, `hybrid`, `ours`, `tower-sessions` (axum) and `actix-none`,
+//! `actix-floor`, `actix-hybrid`, `actix-ours`, `actix-session` (actix-web); cases `read`
+//! and `write`. `hybrid` is the floor layer's plumbing with our codec, so floor → hybrid
+//! is what our codec adds in a request and hybrid → ours what our plumbing adds.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -170,7 +168,6 @@ async fn driver(app: &str, case: &str) -> Box<dyn FnMut()> {
         "actix-floor" => actix_driver!(app, case, actix_apps::floor),
         "actix-hybrid" => actix_driver!(app, case, actix_apps::hybrid),
         "actix-ours" => actix_driver!(app, case, actix_apps::ours),
-        "actix-ours-lean" => actix_driver!(app, case, actix_apps::ours_lean),
         "actix-session" => actix_driver!(app, case, actix_apps::actix_session),
         _ if axum_apps::router(app).is_some() => Box::new(axum_driver(app, case)),
         _ => panic!("unknown app {app} ({})", APPS.join(", ")),
@@ -252,14 +249,7 @@ fn main() {
             for case in ["read", "write"] {
                 paired(
                     "axum",
-                    &[
-                        "none",
-                        "floor",
-                        "hybrid",
-                        "ours",
-                        "ours-lean",
-                        "tower-sessions",
-                    ],
+                    &["none", "floor", "hybrid", "ours", "tower-sessions"],
                     case,
                 )
                 .await;
@@ -272,7 +262,6 @@ fn main() {
                         "actix-floor",
                         "actix-hybrid",
                         "actix-ours",
-                        "actix-ours-lean",
                         "actix-session",
                     ],
                     case,
@@ -300,10 +289,10 @@ type Piece<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 /// The pieces of our layer's per-request work, timed outside any framework in
 /// alternating batches (medians of batch means): our codec alone, our codec in the floor
 /// layer's plumbing (`FloorSession` + `Arc<OnceLock>`), and our codec in our plumbing
-/// (`SessionSlot`: the `Cookie` values collected into a `Vec`, the slot's `Arc` and
-/// `Mutex`, `take`, the handle's drop, `finish_into`), each for a read and a write; plus
-/// the write with `renew` (no "changed but equal" MAC comparison) and the conversions
-/// the actix-web adapter makes between `http` 0.2 and 1.x header values.
+/// (`SessionSlot`: the slot's `Arc` and `Mutex`, `take`, the handle's drop,
+/// `finish_into`), each for a read and a write; plus the write with `renew` (no "changed
+/// but equal" comparison), the store's cache protection, and the primitives the
+/// plumbing is made of (a lock, an atomic increment, an `Arc::new`).
 fn pieces() {
     use session_bench::web::floor_layer::FloorSession;
     use session_bench::web::{logged_in, our_config, AppSession};
@@ -334,11 +323,6 @@ fn pieces() {
         session.get_mut().counter = next;
     };
 
-    let mut actix_request = actix_web::http::header::HeaderMap::new();
-    actix_request.insert(
-        actix_web::http::header::COOKIE,
-        actix_web::http::header::HeaderValue::from_bytes(cookie.as_bytes()).expect("header"),
-    );
     let mut changed = load();
     bump(&mut changed);
 
@@ -381,13 +365,6 @@ fn pieces() {
             }),
         ),
         (
-            "slot: the Cookie values collected into a Vec<HeaderValue>",
-            Box::new(|| {
-                let collected: Vec<HeaderValue> = request.get_all(COOKIE).iter().cloned().collect();
-                black_box(collected);
-            }),
-        ),
-        (
             "slot: SessionSlot::new (config clone, Arc, Mutex) and drop, no cookie",
             Box::new(|| {
                 black_box(SessionSlot::new(config.clone(), Vec::new()));
@@ -403,7 +380,7 @@ fn pieces() {
             }),
         ),
         (
-            "write: our codec, renewed (no MAC comparison)",
+            "write: our codec, renewed (no \"changed but equal\" comparison)",
             Box::new(|| {
                 let mut session = load();
                 session.renew();
@@ -447,43 +424,35 @@ fn pieces() {
             }),
         ),
         (
-            "primitive: Arc::new of 168 bytes (a Session<AppSession>) and its drop",
-            Box::new(|| {
-                black_box(std::sync::Arc::new(black_box([0u64; 21])));
+            "primitive: an atomic increment (Arc clone, lock)",
+            Box::new({
+                let counter = std::sync::atomic::AtomicU64::new(0);
+                move || {
+                    black_box(&counter).fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                }
             }),
         ),
         (
-            "set_cookie only, loaded + changed (MAC comparison)",
+            "primitive: Arc::new of 128 bytes (a Session<AppSession>) and its drop",
+            Box::new(|| {
+                black_box(std::sync::Arc::new(black_box([0u64; 16])));
+            }),
+        ),
+        (
+            "set_cookie only, loaded + changed (byte comparison)",
             Box::new(|| {
                 black_box(config.set_cookie(&changed).expect("store"));
             }),
         ),
         (
-            "actix: Cookie values copied to http 1.x (what our actix adapter does)",
+            "store, loaded + changed: Set-Cookie and cache protection into a response map",
             Box::new(|| {
-                let collected: Vec<HeaderValue> = actix_request
-                    .get_all(actix_web::http::header::COOKIE)
-                    .filter_map(|value| HeaderValue::from_bytes(value.as_bytes()).ok())
-                    .collect();
-                black_box(collected);
+                let mut headers = response_headers();
+                black_box(config.store(&changed, &mut headers).expect("store"));
             }),
         ),
         (
-            "actix: Set-Cookie through a temporary http 1.x map (what our actix adapter does)",
-            Box::new(|| {
-                let mut temporary = http::HeaderMap::new();
-                config.store(&changed, &mut temporary).expect("store");
-                let mut actix_headers = actix_web::http::header::HeaderMap::new();
-                for value in temporary.get_all(http::header::SET_COOKIE) {
-                    let value = actix_web::http::header::HeaderValue::from_bytes(value.as_bytes())
-                        .expect("valid");
-                    actix_headers.append(actix_web::http::header::SET_COOKIE, value);
-                }
-                black_box(actix_headers);
-            }),
-        ),
-        (
-            "actix: Set-Cookie straight into the actix map",
+            "actix: set_cookie and the text into actix-web's map (no cache protection)",
             Box::new(|| {
                 let mut actix_headers = actix_web::http::header::HeaderMap::new();
                 if let Some(text) = config.set_cookie(&changed).expect("store") {

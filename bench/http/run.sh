@@ -5,7 +5,7 @@
 #
 #   bench/http/run.sh                                   # 5 rounds of 5 s per case (BENCHMARKS.md)
 #   ROUNDS=9 DURATION=10s bench/http/run.sh             # longer
-#   APPS="none floor hybrid ours ours-lean" CONNECTIONS="8 32" bench/http/run.sh
+#   APPS="none floor hybrid ours" CONNECTIONS="8 32" bench/http/run.sh
 #
 # Headline figure: the server's CPU time per request. Before and after each wrk run the
 # script reads the CPU time of all the server's threads from /proc/<pid>/task/*/schedstat
@@ -36,9 +36,8 @@
 # Two cores: each server serves from one thread (axum: current-thread tokio runtime;
 # actix-web: one worker), wrk runs one thread, with 8 connections (the server's core is
 # saturated, so no request waits on wrk). Apps not run by default: `hybrid` and
-# `actix-hybrid` (our codec in the floor's plumbing), `ours-lean` and `actix-ours-lean`
-# (our library behind leaner framework glue); see src/web/. Not run by CI. Needs wrk and
-# curl (apt-get install -y wrk curl).
+# `actix-hybrid` (our codec in the floor's plumbing); see src/web/. Not run by CI. Needs
+# wrk and curl (apt-get install -y wrk curl).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -196,9 +195,8 @@ for mode, case, conns, rnd, requests, cpu_ns, ticks, source, rps, p50, p99, load
     loads.append(float(load))
 
 FRAMEWORKS = [
-    ("axum", ["none", "floor", "hybrid", "ours", "ours-lean", "tower-sessions"]),
-    ("actix-web", ["actix-none", "actix-floor", "actix-hybrid", "actix-ours", "actix-ours-lean",
-                   "actix-session"]),
+    ("axum", ["none", "floor", "hybrid", "ours", "tower-sessions"]),
+    ("actix-web", ["actix-none", "actix-floor", "actix-hybrid", "actix-ours", "actix-session"]),
 ]
 CASES = {"a": "(a) /read", "b": "(b) /write"}
 med = lambda runs, key: statistics.median(r[key] for r in runs.values())

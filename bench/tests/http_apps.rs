@@ -82,7 +82,7 @@ fn axum_session_cycle(app: &str) -> String {
 
 #[test]
 fn axum_session_apps_load_and_store() {
-    for app in ["floor", "hybrid", "ours", "ours-lean"] {
+    for app in ["floor", "hybrid", "ours"] {
         axum_session_cycle(app);
     }
     // tower-sessions keeps the session on the server: the cookie is an id, written on
@@ -168,7 +168,6 @@ fn actix_session_apps_load_and_store() {
         actix_cycle!(actix_apps::floor);
         actix_cycle!(actix_apps::hybrid);
         actix_cycle!(actix_apps::ours);
-        actix_cycle!(actix_apps::ours_lean);
         actix_cycle!(actix_apps::actix_session);
         let app = actix_test::init_service(actix_apps::none()).await;
         let read = actix_test::call_service(&app, TestRequest::get().uri("/write").to_request());

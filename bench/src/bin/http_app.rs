@@ -1,14 +1,13 @@
 //! The HTTP benchmark's server (driven by `bench/http/run.sh` with wrk).
 //!
-//! One app, the same routes and bodies, in eight variants chosen by the first argument
+//! One app, the same routes and bodies, in ten variants chosen by the first argument
 //! (`session_bench::web` defines them):
 //!
-//! - axum 0.8: `none`, `floor`, `hybrid`, `ours`, `ours-lean`, `tower-sessions`;
+//! - axum 0.8: `none`, `floor`, `hybrid`, `ours`, `tower-sessions`;
 //! - actix-web 4: `actix-none`, `actix-floor`, `actix-hybrid`, `actix-ours`,
-//!   `actix-ours-lean`, `actix-session`.
+//!   `actix-session`.
 //!
-//! (`hybrid`: the floor layer's plumbing with our codec; `ours-lean`: our library behind
-//! leaner framework glue; see `session_bench::web`.)
+//! (`hybrid`: the floor layer's plumbing with our codec; see `session_bench::web`.)
 //!
 //! Binds 127.0.0.1 on an ephemeral port and prints `listening on <port>` on stdout.
 //! Both frameworks serve from one thread, so that the server uses one core and the
@@ -31,7 +30,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "actix-floor" => serve_actix!(actix_apps::floor),
         "actix-hybrid" => serve_actix!(actix_apps::hybrid),
         "actix-ours" => serve_actix!(actix_apps::ours),
-        "actix-ours-lean" => serve_actix!(actix_apps::ours_lean),
         "actix-session" => serve_actix!(actix_apps::actix_session),
         other => Err(format!("usage: http_app {} (got {other:?})", APPS.join("|")).into()),
     }

@@ -6,7 +6,6 @@
 //!   middleware can do.
 //! - `actix-hybrid`: the floor middleware's plumbing with our codec ([`OurCodec`]).
 //! - `actix-ours`: `session_runtime::actix::SessionMiddleware` + `RequestSession<AppSession>`.
-//! - `actix-ours-lean`: our slot behind leaner glue ([`LeanMiddleware`], [`LeanSession`]).
 //! - `actix-session`: actix-session 0.11's `SessionMiddleware` over its
 //!   `CookieSessionStore` (the session in the cookie, like ours), with signed cookie
 //!   content (HMAC-SHA256, like ours; its default is private, AES-256-GCM), the same
@@ -24,7 +23,6 @@ use session_runtime::Session;
 
 use super::floor_actix::FloorMiddleware;
 use super::floor_layer::{FloorSession, OurCodec};
-use super::lean::{LeanMiddleware, LeanSession};
 use super::{floor_codec, logged_in, our_config, render, AppSession};
 
 /// No session.
@@ -137,36 +135,6 @@ pub fn ours() -> App<
     }
     App::new()
         .wrap(SessionMiddleware::new(our_config()))
-        .route("/login", web::get().to(login))
-        .route("/read", web::get().to(read))
-        .route("/write", web::get().to(write))
-}
-
-/// Our slot behind leaner glue.
-pub fn ours_lean() -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody + 'static>,
-        Error = Error,
-        InitError = (),
-    >,
-> {
-    async fn login(mut session: LeanSession<AppSession>) -> &'static str {
-        session.renew();
-        session.set(logged_in());
-        "welcome"
-    }
-    async fn read(session: LeanSession<AppSession>) -> String {
-        render(&session)
-    }
-    async fn write(mut session: LeanSession<AppSession>) -> String {
-        let next = session.counter().wrapping_add(1);
-        session.set_counter(next);
-        render(&session)
-    }
-    App::new()
-        .wrap(LeanMiddleware::new(our_config()))
         .route("/login", web::get().to(login))
         .route("/read", web::get().to(read))
         .route("/write", web::get().to(write))

@@ -4,7 +4,6 @@
 //! - `floor`: [`FloorLayer`] + [`FloorSession`], the least a session layer can do.
 //! - `hybrid`: the floor layer's plumbing with our codec ([`OurCodec`]).
 //! - `ours`: `session_runtime::tower::SessionLayer` + `RequestSession<AppSession>`.
-//! - `ours-lean`: our `SessionLayer` with a synchronous extractor ([`LeanSession`]).
 //! - `tower-sessions`: tower-sessions 0.15 `SessionManagerLayer` over its `MemoryStore`,
 //!   the same struct stored as one typed value (tower-sessions' "strongly typed" pattern).
 
@@ -16,18 +15,16 @@ use session_runtime::RequestSession;
 use session_runtime::Session;
 
 use super::floor_layer::{FloorLayer, FloorSession, OurCodec};
-use super::lean::LeanSession;
 use super::{floor_codec, logged_in, our_config, render, AppSession};
 
-/// The router of `mode` (`none`, `floor`, `hybrid`, `ours`, `ours-lean`,
-/// `tower-sessions`), or `None`.
+/// The router of `mode` (`none`, `floor`, `hybrid`, `ours`, `tower-sessions`), or
+/// `None`.
 pub fn router(mode: &str) -> Option<Router> {
     Some(match mode {
         "none" => none(),
         "floor" => floor(),
         "hybrid" => hybrid(),
         "ours" => ours(),
-        "ours-lean" => ours_lean(),
         "tower-sessions" => tower_sessions(),
         _ => return None,
     })
@@ -105,28 +102,6 @@ pub fn ours() -> Router {
         render(&session)
     }
     async fn write(mut session: RequestSession<AppSession>) -> String {
-        let next = session.counter().wrapping_add(1);
-        session.set_counter(next);
-        render(&session)
-    }
-    Router::new()
-        .route("/login", get(login))
-        .route("/read", get(read))
-        .route("/write", get(write))
-        .layer(SessionLayer::new(our_config()))
-}
-
-/// Our layer with a synchronous extractor.
-pub fn ours_lean() -> Router {
-    async fn login(mut session: LeanSession<AppSession>) -> &'static str {
-        session.renew();
-        session.set(logged_in());
-        "welcome"
-    }
-    async fn read(session: LeanSession<AppSession>) -> String {
-        render(&session)
-    }
-    async fn write(mut session: LeanSession<AppSession>) -> String {
         let next = session.counter().wrapping_add(1);
         session.set_counter(next);
         render(&session)

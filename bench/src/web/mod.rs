@@ -12,7 +12,6 @@ pub mod actix_apps;
 pub mod axum_apps;
 pub mod floor_actix;
 pub mod floor_layer;
-pub mod lean;
 
 use serde::{Deserialize, Serialize};
 use session_runtime::{
@@ -94,20 +93,16 @@ pub fn floor_codec() -> floor_layer::FloorCodec<AppSession, AppCookie> {
 
 /// Every application of the benchmark: framework and variant. The `hybrid` apps run our
 /// codec in the floor layer's plumbing (`floor_layer::OurCodec`): between the floor and
-/// ours, they split what our layer adds into codec and plumbing. The `ours-lean` apps
-/// run our library behind leaner framework glue ([`lean`]), to measure adapter-level
-/// optimizations before they are made.
+/// ours, they split what our layer adds into codec and plumbing.
 pub const APPS: &[&str] = &[
     "none",
     "floor",
     "hybrid",
     "ours",
-    "ours-lean",
     "tower-sessions",
     "actix-none",
     "actix-floor",
     "actix-hybrid",
     "actix-ours",
-    "actix-ours-lean",
     "actix-session",
 ];
