@@ -393,6 +393,7 @@ pub async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
+    process::install_logging();
     let port = process::port(3000)?;
     let drain_period = process::drain_period()?;
     ops_env::install_metrics()?;
