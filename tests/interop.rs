@@ -471,8 +471,11 @@ impl Shape for Slip {
             Slip::default(),
             Slip::spanning(1, 1),
             Slip::spanning(2, 2),
-            // Not the largest, which fills chunk 1 to the budget: the
-            // library cannot write it (difference D1).
+            // The largest: chunk 1 full, at the budget (300 bytes).
+            Slip {
+                n: 255,
+                note: filler(379, 2),
+            },
         ]
     }
 }
@@ -1177,9 +1180,9 @@ fn python(test: &str) -> Option<&'static Response> {
         let mut write: Vec<WriteItem> = python_forgeries().iter().map(|f| f.item.clone()).collect();
         write.extend(chunk_forges_all().iter().map(|f| f.item.clone()));
         write.extend(resealed_all().iter().flat_map(|r| r.items.iter().cloned()));
-        let (difference_write, difference_read) = difference_items();
-        write.push(difference_write);
-        read.push(difference_read);
+        let (knot_write, knot_read) = knot_items();
+        write.push(knot_write);
+        read.push(knot_read);
         let started = Instant::now();
         let response = run_python(&Request {
             selftest: true,
@@ -2003,19 +2006,6 @@ fn compare_cases(cases: &[ChunkCase], response: &Response) -> BTreeMap<String, u
     for case in cases {
         let result = results[case.id.as_str()];
         let python = python_outcome(result);
-        if let Some((_, document, library)) =
-            DIFFERENT_OUTCOMES.iter().find(|(id, ..)| *id == case.id)
-        {
-            // A reported difference: Python follows the document.
-            assert_eq!(
-                (python.as_str(), case.library.as_str()),
-                (*document, *library),
-                "{}",
-                case.id
-            );
-            *outcomes.entry(case.library.clone()).or_insert(0) += 1;
-            continue;
-        }
         if python != case.library {
             failures.push(format!(
                 "{}: Python {python}, library {}",
@@ -2079,16 +2069,7 @@ fn attributes(set_cookie: &str) -> &str {
 /// attributes (Max-Age included), the same names expired, and for a signed
 /// session the very same values.
 fn same_response<T: CookieSession>(id: &str, python: &WriteResult, library: &Sent) {
-    same_response_but::<T>(id, python, library, &python.expire);
-}
-
-/// `same_response`, with the library expiring `expired` (a difference).
-fn same_response_but<T: CookieSession>(
-    id: &str,
-    python: &WriteResult,
-    library: &Sent,
-    expired: &[String],
-) {
+    let expired = &python.expire;
     let names =
         |pairs: &[(String, String)]| pairs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(
@@ -2097,7 +2078,7 @@ fn same_response_but<T: CookieSession>(
         "{id}: chunk names"
     );
     assert_eq!(
-        library.expired, expired,
+        &library.expired, expired,
         "{id}: expired chunks (Python's {:?})",
         python.expire
     );
@@ -2285,14 +2266,7 @@ fn chunk_forges<T: ChunkShape>(out: &mut Vec<ChunkForge>) {
                     None => session.clear(),
                 }
                 let library = sent(config.set_cookies(&session).expect("stores"));
-                if data.is_none() && !request.iter().any(|(n, _)| n == T::NAME) {
-                    // Difference D3: the library also expires chunk 0.
-                    let mut expired = vec![T::NAME.to_owned()];
-                    expired.extend(python.expire.iter().cloned());
-                    same_response_but::<T>(&id, python, &library, &expired);
-                } else {
-                    same_response::<T>(&id, python, &library);
-                }
+                same_response::<T>(&id, python, &library);
             }),
         });
     }
@@ -2634,77 +2608,59 @@ fn python_and_library_agree_on_resealed_chunk_sets() {
     );
 }
 
-// --- where the library and docs/wire-format.md differ ---------------------------
-//
-// Reported with this test; Python follows the document. Each check pins both
-// sides, so a fix on either side fails it and the entry goes.
-//
-// D1. "Chunked sessions" computes chunk capacities and length caps from "`B`
-//     the budget (at most 4096)". The library uses `min(MAX_COOKIE_LEN,
-//     BUDGET)` (`SessionConfig::cookie_len_limit`, in `reassemble` and
-//     `write_chunks`). The two differ when `B − len(NAME)` is 1 more than a
-//     multiple of 4: a full chunk 0 then takes `B − 1` bytes, so
-//     `MAX_COOKIE_LEN = B − 1`, chunk 0's cap is 1 character shorter, and
-//     every later chunk holds `cap(B − len(NAME) − 3)` bytes instead of
-//     `cap(B − len(NAME) − 2)`, 1 less. So (a) the derive proves with `B`
-//     that the largest envelope fits, and `set_cookies` refuses it at run time
-//     (`StoreError::OverBudget`); (b) beyond two chunks the library's split
-//     is not the document's: each implementation refuses the other's cookie
-//     sets; (c) a chunk 0 value of exactly `B − len(NAME)` characters is
-//     `TooLong` for the library and `NotBase64` for the document. With the
-//     default budget this is every name of 3, 7, 11, … bytes (`__Host-cart`).
-// D2. "`MAX_COOKIE_LEN` is then the largest single cookie (chunk 0's)": in
-//     that same case a full later chunk (`B` bytes) is longer than a full
-//     chunk 0 (`B − 1`), so by the document's split the largest single
-//     cookie is not chunk 0's. Python's `max_cookie_len` is chunk 0's (as the
-//     library's), its `max_chunk_len` the longest chunk (vectors.json).
-// D3. "clearing it expires every chunk the request carried": the library
-//     also expires chunk 0 when the request did not carry it (a request
-//     with only later chunks, or none at all).
-
-/// Requests on which the library and the document give different outcomes:
-/// (id, the document's (Python's), the library's).
-const DIFFERENT_OUTCOMES: &[(&str, &str, &str)] = &[
-    // D1 (c): 289 characters for Slip, whose full chunk 0 has 288.
-    ("request-Slip-chunk-0-at-cap", "not_base64", "too_long"),
-];
-
-/// D1 (a): the vector of Slip's largest envelope (414 bytes).
-const D1_VECTOR: (&str, usize) = ("Slip", 414);
+// Where the budget minus the name's length is one more than a multiple of 4
+// (Slip and Knot: 300 − 11 = 289), no base64url value fills chunk 0's last
+// character, so a full chunk 0 is one byte short of the budget while a full
+// later chunk reaches it. The document defines the split, the length caps and
+// MAX_COOKIE_LEN ("the largest single cookie of the largest envelope's set")
+// on the budget itself, and clearing expires NAME whether or not the request
+// carried it. Three differences were found here and fixed in the library
+// (the split and caps used MAX_COOKIE_LEN instead of the budget) and in the
+// document (MAX_COOKIE_LEN said "chunk 0's"; clearing said "every chunk the
+// request carried"); the test below pins the cases that showed them.
 
 /// Python's Knot set (three chunks), and the library's of the same data.
-fn difference_items() -> (WriteItem, ReadItem) {
+fn knot_items() -> (WriteItem, ReadItem) {
     let data = Knot::spanning(3, 1);
-    let python = chunk_item("difference-Knot".to_owned(), &data, T0_MS, T0_MS, 0);
+    let python = chunk_item("knot-three-chunks".to_owned(), &data, T0_MS, T0_MS, 0);
     let clock = ManualClock::new(T0_MS);
     let library = library_set(&config::<Knot>(&clock), data).pairs;
-    let read = chunk_read_item("difference-Knot".to_owned(), Knot::LABEL, library, T0_MS);
+    let read = chunk_read_item("knot-three-chunks".to_owned(), Knot::LABEL, library, T0_MS);
     (python, read)
 }
 
 #[test]
-fn library_and_document_differ_where_reported() {
-    // D1 (a), without Python: the derive's bound and the library's writer.
-    const { assert!(Slip::MAX_PAYLOAD_LEN + 32 == D1_VECTOR.1) };
+fn chunks_at_a_budget_one_past_a_multiple_of_four_follow_the_document() {
+    // The largest Slip: its chunk 1 is a full 300-byte cookie.
+    const { assert!(Slip::MAX_COOKIE_LEN == Slip::BUDGET) };
     let clock = ManualClock::new(T0_MS);
     let slip = config::<Slip>(&clock);
     let mut session = slip.load_cookies([]);
-    session.set(Slip {
+    let largest = Slip {
         n: 255,
         note: filler(379, 2),
-    });
-    let refused = slip.set_cookies(&session).map(|_| ());
-    assert!(
-        matches!(
-            refused,
-            Err(session_runtime::StoreError::OverBudget {
-                len: 414,
-                limit: 598
-            })
-        ),
-        "{refused:?}"
+    };
+    session.set(largest.clone());
+    let set = slip
+        .set_cookies(&session)
+        .expect("the largest Slip is stored");
+    let lens: Vec<usize> = set
+        .iter()
+        .map(|cookie| cookie.split(';').next().expect("name=value").len() - 1)
+        .collect();
+    assert_eq!(
+        lens,
+        [Slip::BUDGET - 1, Slip::BUDGET],
+        "chunk 0 one short, chunk 1 full"
     );
-    // D2: the document's split of Slip's largest envelope, from vectors.json.
+    let pairs: Vec<(String, String)> = set
+        .iter()
+        .map(|cookie| {
+            let (name, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    assert_eq!(*load_pairs(&slip, &pairs), largest);
     let sizes = vectors()
         .chunk_sessions
         .into_iter()
@@ -2712,16 +2668,15 @@ fn library_and_document_differ_where_reported() {
         .expect("Slip");
     assert_eq!(
         (sizes.max_cookie_len, sizes.max_chunk_len),
-        (Slip::MAX_COOKIE_LEN, Slip::BUDGET)
+        (Slip::MAX_COOKIE_LEN, Slip::MAX_COOKIE_LEN)
     );
-    const { assert!(Slip::MAX_COOKIE_LEN < Slip::BUDGET) };
 
-    let Some(response) = python("library_and_document_differ_where_reported") else {
+    let Some(response) = python("chunks_at_a_budget_one_past_a_multiple_of_four") else {
         return;
     };
-    // D1 (b): three chunks of Knot. The same envelope length, pieces cut
-    // one byte apart; each side refuses the other's set.
-    let (item, read) = difference_items();
+    // Three chunks of Knot: the same split on both sides, each reads the
+    // other's set.
+    let (item, read) = knot_items();
     let written = response
         .write
         .iter()
@@ -2735,13 +2690,13 @@ fn library_and_document_differ_where_reported() {
     );
     assert_eq!(
         piece_lens(&library_set),
-        [183, 214, 87],
+        [183, 215, 86],
         "the library's split"
     );
     let loaded = load_pairs(&config::<Knot>(&ManualClock::new(T0_MS)), &written.cookies);
     assert_eq!(
         library_outcome(&loaded),
-        "chunk_missing 1",
+        "accepted",
         "the library reading Python's set"
     );
     let result = response
@@ -2751,11 +2706,8 @@ fn library_and_document_differ_where_reported() {
         .expect("read");
     assert_eq!(
         python_outcome(result),
-        "chunk_layout",
+        "accepted",
         "Python reading the library's set"
-    );
-    println!(
-        "D1, D2 and D3 (library_loads_python_chunk_sets_and_expires_the_same_chunks) as reported"
     );
 }
 
@@ -3357,11 +3309,6 @@ fn library_reads_chunked<T: Shape>(v: &ChunkedVector) {
     assert_eq!(hex(&envelope[envelope.len() - 16..]), v.tag, "{what}: tag");
     assert_eq!(envelope[0], format_of::<T>(), "{what}: format");
     let session = load_pairs(&config, &v.cookies);
-    if (v.session.as_str(), v.envelope_len) == D1_VECTOR {
-        // Difference D1: the library's later chunk holds one byte less.
-        assert_eq!(library_outcome(&session), "chunk_missing 1", "{what}");
-        return;
-    }
     assert_eq!(session.status(), &LoadStatus::Valid, "{what}");
     assert_eq!(*session, expected, "{what}");
     assert_eq!(

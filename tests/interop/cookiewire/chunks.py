@@ -110,12 +110,11 @@ class Layout:
         ]
 
     def max_cookie_len(self) -> int:
-        """`MAX_COOKIE_LEN`: "the largest single cookie (chunk 0's)", taken
-        as chunk 0 of the largest envelope. When B - len(NAME) is 1 more
-        than a multiple of 4, a full chunk 0 is 1 byte short of the budget
-        and a full later chunk is not, so a later chunk can be the longer:
-        `max_chunk_len`."""
-        return self.cookie_lens(self.max_envelope_len())[0]
+        """`MAX_COOKIE_LEN`: "the largest single cookie of the largest
+        envelope's set". Usually chunk 0; when B - len(NAME) is 1 more than
+        a multiple of 4, a full chunk 0 is 1 byte short of the budget and a
+        full later chunk is not ("Chunked sessions", "Size")."""
+        return self.max_chunk_len()
 
     def max_chunk_len(self) -> int:
         """The longest chunk of the largest envelope (no smaller envelope
@@ -272,5 +271,6 @@ def write(
 
 
 def clear(session: Session, carried: list[str]) -> Written:
-    """Clearing a session expires every chunk the request carried."""
-    return Written(cookies=[], expire=stale(session, list(carried), 0), header=None)
+    """Clearing a session expires NAME (always, as for a one-cookie
+    session) and every later chunk the request carried."""
+    return Written(cookies=[], expire=stale(session, [session.cookie, *carried], 0), header=None)

@@ -38,7 +38,8 @@ class Rejection(Exception):
 
 def max_cookie_len(session: Session) -> int:
     """len(NAME) + ceil(4 * (overhead + MAX_PAYLOAD_LEN) / 3); for a chunked
-    session chunk 0's of its largest envelope ("Chunked sessions", "Size")."""
+    session the largest chunk of its largest envelope ("Chunked sessions",
+    "Size")."""
     if session.chunks > 1:
         from .chunks import Layout
 
