@@ -33,7 +33,7 @@
 //! certificate the browser trusts (and, in Chromium 156, with the
 //! `DeviceBoundSessions` feature on): over `http://localhost` a browser
 //! ignores the offer, the session stays pending, and `/account` answers
-//! `401` once the 60 s grace period after login is over, while the rest of
+//! `403` once the 60 s grace period after login is over, while the rest of
 //! the app works as before. `tests/browser/dbsc.rs` serves this app over
 //! HTTPS to Chromium and shows the whole flow.
 
@@ -336,7 +336,7 @@ async fn login(
 
 /// Served only to a session bound to this browser's device key (or pending
 /// within the grace period after login): `RequireDeviceBound` refuses the
-/// rest with `401`, a copied cookie jar included once its bound cookie
+/// rest with `403`, a copied cookie jar included once its bound cookie
 /// expired.
 async fn account(session: RequestSession<AppSession>) -> Html<String> {
     let user = match session.user() {
