@@ -123,6 +123,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
+    process::install_logging();
     let port = process::port(3001)?;
     let drain_period = process::drain_period()?;
     // Built once; each worker's App gets a cheap clone (one Arc).

@@ -33,7 +33,7 @@
 //! certificate the browser trusts (and, in Chromium 156, with the
 //! `DeviceBoundSessions` feature on): over `http://localhost` a browser
 //! ignores the offer, the session stays pending, and `/account` answers
-//! `401` once the 60 s grace period after login is over, while the rest of
+//! `403` once the 60 s grace period after login is over, while the rest of
 //! the app works as before. `tests/browser/dbsc.rs` serves this app over
 //! HTTPS to Chromium and shows the whole flow.
 
@@ -116,6 +116,22 @@ pub struct Prefs {
     pub dark: bool,
 }
 
+/// A third session type, larger than one cookie can hold: a draft note of up
+/// to 9,000 bytes, spread over up to three cookies (`__Secure-notes`,
+/// `__Secure-notes.1`, `__Secure-notes.2`; docs/cookies.md, "Sessions larger
+/// than one cookie"). Its `path` keeps those up to 12 KB of cookies off every
+/// request but `/notes`. It carries its own CSRF token (its own `CsrfLayer`
+/// in [`notes_routes`]), so its routes need no other session.
+#[derive(CookieSession, Serialize, Deserialize, Default, Debug, Clone)]
+#[session(name = "__Secure-notes", version = 1, path = "/notes", chunks = 3)]
+pub struct Notes {
+    /// The draft, at most 9,000 bytes of UTF-8: the compiler proves that
+    /// three cookies of at most 4,096 bytes hold it.
+    pub draft: BoundedString<9000>,
+    /// The token the notes form carries.
+    pub csrf: CsrfToken,
+}
+
 /// The app: every route below `.layer(...)` can take `RequestSession<AppSession>`
 /// and `RequestSession<Prefs>` arguments. The CSRF layer refuses every `POST`
 /// without the session's token (403), and gives each visitor a token on the
@@ -143,6 +159,59 @@ pub fn router(app: SessionConfig<AppSession>, prefs: SessionConfig<Prefs>) -> Ro
         .layer(DbscLayer::<AppSession>::new())
         .layer(SessionLayer::new(app))
         .layer(SessionLayer::new(prefs))
+}
+
+/// `GET /notes` (the draft in a form) and `POST /notes` (save it), with their
+/// own session layer and CSRF check. Merge it next to [`router`].
+pub fn notes_routes(notes: SessionConfig<Notes>) -> Router {
+    Router::new()
+        .route("/notes", get(notes_page).post(save_notes))
+        .layer(CsrfLayer::<Notes>::new())
+        .layer(SessionLayer::new(notes))
+}
+
+async fn notes_page(session: RequestSession<Notes>) -> Html<String> {
+    let draft: &str = session.draft();
+    let cookies = match session.status() {
+        LoadStatus::Rejected(reason) => format!("refused ({})", reason.kind()),
+        other => format!("{other:?}"),
+    };
+    Html(format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>notes</title></head>
+<body><h1>Draft note</h1>
+<p id="notes-size">{len} of {cap} bytes; up to {chunks} cookies of at most {max} bytes each ({total} in all); loaded: {cookies}</p>
+<form id="notes" method="post" action="/notes">{csrf}<textarea name="draft" rows="12" cols="80">{text}</textarea><br><button>save</button></form>
+<p><a href="/">back</a></p></body></html>
+"#,
+        len = draft.len(),
+        cap = 9000,
+        chunks = Notes::CHUNKS,
+        max = Notes::MAX_COOKIE_LEN,
+        total = Notes::MAX_TOTAL_LEN,
+        csrf = session.csrf().hidden_input(),
+        text = escape(draft),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NotesForm {
+    draft: String,
+}
+
+async fn save_notes(
+    mut session: RequestSession<Notes>,
+    Form(form): Form<NotesForm>,
+) -> Result<Redirect, (http::StatusCode, &'static str)> {
+    // Refused, not cut off: the bound is the most three cookies can hold.
+    let draft = BoundedString::from_string(form.draft).map_err(|_| {
+        (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "a note holds at most 9000 bytes",
+        )
+    })?;
+    session.set_draft(draft);
+    Ok(Redirect::to("/notes"))
 }
 
 /// The CSRF check for every form of the app (and of `ops_env`'s routes): the
@@ -212,7 +281,7 @@ form {{ display: inline-block; margin: 0 1em 1em 0; }}</style></head>
 <p id="theme">theme: {theme}</p>
 <p id="lifetime">lifetime: {lifetime:?}</p>
 <p id="device">device binding: {device}</p>
-<p><a id="account" href="/account">account (device-bound sessions only)</a></p>
+<p><a id="account" href="/account">account (device-bound sessions only)</a> · <a id="notes-link" href="/notes">a draft note (a session of up to three cookies)</a></p>
 <form id="login" method="post" action="/login">{csrf}<input name="name" value="ada" maxlength="32"> <label><input type="checkbox" name="remember" value="on"> remember me</label> <button>log in</button></form>
 <form id="count" method="post" action="/counter">{csrf}<button>count</button></form>
 <form id="cart-add" method="post" action="/cart">{csrf}<select name="item"><option>apple</option><option>pear</option><option>fig</option></select> <button>add to cart</button></form>
@@ -267,7 +336,7 @@ async fn login(
 
 /// Served only to a session bound to this browser's device key (or pending
 /// within the grace period after login): `RequireDeviceBound` refuses the
-/// rest with `401`, a copied cookie jar included once its bound cookie
+/// rest with `403`, a copied cookie jar included once its bound cookie
 /// expired.
 async fn account(session: RequestSession<AppSession>) -> Html<String> {
     let user = match session.user() {
@@ -385,6 +454,11 @@ fn configs(
     Ok((app.build()?, prefs.build()?))
 }
 
+/// The notes session's configuration: the defaults (24 h idle, 7 days).
+fn notes_config(keys: &KeyRing) -> Result<SessionConfig<Notes>, Box<dyn Error>> {
+    Ok(keys.config_builder::<Notes>().build()?)
+}
+
 /// `pub` so that tests/fleet.rs can run this very `main` as a replica
 /// process. Errors print as one sentence, with exit status 1.
 #[tokio::main]
@@ -393,6 +467,7 @@ pub async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
+    process::install_logging();
     let port = process::port(3000)?;
     let drain_period = process::drain_period()?;
     ops_env::install_metrics()?;
@@ -410,9 +485,10 @@ async fn run() -> Result<(), Box<dyn Error>> {
         AppSession::MAX_COOKIE_LEN,
         AppSession::BUDGET
     );
+    let notes = notes_routes(notes_config(&keys)?);
     let ops = ops_env::routes(app_config.clone(), revocations);
     let drain = ops_env::Drain::default();
-    let app = drain.layer(router(app_config, prefs_config).merge(ops));
+    let app = drain.layer(router(app_config, prefs_config).merge(notes).merge(ops));
     axum::serve(listener, app)
         .with_graceful_shutdown(drain.on_signal(drain_period))
         .await?;

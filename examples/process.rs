@@ -11,6 +11,19 @@ use std::time::Duration;
 use session_runtime::keys::KeyId;
 use session_runtime::{Key, KeyRole};
 
+/// Prints `tracing` events at INFO and above on stderr: the library logs why
+/// a request was answered `500` (a handler that kept a session handle, a
+/// CSRF layer outside its session layer, a cookie that could not be stored)
+/// at ERROR, and suspicious DBSC refusals at WARN. A process that already
+/// installed a subscriber (the tests run `main` in-process) keeps its own.
+pub fn install_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_target(true)
+        .try_init();
+}
+
 /// A variable's value: `None` when unset; an error naming it when it is set
 /// but blank or not UTF-8 (a value the operator meant to give, lost).
 pub fn env_var(name: &str) -> Result<Option<String>, String> {

@@ -323,7 +323,7 @@ async fn registration_binds_and_refresh_renews_without_user_action() {
     clock.advance(Duration::from_secs(600));
     let me = browser.get("/me").await;
     assert_eq!(me.body, "user None; refused: device_binding");
-    assert_eq!(browser.get("/pay").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.get("/pay").await.status, StatusCode::FORBIDDEN);
 
     // The refresh: a challenge, the device's proof, a new bound cookie.
     let challenge = browser.refresh_challenge(&id).await;
@@ -980,7 +980,7 @@ async fn require_policy_grace_and_unsupported_browsers() {
     // Never logged in: no binding.
     let mut stranger = Browser::new(app.clone());
     let answer = stranger.get("/pay").await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.refusal, Some(DbscRefusal::Unbound));
     // A browser without DBSC: pending, passes for the grace period only.
     let mut old = Browser::new(app.clone());
@@ -989,7 +989,7 @@ async fn require_policy_grace_and_unsupported_browsers() {
     assert_eq!(old.get("/pay").await.status, StatusCode::OK);
     clock.advance(Duration::from_secs(1));
     let answer = old.get("/pay").await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer.refusal,
         Some(DbscRefusal::PendingTooLong { age: 61, grace: 60 })
@@ -1202,7 +1202,7 @@ mod actix {
             send!(test::TestRequest::get().uri("/pay"))
                 .status()
                 .as_u16(),
-            401
+            403
         );
         let response = send!(test::TestRequest::post()
             .uri("/dbsc/refresh")

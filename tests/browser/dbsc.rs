@@ -11,7 +11,7 @@
 //!    `POST /dbsc/refresh` with a proof signed by its key, and sent the request with the new one;
 //! 3. a second profile given a copy of the first one's cookie jar (WebDriver Add Cookie,
 //!    `HttpOnly` ones included, without expiry, as a thief's tool that ignores `Max-Age` would)
-//!    is served `/account` while the copied bound cookie lives and refused (`401`) once it has
+//!    is served `/account` while the copied bound cookie lives and refused (`403`) once it has
 //!    expired: it has no key, so it cannot refresh, and the server reads the expiry written in
 //!    the bound cookie itself.
 //!
@@ -452,7 +452,7 @@ fn dbsc_registration_refresh_and_copied_jar_in_headless_chromium() {
     assert_page(&thief, "needs a device-bound session");
     let refused = server.since(before_thief, "GET", "/account");
     assert_eq!(refused.len(), 1, "{refused:?}");
-    assert_eq!(refused[0].status, 401);
+    assert_eq!(refused[0].status, 403);
     assert!(
         server
             .since(before_thief, "POST", "/dbsc/refresh")

@@ -71,6 +71,11 @@ pub struct Stats {
     pub failed_posts: [AtomicU64; STAGES],
     pub logins: AtomicU64,
     pub logouts: AtomicU64,
+    /// The notes user (`keep_notes`): drafts saved, and drafts read back
+    /// with the session in three cookies.
+    pub notes_saved: AtomicU64,
+    pub notes_read: AtomicU64,
+    pub notes_read_in_three_chunks: AtomicU64,
     pub counter_posts: AtomicU64,
     /// Pages loaded after a form's redirect (they consume flash messages).
     pub redirect_pages: AtomicU64,
@@ -267,5 +272,117 @@ async fn follow_redirect(client: &mut Client, shared: &Shared) {
             "page after a redirect answered {} ({stage:?})",
             reply.status
         ));
+    }
+}
+
+/// The notes page's cookie names: the example's chunked session.
+const NOTES: [&str; 3] = ["__Secure-notes", "__Secure-notes.1", "__Secure-notes.2"];
+
+/// The drafts the notes user saves, in turn: 9,000 bytes (the largest, three
+/// cookies of 4,096 bytes), 5,000 (two cookies) and 40 (one), each with the
+/// save's number in it so that an older draft never passes for a newer one.
+fn draft(save: u64) -> String {
+    let len = [9000, 5000, 40][(save % 3) as usize];
+    let head = format!("save{save}x");
+    let mut text = head.repeat(len / head.len() + 1);
+    text.truncate(len);
+    text
+}
+
+/// How many cookies a draft of `len` bytes takes: the session's envelope is
+/// the draft, its length prefix, the 32-byte CSRF token and 32 bytes of
+/// header and tag; one `__Secure-notes` cookie holds 3,060 bytes of it, two
+/// 6,104 (docs/wire-format.md, "Chunked sessions"). The drafts saved here
+/// (40, 5,000 and 9,000 bytes) are far from those boundaries.
+fn chunks_for(len: usize) -> usize {
+    match len {
+        0..=2994 => 1,
+        2995..=6038 => 2,
+        _ => 3,
+    }
+}
+
+/// A user with a session larger than one cookie (the example's `/notes`,
+/// `#[session(chunks = 3)]`) for the whole run, through nginx with the
+/// documented settings: it saves a draft of 9,000, 5,000 or 40 bytes in turn
+/// and reads it back four times, checking the text and that its jar holds
+/// exactly the cookies that size needs (the stale ones expired by the
+/// response), across the key rotation (re-keyed as up to three
+/// `Set-Cookie`s), the kills and Redis stopped.
+pub async fn keep_notes(nginx: SocketAddr, shared: Arc<Shared>) {
+    let stats = &shared.stats;
+    let mut client = Client::with_csrf(nginx);
+    // The notes form's token (the notes session's own CSRF layer).
+    let first = client.get("/notes").await;
+    assert_eq!(first.status, StatusCode::OK, "GET /notes: {}", first.body);
+    // The drafts the page may show: one, or two after a save whose answer
+    // was lost (it may or may not have been stored).
+    let mut expected = vec![String::new()];
+    let mut save = 0u64;
+    let mut step = 0u64;
+    while !shared.stop.load(Ordering::Relaxed) {
+        step += 1;
+        let stage = shared.stage();
+        let started = Instant::now();
+        if step % 5 == 1 {
+            save += 1;
+            let text = draft(save);
+            let reply = client.post("/notes", &format!("draft={text}")).await;
+            stats.timed(stage, started);
+            if reply.status == StatusCode::SEE_OTHER {
+                stats.notes_saved.fetch_add(1, Ordering::Relaxed);
+                expected = vec![text];
+            } else {
+                let what = format!(
+                    "notes: saving {} bytes answered {}",
+                    text.len(),
+                    reply.status
+                );
+                stats.failed_post(&shared, stage, what, &reply);
+                expected.push(text);
+            }
+        } else {
+            let reply = client.get("/notes").await;
+            stats.timed(stage, started);
+            let shown = text_between(&reply.body, "cols=\"80\">", "</textarea>");
+            let in_jar = NOTES
+                .iter()
+                .filter(|name| client.cookie(name).is_some())
+                .count();
+            match shown {
+                _ if reply.status != StatusCode::OK => stats.failed_get(format!(
+                    "notes: GET /notes answered {} ({stage:?})",
+                    reply.status
+                )),
+                Some(shown) if expected.iter().any(|text| text == shown) => {
+                    stats.notes_read.fetch_add(1, Ordering::Relaxed);
+                    let want = chunks_for(shown.len());
+                    if in_jar != want {
+                        stats.lost.fetch_add(1, Ordering::Relaxed);
+                        stats.problem(format!(
+                            "notes: a draft of {} bytes with {in_jar} cookies in the jar, not {want} ({stage:?})",
+                            shown.len()
+                        ));
+                    }
+                    if in_jar == 3 {
+                        stats
+                            .notes_read_in_three_chunks
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                    expected = vec![shown.to_owned()];
+                }
+                _ => {
+                    stats.lost.fetch_add(1, Ordering::Relaxed);
+                    let status =
+                        text_between(&reply.body, "<p id=\"notes-size\">", "</p>").unwrap_or("?");
+                    stats.problem(format!(
+                        "notes: draft lost in {stage:?} ({} bytes shown; {status})",
+                        shown.map_or(0, str::len)
+                    ));
+                    expected = vec![shown.unwrap_or_default().to_owned()];
+                }
+            }
+        }
+        tokio::time::sleep(THINK_TIME * 2).await;
     }
 }

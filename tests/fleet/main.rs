@@ -290,9 +290,10 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         .build()
         .expect("tokio runtime");
     let shared = Arc::new(Shared::new(USERS));
-    let browsers: Vec<_> = (0..USERS)
+    let mut browsers: Vec<_> = (0..USERS)
         .map(|i| runtime.spawn(browse(i, nginx_addr, Arc::clone(&shared))))
         .collect();
+    browsers.push(runtime.spawn(browser::keep_notes(nginx_addr, Arc::clone(&shared))));
 
     // The body runs in a closure so that a failure still stops the browsers
     // and prints the replicas' logs before the guards kill everything.
@@ -345,6 +346,13 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
         fleet.restarts,
         fleet.kills,
         started.elapsed().as_secs_f64()
+    );
+    println!(
+        "fleet: a chunked session (the example's /notes, up to three cookies of 4,096 bytes): {} drafts \
+         saved, {} read back ({} from three cookies)",
+        load(&stats.notes_saved),
+        load(&stats.notes_read),
+        load(&stats.notes_read_in_three_chunks)
     );
     println!(
         "fleet: sessions lost {}, failed GETs {}, failed POSTs {} outside the kill phase",
@@ -441,6 +449,10 @@ fn run(redis_binary: &Path, nginx_binary: &Path) {
     assert!(
         requests > 500,
         "the browsers made too few requests: {requests}"
+    );
+    assert!(
+        load(&stats.notes_read_in_three_chunks) > 10 && load(&stats.notes_saved) > 10,
+        "the notes user made too few requests"
     );
     drop(nginx);
     drop(redis);

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from cookiewire import codec
+from cookiewire import chunks, codec
 from cookiewire.envelopes import Aes256GcmSiv, HmacSha256, envelope_of
 from cookiewire.postcard import PayloadError, Reader
 from cookiewire.primitives import (
@@ -102,7 +102,57 @@ def compute_vectors(doc: dict) -> dict:
         v["tag"] = raw[-envelope.tag_len :].hex()
     for v in out["leaves"]:
         v["leaf"] = hex64(leaf(v["text"]))
+    for v in out["chunk_sessions"]:
+        s = schemas.session(v["session"])
+        layout = chunks.Layout(s)
+        counts = range(1, s.chunks + 1)
+        v.update(
+            fingerprint=hex64(s.fingerprint()),
+            chunks=s.chunks,
+            budget=s.budget,
+            max_payload_len=s.max_payload_len(),
+            first_capacity=[layout.first_capacity(c) for c in counts],
+            later_capacity=layout.later_capacity(),
+            capacity=[layout.capacity(c) for c in counts],
+            max_envelope_len=layout.max_envelope_len(),
+            max_cookie_len=codec.max_cookie_len(s),
+            max_chunk_len=layout.max_chunk_len(),
+            max_total_len=codec.max_total_len(s),
+        )
+    for v in out["chunked"]:
+        s = schemas.session(v["session"])
+        keys = Keys.from_secret(bytes.fromhex(v["secret"]))
+        nonce = bytes.fromhex(v["nonce"]) if "nonce" in v else None
+        written = chunks.write(s, keys, v["value"], v["created_ms"], v["issued_ms"], v["lifetime"], nonce)
+        pieces = chunk_pieces(written.cookies)
+        e = b"".join(pieces)
+        layout = chunks.Layout(s)
+        count = len(pieces)
+        envelope = envelope_of(s.encrypted, chunked=True)
+        v.update(
+            payload_len=len(s.encode(v["value"])),
+            envelope_len=len(e),
+            count=count,
+            # Bytes of `count` chunks left unused, and bytes beyond what
+            # `count - 1` hold: slack 0 fills the chunks exactly, short 1 is
+            # one byte over the boundary below.
+            slack=layout.capacity(count) - len(e),
+            short=len(e) - layout.capacity(count - 1) if count > 1 else None,
+            pieces=[len(p) for p in pieces],
+            hashes=[chunks.piece_hash(i, pieces[i]).hex() for i in range(1, count)],
+            header=e[:HEADER_LEN].hex(),
+            tag=e[-envelope.tag_len :].hex(),
+            cookies=[list(c) for c in written.cookies],
+        )
     return out
+
+
+def chunk_pieces(cookies) -> list[bytes]:
+    """The pieces of a chunk set written in index order (no checks: the
+    vectors' own cookies)."""
+    raws = [b64url_decode_canonical(value) for _, value in cookies]
+    first = raws[0]
+    return [first[chunks.framing_len(first[0]) :]] + raws[1:]
 
 
 def decode_checks(doc: dict) -> list[str]:
@@ -136,6 +186,17 @@ def decode_checks(doc: dict) -> list[str]:
             continue
         if json.dumps(opened.value) != json.dumps(v["value"]):
             failures.append(f"cookie {v['cookie']}: reads as {opened.value!r}")
+    for i, v in enumerate(doc["chunked"]):
+        s = schemas.session(v["session"])
+        keys = Keys.from_secret(bytes.fromhex(v["secret"]))
+        policy = codec.Policy(now_ms=v["issued_ms"], lifetimes={v["lifetime"]: (86_400_000, 604_800_000)})
+        try:
+            opened = codec.read_request([s], [(n, c.encode()) for n, c in v["cookies"]], [keys], policy)
+        except codec.Rejection as rejection:
+            failures.append(f"chunked {i}: refused as {rejection.kind}")
+            continue
+        if opened is None or json.dumps(opened.value) != json.dumps(v["value"]):
+            failures.append(f"chunked {i}: reads as {opened and opened.value!r}")
     return failures
 
 
@@ -162,7 +223,7 @@ def check_vectors(doc: dict) -> tuple[int, list[str]]:
         if expected.get(path) != actual.get(path)
     ]
     failures += decode_checks(doc)
-    decoded = len(doc["postcard"]) + len(doc["postcard_decode"]) + len(doc["cookies"])
+    decoded = len(doc["postcard"]) + len(doc["postcard_decode"]) + len(doc["cookies"]) + len(doc["chunked"])
     return len(expected) + decoded - len(failures), failures
 
 
@@ -187,12 +248,22 @@ def read_one(schemas: Schemas, item: dict) -> dict:
     policy = codec.Policy(
         now_ms=item["now_ms"],
         skew_ms=item["skew_ms"],
-        lifetimes={int(k): tuple(v) for k, v in item["lifetimes"].items()},
+        lifetimes=parse_lifetimes(item["lifetimes"]),
     )
     try:
-        opened = codec.read([session], item["cookie"].encode(), keyring, policy)
+        if "cookies" in item:
+            # The request's cookies, (name, value) in header order.
+            cookies = [(name, value.encode()) for name, value in item["cookies"]]
+            opened = codec.read_request([session], cookies, keyring, policy)
+            if opened is None:
+                return {"id": item["id"], "ok": False, "missing": True}
+        else:
+            opened = codec.read([session], item["cookie"].encode(), keyring, policy)
     except codec.Rejection as rejection:
-        return {"id": item["id"], "ok": False, "rejection": rejection.kind}
+        answer = {"id": item["id"], "ok": False, "rejection": rejection.kind}
+        if rejection.index is not None:
+            answer["index"] = rejection.index
+        return answer
     return {"id": item["id"], "ok": True, "header": opened.header.to_json(), "value": opened.value}
 
 
@@ -205,12 +276,46 @@ def write_one(schemas: Schemas, item: dict) -> dict:
         fingerprint=int(f["fingerprint"], 16) if "fingerprint" in f else None,
         key_id=bytes.fromhex(f["key_id"]) if "key_id" in f else None,
         hint=int(f["hint"], 16) if "hint" in f else None,
+        format=int(f["format"], 16) if "format" in f else None,
     )
     nonce = bytes.fromhex(item["nonce"]) if "nonce" in item else None
+    if session.chunks > 1:
+        return write_chunked(session, keys, item, nonce, forgery)
     cookie = codec.write(
         session, keys, item["value"], item["created_ms"], item["issued_ms"], item["lifetime"], nonce, forgery
     )
     return {"id": item["id"], "cookie": cookie}
+
+
+def write_chunked(session, keys: Keys, item: dict, nonce: bytes | None, forgery: codec.Forgery) -> dict:
+    """The response of a chunked session: its chunks, and the names of the
+    request's (`carried`) stale chunks to expire; `clear` writes none and
+    expires them all; `split` cuts the envelope non-canonically."""
+    carried = item.get("carried", [])
+    if item.get("clear"):
+        written = chunks.clear(session, carried)
+    else:
+        written = chunks.write(
+            session,
+            keys,
+            item["value"],
+            item["created_ms"],
+            item["issued_ms"],
+            item["lifetime"],
+            nonce,
+            forgery,
+            carried,
+            item.get("split"),
+        )
+    answer = {"id": item["id"], "cookies": [list(c) for c in written.cookies], "expire": written.expire}
+    if "lifetimes" in item:
+        policy = codec.Policy(now_ms=item["issued_ms"], lifetimes=parse_lifetimes(item["lifetimes"]))
+        answer["set_cookies"] = written.set_cookies(policy)
+    return answer
+
+
+def parse_lifetimes(lifetimes: dict) -> dict:
+    return {int(k): tuple(v) for k, v in lifetimes.items()}
 
 
 def batch() -> int:
@@ -227,6 +332,8 @@ def batch() -> int:
                 "fingerprint": hex64(s.fingerprint()),
                 "max_payload_len": s.max_payload_len(),
                 "max_cookie_len": codec.max_cookie_len(s),
+                "max_total_len": codec.max_total_len(s),
+                "chunks": s.chunks,
             }
             for name, s in schemas.sessions.items()
         }

@@ -58,6 +58,21 @@ pub fn binaries_or_skip(test_name: &str, need_nginx: bool) -> Option<(PathBuf, O
     }
 }
 
+/// Path of `nginx` alone (for tests that need no Redis), or `None` after
+/// printing SKIP (a panic under `REQUIRE_SERVICES=1`).
+pub fn nginx_or_skip(test_name: &str) -> Option<PathBuf> {
+    match find_binary("NGINX", "/usr/sbin/nginx") {
+        Ok(path) => Some(path),
+        Err(reason) => {
+            if services_required() {
+                panic!("{test_name}: REQUIRE_SERVICES=1 but {reason}");
+            }
+            eprintln!("SKIP {test_name}: {reason} (set REQUIRE_SERVICES=1 to make this a failure)");
+            None
+        }
+    }
+}
+
 /// A directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);
 

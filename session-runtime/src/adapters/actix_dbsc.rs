@@ -163,7 +163,7 @@ impl<S, T: DbscSession> DbscMiddlewareService<S, T> {
 /// device-bound: the request passes when its session is bound to a device
 /// (the session middleware already checked its bound cookie) or its
 /// registration is pending within the grace period after login; otherwise
-/// `401` with the reason. Wrap it around the resource or scope, inside the
+/// `403` with the reason. Wrap it around the resource or scope, inside the
 /// [`SessionMiddleware`](super::actix::SessionMiddleware) (see
 /// [`DbscMiddleware`] for an example). A configuration without DBSC answers
 /// every guarded request with `500` (a server mistake, logged).

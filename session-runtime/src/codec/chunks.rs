@@ -152,8 +152,13 @@ pub const fn max_total_len(
     total
 }
 
-/// `len(name) + len(value)` of the largest single cookie of the set (chunk 0
-/// when the envelope needs more than one).
+/// `len(name) + len(value)` of the largest single cookie a session can
+/// produce: the largest chunk of the largest envelope's set. Usually chunk 0,
+/// but not always: when `budget − len(name)` is one more than a multiple of
+/// 4, no base64url value fills chunk 0's last character (its cookie is at
+/// most `budget − 1` long), while a full later chunk reaches the budget. No
+/// smaller envelope has a larger chunk: chunk 0 is full in every set that
+/// needs a second one, and the split fills each chunk before the next.
 pub const fn max_chunk_len(
     name_len: usize,
     budget: usize,
@@ -164,7 +169,17 @@ pub const fn max_chunk_len(
         return usize::MAX;
     };
     let first = piece_len(name_len, budget, count, max_envelope_len, 0);
-    name_len + base64url_len(framing_len(count) + first)
+    let mut largest = name_len + base64url_len(framing_len(count) + first);
+    let mut index = 1;
+    while index < count {
+        let piece = piece_len(name_len, budget, count, max_envelope_len, index);
+        let len = name_len + 2 + base64url_len(piece);
+        if len > largest {
+            largest = len;
+        }
+        index += 1;
+    }
+    largest
 }
 
 /// The envelope `E` of a chunked session: `E`'s own protection, with its

@@ -307,8 +307,15 @@ impl<T: CookieSession> SessionConfig<T> {
 
     /// The largest `len(name) + len(value)` this configuration emits or accepts:
     /// the compile-time maximum, never above the budget or the browser limit.
+    /// For a chunked session (`#[session(chunks = N)]`), the budget itself:
+    /// the canonical split and the length check of every chunk are defined
+    /// on it (docs/wire-format.md, "Chunked sessions").
     pub fn cookie_len_limit(&self) -> usize {
-        T::MAX_COOKIE_LEN.min(T::BUDGET).min(BROWSER_COOKIE_LIMIT)
+        if T::CHUNKS > 1 {
+            T::BUDGET.min(BROWSER_COOKIE_LIMIT)
+        } else {
+            T::MAX_COOKIE_LEN.min(T::BUDGET).min(BROWSER_COOKIE_LIMIT)
+        }
     }
 
     /// Facts about a loaded cookie for the revocation check.

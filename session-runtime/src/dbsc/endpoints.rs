@@ -351,7 +351,7 @@ fn refresh<T: DbscSession>(
 /// valid one is loaded as refused and fresh), or when its registration is
 /// pending since at most the grace period (the first pages after login, while
 /// the browser registers). Else the refusal, which the adapters answer with
-/// `401` ([`DbscRefusal::NotConfigured`]: `500`, a server mistake).
+/// `403` ([`DbscRefusal::NotConfigured`]: `500`, a server mistake).
 pub fn check_required<T: DbscSession>(
     config: &SessionConfig<T>,
     session: &Session<T>,
@@ -379,13 +379,16 @@ pub fn check_required<T: DbscSession>(
 }
 
 /// The response the adapters give a route that [`check_required`] refused:
-/// `401` (or `500` for [`DbscRefusal::NotConfigured`]) with the reason as
-/// text and the refusal in the extensions.
+/// `403` (or `500` for [`DbscRefusal::NotConfigured`]) with the reason as
+/// text and the refusal in the extensions. `403`, not `401`: the session is
+/// known and refused for this route, and no HTTP authentication scheme
+/// applies (RFC 9110, 15.5.2, requires a `WWW-Authenticate` challenge with
+/// every `401`).
 pub fn required_refusal(refused: DbscRefusal) -> Response<String> {
     let status = if refused == DbscRefusal::NotConfigured {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
-        StatusCode::UNAUTHORIZED
+        StatusCode::FORBIDDEN
     };
     refusal(status, refused)
 }

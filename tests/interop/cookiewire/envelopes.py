@@ -2,9 +2,9 @@
 header and a payload become the bytes inside one cookie value, and back.
 
 An envelope kind is one class with a format byte; `ENVELOPES` maps the
-session's mode to it. A new kind (say, a payload chunked over several
-cookies) adds a class here and, if it spans several cookie values, its own
-reader and writer in `codec.py`.
+session's mode to it. The envelope of a chunked session is the same bytes
+with its own format byte; how it is spread over several cookie values is
+`chunks.py`'s.
 """
 
 from __future__ import annotations
@@ -111,8 +111,27 @@ class Aes256GcmSiv(Envelope):
             return None
 
 
-ENVELOPES = {"signed": HmacSha256(), "encrypted": Aes256GcmSiv()}
+class ChunkedHmacSha256(HmacSha256):
+    """The signed envelope of a chunked session ("Chunked sessions"): the
+    same header, payload and tag, format byte 0x05, so it is never read as a
+    one-cookie envelope or the other way round."""
+
+    format = 0x05
 
 
-def envelope_of(encrypted: bool) -> Envelope:
-    return ENVELOPES["encrypted" if encrypted else "signed"]
+class ChunkedAes256GcmSiv(Aes256GcmSiv):
+    """The encrypted envelope of a chunked session: format byte 0x06."""
+
+    format = 0x06
+
+
+ENVELOPES = {
+    "signed": HmacSha256(),
+    "encrypted": Aes256GcmSiv(),
+    "signed-chunked": ChunkedHmacSha256(),
+    "encrypted-chunked": ChunkedAes256GcmSiv(),
+}
+
+
+def envelope_of(encrypted: bool, chunked: bool = False) -> Envelope:
+    return ENVELOPES[("encrypted" if encrypted else "signed") + ("-chunked" if chunked else "")]

@@ -579,6 +579,10 @@ class Session:
     version: int
     encrypted: bool
     fields: Fields
+    # `#[session(chunks = N)]` (1: one cookie) and `#[session(budget = B)]`
+    # ("Chunked sessions": the capacities follow from B and the name).
+    chunks: int = 1
+    budget: int = 4096
 
     def schema_hash(self) -> int:
         return self.fields.schema_hash("session")
@@ -617,5 +621,7 @@ def parse_session(d: dict, defs: dict) -> Session:
         version=int(d["version"]),
         encrypted=bool(d.get("encrypted", False)),
         fields=parser.fields({"named": d["fields"]}),
+        chunks=int(d.get("chunks", 1)),
+        budget=int(d.get("budget", 4096)),
     )
 
