@@ -113,7 +113,8 @@ use pin_project_lite::pin_project;
 use super::actix_csrf::CsrfMiddlewareService;
 use super::cookies::{Cookies, Values};
 use super::error::SessionUnavailable;
-use super::slot::{extract, take_logged, Extraction, SessionSlot};
+use super::extract::{extract, take_logged, Extraction};
+use super::slot::SessionSlot;
 use crate::response::{Field, InvalidValue, ResponseHeaders};
 
 pub use super::actix_csrf::CsrfMiddleware;

@@ -130,7 +130,8 @@ use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 
 use super::error::SessionUnavailable;
-use super::slot::{extract, take_logged, SessionSlot};
+use super::extract::{extract, take_logged};
+use super::slot::SessionSlot;
 
 pub use super::axum_csrf::{CsrfLayer, CsrfService};
 pub use super::handle::RequestSession;

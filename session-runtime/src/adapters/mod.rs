@@ -29,6 +29,8 @@ mod state;
 
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod csrf_check;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod extract;
 
 #[cfg(feature = "actix")]
 pub mod actix;
