@@ -7,9 +7,9 @@
 //! from the codec into the web adapters' slot, and a value of up to 128
 //! bytes is moved with inline vector stores where a larger one costs a
 //! `memcpy` call (LLVM's x86-64 limit of 8 stores of 16 bytes). With the
-//! fields below the runtime adds 72 bytes to the app's struct
-//! (`session::tests::the_bookkeeping_is_72_bytes`), where it added 144
-//! (BENCHMARKS.md, "What was done").
+//! fields below the runtime adds 72 bytes to the app's struct (16 more
+//! with the `dbsc` feature; `session::tests::the_bookkeeping_is_72_bytes`),
+//! where it added 144 (BENCHMARKS.md, HTTP benchmark, "What was done").
 
 use subtle::ConstantTimeEq as _;
 

@@ -19,7 +19,8 @@ use crate::session_type::CookieSession;
 /// [`take_logged`] (as `F`: `dyn Future + Send` in axum, `dyn Future` in
 /// actix-web). An `async` extractor awaiting `take_async` made axum box a
 /// 1,136-byte handler future per request, over glibc's 1,032-byte tcache
-/// limit, and actix-web box the extractor's own (BENCHMARKS.md: 95–170 ns).
+/// limit, and actix-web box the extractor's own: 95–170 ns (BENCHMARKS.md as
+/// of commit `96b0bbd`).
 pub(crate) fn extract<T: CookieSession, F: ?Sized>(
     slot: Option<&SessionSlot<T>>,
     awaiting: impl FnOnce(SessionSlot<T>) -> Pin<Box<F>>,

@@ -150,7 +150,7 @@ impl<T: CookieSession> RequestSession<T> {
     /// Makes this handle the request's writer, with a snapshot only it holds.
     ///
     /// Atomic operations are most of what a handle costs (BENCHMARKS.md,
-    /// "What was done"): the published snapshot is moved out of the slot
+    /// "Where the remaining time goes"): the published snapshot is moved out of the slot
     /// rather than cloned and dropped, and whether other handles share it is
     /// read from its count (no handle ever holds a `Weak`, and under the lock,
     /// with the slot's reference gone, only a handle that already holds the
