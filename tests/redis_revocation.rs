@@ -46,6 +46,13 @@ fn replica(url: &str, keepalive: Duration) -> RedisRevocations {
     store
 }
 
+/// How far before "now" a session must start to be surely older than a
+/// cut-off taken now: `revoke` rounds its cut-off down to a whole second
+/// (cookies carry whole seconds) and reads the coarse clock, which lags
+/// `SystemTime::now()` by up to a kernel tick, so one second is not enough
+/// (it failed about one run in 50: a session 1 s old compared equal).
+const WELL_BEFORE: Duration = Duration::from_secs(2);
+
 /// Polls `done` every 100 µs until it holds; the elapsed time, or `None`
 /// after `limit`.
 fn time_until(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
@@ -76,15 +83,24 @@ fn revocation_reaches_every_replica_and_checks_cost_no_round_trip() {
         .collect();
     let rounds = 50;
     let mut delays = Vec::new();
+    // A session start before every cut-off of this test (see `WELL_BEFORE`).
+    let test_start = SystemTime::now() - WELL_BEFORE;
     for round in 0..rounds {
         let subject = format!("user-{round}");
-        let started = SystemTime::now() - Duration::from_secs(1);
+        let started = SystemTime::now() - WELL_BEFORE;
         let before = Instant::now();
         replicas[round % 3].revoke(&subject).expect("Redis is up");
         time_until(Duration::from_secs(5), || {
             replicas.iter().all(|r| r.is_revoked(&subject, started))
         })
-        .unwrap_or_else(|| panic!("round {round}: not revoked everywhere within 5 s"));
+        .unwrap_or_else(|| {
+            let held: Vec<bool> = replicas
+                .iter()
+                .map(|r| r.is_revoked(&subject, started))
+                .collect();
+            let stats: Vec<_> = replicas.iter().map(RedisRevocations::stats).collect();
+            panic!("round {round}: not revoked everywhere within 5 s: held {held:?}, {stats:#?}")
+        });
         // Measured from before the revoke call: includes its round trip.
         delays.push(before.elapsed());
         // A session started after the cut-off is unaffected.
@@ -106,12 +122,10 @@ fn revocation_reaches_every_replica_and_checks_cost_no_round_trip() {
     let before: Vec<u64> = replicas.iter().map(RedisRevocations::round_trips).collect();
     let mut revoked = 0u32;
     let checks = 1_000_000u32;
-    let now = SystemTime::now();
     let start = Instant::now();
     for i in 0..checks {
         let subject = format!("user-{}", i % 100);
-        revoked +=
-            u32::from(replicas[i as usize % 3].is_revoked(&subject, now - Duration::from_secs(5)));
+        revoked += u32::from(replicas[i as usize % 3].is_revoked(&subject, test_start));
     }
     let elapsed = start.elapsed();
     let after: Vec<u64> = replicas.iter().map(RedisRevocations::round_trips).collect();
@@ -137,7 +151,7 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
     let keepalive = Duration::from_millis(200);
     let a = replica(&server.url(), keepalive);
     let b = replica(&server.url(), keepalive);
-    let before_outage = SystemTime::now() - Duration::from_secs(1);
+    let before_outage = SystemTime::now() - WELL_BEFORE;
     a.revoke("before").expect("Redis is up");
     time_until(FAN_OUT_BOUND, || b.is_revoked("before", before_outage)).expect("fan-out");
 
@@ -187,6 +201,15 @@ fn redis_outage_serves_the_stale_copy_then_resyncs_and_refills_redis() {
         "redis-server restarted empty: every replica holds every cut-off {everywhere:?} after \
          it answered PING"
     );
+    // C can hold both cut-offs a moment before the replica that wrote them
+    // back has counted its resync (the counters follow the PUBLISH), so wait
+    // for both replicas to finish theirs before reading their counters.
+    time_until(Duration::from_secs(5), || {
+        [&a, &b]
+            .iter()
+            .all(|r| r.stats().subscribed && r.stats().resyncs >= 2)
+    })
+    .expect("both replicas resync after the restart");
     // "before" was confirmed before the outage, so only a resync's
     // write-back can restore it ("during" may also come from A's writer,
     // which keeps sending what Redis has not confirmed).
