@@ -117,12 +117,50 @@ pub(crate) fn session_struct<'a>(
 /// error (which one would be rotated?), and so is a skipped one (it would
 /// never reach the cookie).
 fn csrf_field(ident: &Ident, fields: &[SessionField<'_>], errors: &mut Errors) -> Option<usize> {
+    special_field(
+        fields,
+        SpecialField {
+            marked: |field| field.csrf_marked,
+            by_type: |field| is_csrf_token_type(field.ty),
+            skipped:
+                "the CSRF token field cannot be `#[serde(skip)]`: it must travel in the cookie",
+        },
+        || {
+            format!(
+                "`{ident}` has more than one CSRF token field; mark the one the CSRF check \
+                 uses (and `renew()` replaces) with `#[session(csrf)]`"
+            )
+        },
+        errors,
+    )
+}
+
+/// How to find a field the runtime reaches through a hook (the CSRF token,
+/// the device binding).
+pub(crate) struct SpecialField {
+    /// Marked with its `#[session(...)]` flag.
+    pub marked: fn(&SessionField<'_>) -> bool,
+    /// Recognised by its type's name when no field is marked.
+    pub by_type: fn(&SessionField<'_>) -> bool,
+    /// The error for a `#[serde(skip)]` one (it would never reach the cookie).
+    pub skipped: &'static str,
+}
+
+/// The one field `rule` picks: the marked ones, else the ones of the type;
+/// none is `None`; a skipped one or a second candidate is an error (spanned
+/// at that field, `many` says which flag settles it).
+pub(crate) fn special_field(
+    fields: &[SessionField<'_>],
+    rule: SpecialField,
+    many: impl FnOnce() -> String,
+    errors: &mut Errors,
+) -> Option<usize> {
     let marked: Vec<usize> = (0..fields.len())
-        .filter(|&index| fields[index].csrf_marked)
+        .filter(|&index| (rule.marked)(&fields[index]))
         .collect();
     let candidates = if marked.is_empty() {
         (0..fields.len())
-            .filter(|&index| is_csrf_token_type(fields[index].ty))
+            .filter(|&index| (rule.by_type)(&fields[index]))
             .collect()
     } else {
         marked
@@ -130,21 +168,12 @@ fn csrf_field(ident: &Ident, fields: &[SessionField<'_>], errors: &mut Errors) -
     match candidates.as_slice() {
         [] => None,
         [index] if fields[*index].layout.skip => {
-            errors.push_spanned(
-                fields[*index].ident,
-                "the CSRF token field cannot be `#[serde(skip)]`: it must travel in the cookie",
-            );
+            errors.push_spanned(fields[*index].ident, rule.skipped);
             None
         }
         [index] => Some(*index),
         [_, second, ..] => {
-            errors.push_spanned(
-                fields[*second].ident,
-                format!(
-                    "`{ident}` has more than one CSRF token field; mark the one the CSRF check \
-                     uses (and `renew()` replaces) with `#[session(csrf)]`"
-                ),
-            );
+            errors.push_spanned(fields[*second].ident, many());
             None
         }
     }

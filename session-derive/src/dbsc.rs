@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Ident, Path};
 
-use crate::ast::{is_type_named, SessionField, SessionStruct};
+use crate::ast::{is_type_named, special_field, SessionField, SessionStruct, SpecialField};
 use crate::errors::Errors;
 
 /// The field that holds the session's device binding, which
@@ -20,37 +20,22 @@ pub(crate) fn dbsc_field(
     fields: &[SessionField<'_>],
     errors: &mut Errors,
 ) -> Option<usize> {
-    let marked: Vec<usize> = (0..fields.len())
-        .filter(|&index| fields[index].dbsc_marked)
-        .collect();
-    let candidates = if marked.is_empty() {
-        (0..fields.len())
-            .filter(|&index| is_type_named(fields[index].ty, "DeviceBinding"))
-            .collect()
-    } else {
-        marked
-    };
-    match candidates.as_slice() {
-        [] => None,
-        [index] if fields[*index].layout.skip => {
-            errors.push_spanned(
-                fields[*index].ident,
-                "the device-binding field cannot be `#[serde(skip)]`: it must travel in the cookie",
-            );
-            None
-        }
-        [index] => Some(*index),
-        [_, second, ..] => {
-            errors.push_spanned(
-                fields[*second].ident,
-                format!(
-                    "`{ident}` has more than one device-binding field; mark the one DBSC uses \
-                     (and `renew()` starts over) with `#[session(dbsc)]`"
-                ),
-            );
-            None
-        }
-    }
+    special_field(
+        fields,
+        SpecialField {
+            marked: |field| field.dbsc_marked,
+            by_type: |field| is_type_named(field.ty, "DeviceBinding"),
+            skipped: "the device-binding field cannot be `#[serde(skip)]`: it must travel in the \
+                      cookie",
+        },
+        || {
+            format!(
+                "`{ident}` has more than one device-binding field; mark the one DBSC uses \
+                 (and `renew()` starts over) with `#[session(dbsc)]`"
+            )
+        },
+        errors,
+    )
 }
 
 /// For a session with a device-binding field: the `CookieSession` hook that

@@ -139,15 +139,7 @@ impl<T: CookieSession> SessionConfig<T> {
             crate::metrics::cookie_written(reason);
             return Ok(Some(self.removal_cookie()));
         }
-        let now = self.now_ms();
-        if now < EPOCH_UNIX_MS {
-            return Err(StoreError::ClockBeforeEpoch { now_unix_ms: now });
-        }
-        let lifetime = session.lifetime();
-        let timeouts = self
-            .timeouts(lifetime)
-            .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
-        let stamp = self.stamp(session, now, lifetime);
+        let (lifetime, timeouts, stamp) = self.write_stamp(session)?;
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(&**session, raw)?;
             let offset = Codec::<T::Envelope>::payload_offset();
@@ -173,15 +165,7 @@ impl<T: CookieSession> SessionConfig<T> {
         if reason == WriteReason::Cleared {
             return Ok(self.chunk_removals(seen | 1));
         }
-        let now = self.now_ms();
-        if now < EPOCH_UNIX_MS {
-            return Err(StoreError::ClockBeforeEpoch { now_unix_ms: now });
-        }
-        let lifetime = session.lifetime();
-        let timeouts = self
-            .timeouts(lifetime)
-            .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
-        let stamp = self.stamp(session, now, lifetime);
+        let (lifetime, timeouts, stamp) = self.write_stamp(session)?;
         // Larger than one cookie's stack scratch: on the heap, at the size
         // of this type's largest envelope.
         let mut raw = vec![0u8; T::Envelope::OVERHEAD.saturating_add(T::MAX_PAYLOAD_LEN)];
@@ -318,6 +302,26 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         out.push_str(&self.inner.attribute_suffix);
         out
+    }
+
+    /// What every write of `session` is stamped with: its lifetime, that
+    /// lifetime's timeouts and the header's times and key, read from the
+    /// clock now (refused before the wire epoch, or for a lifetime the
+    /// configuration does not declare).
+    #[inline]
+    fn write_stamp(
+        &self,
+        session: &Session<T>,
+    ) -> Result<(Lifetime, &Timeouts, Stamp), StoreError> {
+        let now = self.now_ms();
+        if now < EPOCH_UNIX_MS {
+            return Err(StoreError::ClockBeforeEpoch { now_unix_ms: now });
+        }
+        let lifetime = session.lifetime();
+        let timeouts = self
+            .timeouts(lifetime)
+            .ok_or(StoreError::LifetimeNotConfigured { lifetime })?;
+        Ok((lifetime, timeouts, self.stamp(session, now, lifetime)))
     }
 
     /// The start, issue time and key of the cookie `session` writes now

@@ -21,6 +21,47 @@ use crate::dbsc::endpoints::{
     DbscRefusal,
 };
 
+/// The parts a middleware that only names the session type shares with its
+/// service: `Default`, `Clone` and `Debug` (none needs `T: Clone` or
+/// `T: Debug`: the type is only a marker) and actix-web's `Transform`.
+macro_rules! marker_middleware {
+    ($middleware:ident, $service:ident) => {
+        impl<T: DbscSession> Default for $middleware<T> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<T> Clone for $middleware<T> {
+            fn clone(&self) -> Self {
+                $middleware {
+                    _session: PhantomData,
+                }
+            }
+        }
+
+        impl<T> core::fmt::Debug for $middleware<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($middleware)).finish()
+            }
+        }
+
+        actix_middleware!($middleware: DbscSession => $service, |this, service| {
+            let _ = this;
+            $service {
+                service: Rc::new(service),
+                _session: PhantomData,
+            }
+        });
+
+        impl<S, T> core::fmt::Debug for $service<S, T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($service)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 /// actix-web middleware that answers the browser's DBSC requests (`POST` to
 /// the registration and refresh paths of the session's
 /// [`DbscSettings`](crate::dbsc::DbscSettings)) and hands every other
@@ -79,45 +120,12 @@ impl<T: DbscSession> DbscMiddleware<T> {
     }
 }
 
-impl<T: DbscSession> Default for DbscMiddleware<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for DbscMiddleware<T> {
-    fn clone(&self) -> Self {
-        DbscMiddleware {
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<T> core::fmt::Debug for DbscMiddleware<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DbscMiddleware").finish()
-    }
-}
-
-actix_middleware!(DbscMiddleware: DbscSession => DbscMiddlewareService, |this, service| {
-    let _ = this;
-    DbscMiddlewareService {
-        service: Rc::new(service),
-        _session: PhantomData,
-    }
-});
+marker_middleware!(DbscMiddleware, DbscMiddlewareService);
 
 /// The service made by [`DbscMiddleware`].
 pub struct DbscMiddlewareService<S, T> {
     service: Rc<S>,
     _session: PhantomData<fn() -> T>,
-}
-
-impl<S, T> core::fmt::Debug for DbscMiddlewareService<S, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DbscMiddlewareService")
-            .finish_non_exhaustive()
-    }
 }
 
 impl<S, T: DbscSession> DbscMiddlewareService<S, T> {
@@ -180,45 +188,12 @@ impl<T: DbscSession> RequireDeviceBound<T> {
     }
 }
 
-impl<T: DbscSession> Default for RequireDeviceBound<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for RequireDeviceBound<T> {
-    fn clone(&self) -> Self {
-        RequireDeviceBound {
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<T> core::fmt::Debug for RequireDeviceBound<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RequireDeviceBound").finish()
-    }
-}
-
-actix_middleware!(RequireDeviceBound: DbscSession => RequireDeviceBoundService, |this, service| {
-    let _ = this;
-    RequireDeviceBoundService {
-        service: Rc::new(service),
-        _session: PhantomData,
-    }
-});
+marker_middleware!(RequireDeviceBound, RequireDeviceBoundService);
 
 /// The service made by [`RequireDeviceBound`].
 pub struct RequireDeviceBoundService<S, T> {
     service: Rc<S>,
     _session: PhantomData<fn() -> T>,
-}
-
-impl<S, T> core::fmt::Debug for RequireDeviceBoundService<S, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RequireDeviceBoundService")
-            .finish_non_exhaustive()
-    }
 }
 
 impl<S, T: DbscSession> RequireDeviceBoundService<S, T> {

@@ -24,6 +24,61 @@ use crate::dbsc::endpoints::{
 /// The boxed future of the DBSC services.
 type BoxFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
 
+/// The parts a layer that only names the session type shares with its
+/// service: `Default`, `Clone` and `Debug` for both (none of them needs
+/// `T: Clone` or `T: Debug`: the type is only a marker), and `Layer`.
+macro_rules! marker_layer {
+    ($layer:ident, $service:ident) => {
+        impl<T: DbscSession> Default for $layer<T> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<T> Clone for $layer<T> {
+            fn clone(&self) -> Self {
+                $layer {
+                    _session: PhantomData,
+                }
+            }
+        }
+
+        impl<T> core::fmt::Debug for $layer<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($layer)).finish()
+            }
+        }
+
+        impl<S, T> Layer<S> for $layer<T> {
+            type Service = $service<S, T>;
+
+            fn layer(&self, inner: S) -> Self::Service {
+                $service {
+                    inner,
+                    _session: PhantomData,
+                }
+            }
+        }
+
+        impl<S: Clone, T> Clone for $service<S, T> {
+            fn clone(&self) -> Self {
+                $service {
+                    inner: self.inner.clone(),
+                    _session: PhantomData,
+                }
+            }
+        }
+
+        impl<S: core::fmt::Debug, T> core::fmt::Debug for $service<S, T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($service))
+                    .field("inner", &self.inner)
+                    .finish()
+            }
+        }
+    };
+}
+
 /// A tower layer that answers the browser's DBSC requests, `POST` to the
 /// registration and refresh paths of the session's
 /// [`DbscSettings`](crate::dbsc::DbscSettings), and hands every other
@@ -83,58 +138,12 @@ impl<T: DbscSession> DbscLayer<T> {
     }
 }
 
-impl<T: DbscSession> Default for DbscLayer<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for DbscLayer<T> {
-    fn clone(&self) -> Self {
-        DbscLayer {
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<T> core::fmt::Debug for DbscLayer<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DbscLayer").finish()
-    }
-}
-
-impl<S, T> Layer<S> for DbscLayer<T> {
-    type Service = DbscService<S, T>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        DbscService {
-            inner,
-            _session: PhantomData,
-        }
-    }
-}
+marker_layer!(DbscLayer, DbscService);
 
 /// The service made by [`DbscLayer`].
 pub struct DbscService<S, T> {
     inner: S,
     _session: PhantomData<fn() -> T>,
-}
-
-impl<S: Clone, T> Clone for DbscService<S, T> {
-    fn clone(&self) -> Self {
-        DbscService {
-            inner: self.inner.clone(),
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<S: core::fmt::Debug, T> core::fmt::Debug for DbscService<S, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DbscService")
-            .field("inner", &self.inner)
-            .finish()
-    }
 }
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for DbscService<S, T>
@@ -189,7 +198,7 @@ where
 /// A tower layer for the routes that must be device-bound (payments, account
 /// settings): the request passes when its session is bound to a device (the
 /// session layer already checked its bound cookie) or its registration is
-/// pending within the grace period after login; otherwise `401` with the
+/// pending within the grace period after login; otherwise `403` with the
 /// reason ([`DbscRefusal`] in the response's extensions). Other routes keep
 /// the "allow" policy: a session without DBSC works as before.
 ///
@@ -210,58 +219,12 @@ impl<T: DbscSession> RequireDeviceBound<T> {
     }
 }
 
-impl<T: DbscSession> Default for RequireDeviceBound<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for RequireDeviceBound<T> {
-    fn clone(&self) -> Self {
-        RequireDeviceBound {
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<T> core::fmt::Debug for RequireDeviceBound<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RequireDeviceBound").finish()
-    }
-}
-
-impl<S, T> Layer<S> for RequireDeviceBound<T> {
-    type Service = RequireDeviceBoundService<S, T>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireDeviceBoundService {
-            inner,
-            _session: PhantomData,
-        }
-    }
-}
+marker_layer!(RequireDeviceBound, RequireDeviceBoundService);
 
 /// The service made by [`RequireDeviceBound`].
 pub struct RequireDeviceBoundService<S, T> {
     inner: S,
     _session: PhantomData<fn() -> T>,
-}
-
-impl<S: Clone, T> Clone for RequireDeviceBoundService<S, T> {
-    fn clone(&self) -> Self {
-        RequireDeviceBoundService {
-            inner: self.inner.clone(),
-            _session: PhantomData,
-        }
-    }
-}
-
-impl<S: core::fmt::Debug, T> core::fmt::Debug for RequireDeviceBoundService<S, T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RequireDeviceBoundService")
-            .field("inner", &self.inner)
-            .finish()
-    }
 }
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for RequireDeviceBoundService<S, T>
