@@ -13,6 +13,7 @@
 //! ```sh
 //! # ns per request, each app's batches alternating with its framework's no-session app
 //! cargo run -p session-bench --profile bench --example http_inproc -- --paired
+//! # one framework only: `--paired axum` or `--paired actix-web`
 //! # the pieces of our layer's work outside any framework (see `pieces`)
 //! cargo run -p session-bench --profile bench --example http_inproc -- --pieces
 //! # instructions per request (callgrind): (Ir of 1001 requests − Ir of 1) / 1000
@@ -245,8 +246,13 @@ fn main() {
         );
         println!("| framework | case | app | ns/request (median batch) | added ns (median paired) | added × floor's |");
         println!("|---|---|---|---:|---:|---:|");
+        // `--paired axum` or `--paired actix-web`: one framework only.
+        let only = args.get(1).map(String::as_str);
         system.block_on(async {
             for case in ["read", "write"] {
+                if only.is_some_and(|only| only != "axum") {
+                    break;
+                }
                 paired(
                     "axum",
                     &["none", "floor", "hybrid", "ours", "tower-sessions"],
@@ -255,6 +261,9 @@ fn main() {
                 .await;
             }
             for case in ["read", "write"] {
+                if only.is_some_and(|only| only != "actix-web") {
+                    break;
+                }
                 paired(
                     "actix-web",
                     &[
