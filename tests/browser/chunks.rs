@@ -6,19 +6,13 @@
 //! Without Chromium the test prints SKIP (a failure under
 //! `REQUIRE_BROWSER=1`, as in CI).
 
+mod server;
 mod webdriver;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use http::header::{COOKIE, SET_COOKIE};
 use serde::{Deserialize, Serialize};
+use server::{navigate, Server};
 use session_runtime::axum::{
     BoundedString, CookieSession, LoadStatus, RequestSession, SessionConfig, SessionLayer,
 };
@@ -33,40 +27,6 @@ const BROWSER_LIMIT: usize = 4096;
 #[session(name = "__Host-chunky", version = 1, chunks = 3)]
 struct Chunky {
     note: BoundedString<7000>,
-}
-
-/// What a request carried and its response set.
-#[derive(Debug, Clone, Default)]
-struct Exchange {
-    path: String,
-    cookie: String,
-    set_cookies: Vec<String>,
-}
-
-type Log = Arc<Mutex<Vec<Exchange>>>;
-
-async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let cookie = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let response = next.run(request).await;
-    let set_cookies = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    log.lock().expect("log").push(Exchange {
-        path,
-        cookie,
-        set_cookies,
-    });
-    response
 }
 
 /// The note of `len` bytes every route writes and checks.
@@ -96,67 +56,18 @@ async fn check(session: RequestSession<Chunky>) -> String {
     format!("chunky: {status}; note {len} bytes; intact {intact}")
 }
 
-struct Server {
-    runtime: Option<tokio::runtime::Runtime>,
-    addr: SocketAddr,
-    log: Log,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let log = Log::default();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("address");
-        let config = SessionConfig::<Chunky>::new(key(1)).expect("valid config");
-        let router = Router::new()
-            .route("/fill", get(fill))
-            .route("/shrink", get(shrink))
-            .route("/check", get(check))
-            .layer(SessionLayer::new(config))
-            .layer(axum::middleware::from_fn_with_state(log.clone(), record));
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        Server {
-            runtime: Some(runtime),
-            addr,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.addr.port())
-    }
-
-    fn last(&self, path: &str) -> Exchange {
-        self.log
-            .lock()
-            .expect("log")
-            .iter()
-            .rev()
-            .find(|e| e.path == path)
-            .cloned()
-            .unwrap_or_else(|| panic!("the server never saw {path}"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
+/// The app: three routes for one chunked session.
+fn app() -> Router {
+    let config = SessionConfig::<Chunky>::new(key(1)).expect("valid config");
+    Router::new()
+        .route("/fill", get(fill))
+        .route("/shrink", get(shrink))
+        .route("/check", get(check))
+        .layer(SessionLayer::new(config))
 }
 
 fn visit(browser: &Browser, server: &Server, path: &str) -> String {
-    browser
-        .navigate(&server.url(path))
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
+    navigate(browser, &server.url(path));
     browser.body_text().expect("page text")
 }
 
@@ -174,7 +85,7 @@ fn a_three_cookie_session_round_trips_in_chromium() {
     let Some(browser) = browser_or_skip("browser_chunks") else {
         return;
     };
-    let server = Server::start();
+    let server = Server::start(app());
 
     let page = visit(&browser, &server, "/fill");
     assert!(page.contains("chunky: filled"), "{page}");

@@ -23,6 +23,7 @@
 //! (software keys: no TPM on CI). Without Chromium, chromedriver, `openssl` or `certutil` the test
 //! prints SKIP (a failure under `REQUIRE_BROWSER=1`, as in CI). About 40 s, every wait bounded.
 
+mod server;
 mod webdriver;
 
 #[allow(dead_code)]
@@ -31,7 +32,7 @@ mod axum_app;
 
 use std::fs;
 use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use server::{assert_page, click, navigate, Runtime};
 use session_runtime::dbsc::DbscSettings;
 use session_runtime::SessionConfig;
 use session_tests::key;
@@ -200,7 +202,8 @@ fn run(command: &mut Command) -> Result<(), String> {
 
 /// The example app over HTTPS on its own runtime; dropping it stops the server.
 struct Server {
-    runtime: Option<tokio::runtime::Runtime>,
+    /// Held for its `Drop`, which stops the server.
+    _runtime: Runtime,
     addr: SocketAddr,
     log: SharedLog,
 }
@@ -235,14 +238,8 @@ impl Server {
         let router = axum_app::router(app, prefs)
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
 
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind 127.0.0.1:0");
+        let runtime = Runtime::new(2);
+        let listener = runtime.bind();
         let addr = listener.local_addr().expect("local address");
         runtime.spawn(async move {
             loop {
@@ -263,7 +260,7 @@ impl Server {
             }
         });
         Server {
-            runtime: Some(runtime),
+            _runtime: runtime,
             addr,
             log,
         }
@@ -316,14 +313,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
 /// Chromium with the DBSC flags and the NSS database that trusts `tls`'s certificate.
 fn dbsc_browser(paths: &BrowserPaths, tls: &Tls) -> Browser {
     let options = LaunchOptions {
@@ -344,26 +333,6 @@ fn skip(reason: &str) {
     let _ = writeln!(
         std::io::stderr(),
         "SKIP browser_dbsc: {reason} (set REQUIRE_BROWSER=1 to make this a failure)"
-    );
-}
-
-fn navigate(browser: &Browser, url: &str) {
-    browser
-        .navigate(url)
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
-}
-
-fn body(browser: &Browser) -> String {
-    browser
-        .body_text()
-        .unwrap_or_else(|e| panic!("reading the page: {e}"))
-}
-
-fn assert_page(browser: &Browser, line: &str) {
-    let text = body(browser);
-    assert!(
-        text.contains(line),
-        "expected {line:?} on the page:\n{text}"
     );
 }
 
@@ -416,9 +385,7 @@ fn dbsc_registration_refresh_and_copied_jar_in_headless_chromium() {
     navigate(&alice, &server.url("/"));
     assert_page(&alice, "device binding: none");
     let before_login = server.now();
-    alice
-        .click_and_wait_for_new_page("#login button")
-        .unwrap_or_else(|e| panic!("{e}\n{}", alice.driver_log_tail(2048)));
+    click(&alice, "#login button");
     assert_page(&alice, "user: ada");
     let login = server.wait_for(before_login, "POST", "/login", 303);
     let registration = server.wait_for(before_login, "POST", "/dbsc/register", 200);

@@ -17,26 +17,24 @@
 //!    origin (`http://127.0.0.1:<other port>`) posting to the app gets `403`;
 //! 6. the flash messages after login and logout are shown once.
 //!
-//! A recording middleware keeps every request's `Cookie` and every response's
+//! A recording middleware (`server.rs`) keeps every request's `Cookie` and every response's
 //! `Set-Cookie`, so "sent back intact" is checked on the wire. Without Chromium
 //! the test prints SKIP (a failure under `REQUIRE_BROWSER=1`, as in CI).
 
+mod server;
 mod webdriver;
 
 #[allow(dead_code)]
 #[path = "../../examples/axum_app.rs"]
 mod axum_app;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::SET_COOKIE;
+use server::{assert_page, body, click, navigate, Exchange, Server};
 use session_runtime::tower::SessionLayer;
 use session_runtime::{
     BoundedString, CookieSession, Lifetime, LoadStatus, RequestSession, SessionConfig,
@@ -48,42 +46,6 @@ use axum_app::{AppSession, Prefs};
 
 /// Chromium's `kMaxCookieNamePlusValueSize`.
 const BROWSER_LIMIT: usize = 4096;
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Exchange {
-    path: String,
-    /// The `Cookie` request header(s), joined.
-    cookie: String,
-    /// The `Set-Cookie` response headers.
-    set_cookies: Vec<String>,
-}
-
-type Log = Arc<Mutex<Vec<Exchange>>>;
-
-async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let cookie = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let response = next.run(request).await;
-    let set_cookies = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    log.lock().expect("log lock").push(Exchange {
-        path,
-        cookie,
-        set_cookies,
-    });
-    response
-}
 
 /// Fills `AtBudget` to its maximum encoded size: a 3027-byte string (2-byte
 /// length prefix) and the 3-byte array.
@@ -163,8 +125,8 @@ async fn life_remember(mut session: RequestSession<LifeSession>) -> &'static str
 }
 
 /// The app under test: the example's routes and sessions, plus `/big/*` and
-/// `/life/*`, all inside the recorder.
-fn app(log: Log) -> Router {
+/// `/life/*`.
+fn app() -> Router {
     let app = SessionConfig::<AppSession>::new(key(1)).expect("valid config");
     let prefs = SessionConfig::<Prefs>::new(key(1)).expect("valid config");
     let big = SessionConfig::<AtBudget>::new(key(1)).expect("valid config");
@@ -184,102 +146,17 @@ fn app(log: Log) -> Router {
     axum_app::router(app, prefs)
         .merge(big_routes)
         .merge(life_routes)
-        .layer(axum::middleware::from_fn_with_state(log, record))
 }
 
-/// The server on its own runtime; dropping it stops the server.
-struct Server {
-    runtime: Option<tokio::runtime::Runtime>,
-    addr: SocketAddr,
-    /// A second origin serving a cross-site form aimed at the app.
-    attacker: SocketAddr,
-    log: Log,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let log = Log::default();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let router = app(log.clone());
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        let attacker_listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind 127.0.0.1:0");
-        let attacker = attacker_listener.local_addr().expect("local address");
-        // The page a malicious site would serve: the app's own form, minus the
-        // token it cannot read.
-        let page = format!(
-            r#"<!doctype html><html><body><form id="attack" method="post" action="http://localhost:{}/counter"><button>win a prize</button></form></body></html>"#,
-            addr.port()
-        );
-        let attacker_router =
-            Router::new().route("/", get(move || async move { axum::response::Html(page) }));
-        runtime.spawn(async move { axum::serve(attacker_listener, attacker_router).await });
-        Server {
-            runtime: Some(runtime),
-            addr,
-            attacker,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.addr.port())
-    }
-
-    /// The last exchange for `path`.
-    fn last(&self, path: &str) -> Exchange {
-        self.log
-            .lock()
-            .expect("log lock")
-            .iter()
-            .rev()
-            .find(|e| e.path == path)
-            .cloned()
-            .unwrap_or_else(|| panic!("the server never saw {path}"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-fn body(browser: &Browser) -> String {
-    browser
-        .body_text()
-        .unwrap_or_else(|e| panic!("reading the page: {e}"))
-}
-
-fn assert_page(browser: &Browser, line: &str) {
-    let text = body(browser);
-    assert!(
-        text.contains(line),
-        "expected {line:?} on the page:\n{text}"
+/// A second origin, `http://127.0.0.1:<its port>`, serving a cross-site form aimed at the app on
+/// `app_port`.
+fn attacker_site(app_port: u16) -> Router {
+    // The page a malicious site would serve: the app's own form, minus the
+    // token it cannot read.
+    let page = format!(
+        r#"<!doctype html><html><body><form id="attack" method="post" action="http://localhost:{app_port}/counter"><button>win a prize</button></form></body></html>"#
     );
-}
-
-fn click(browser: &Browser, selector: &str) {
-    browser
-        .click_and_wait_for_new_page(selector)
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
-}
-
-fn navigate(browser: &Browser, url: &str) {
-    browser
-        .navigate(url)
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
+    Router::new().route("/", get(move || async move { axum::response::Html(page) }))
 }
 
 fn cookie(browser: &Browser, name: &str) -> Option<serde_json::Value> {
@@ -311,7 +188,8 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
         return;
     };
     let launched = started.elapsed();
-    let server = Server::start();
+    let server = Server::start(app());
+    let attacker = server.serve(attacker_site(server.port()));
 
     // (1) + (3): the flow, through the app's own forms, on http://localhost.
     navigate(&browser, &server.url("/"));
@@ -363,10 +241,7 @@ fn example_app_and_cookie_limit_in_headless_chromium() {
 
     // (5) A form on another origin posts to the app: no token, so 403
     // (Chromium does not even send the SameSite=Lax cookie cross-site).
-    navigate(
-        &browser,
-        &format!("http://127.0.0.1:{}/", server.attacker.port()),
-    );
+    navigate(&browser, &format!("http://127.0.0.1:{}/", attacker.port()));
     click(&browser, "#attack button");
     assert_page(&browser, "CSRF token missing or invalid");
     assert!(server.last("/counter").set_cookies.is_empty());

@@ -33,20 +33,19 @@
 //! can change between builds). Without Chromium the test prints SKIP (a
 //! failure under `REQUIRE_BROWSER=1`).
 
+mod server;
 mod webdriver;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::net::SocketAddr;
 
-use axum::extract::{Path, Request, State};
-use axum::middleware::Next;
+use axum::extract::Path;
 use axum::response::{AppendHeaders, Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::SET_COOKIE;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use server::{navigate, Exchange, Server};
 use session_runtime::axum::{RequestSession, SessionLayer};
 use session_runtime::{CookieSession, SessionConfig};
 use session_tests::key;
@@ -69,70 +68,13 @@ struct Plain {
 /// The name + value length of each cookie `/big/:n` sets.
 const BIG: usize = 4000;
 
-/// One request to the app, as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    /// The `Cookie` header, joined (empty when none).
-    cookie: String,
-    set_cookies: Vec<String>,
-    /// What the handler reported, if it ran one of the session routes.
-    visits: Option<u32>,
-}
-
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<Seen>>>);
-
-impl Log {
-    fn last(&self, path: &str) -> Seen {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|seen| seen.path == path)
-            .cloned()
-            .unwrap_or_else(|| panic!("the app never saw {path}"))
-    }
-
-    fn count(&self, path: &str) -> usize {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|seen| seen.path == path)
-            .count()
-    }
-}
-
-/// Visits reported by a handler, read back by the recorder.
+/// Visits reported by a handler, read back from the recorded response.
 #[derive(Clone)]
 struct Visits(u32);
 
-async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let cookie = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let response = next.run(request).await;
-    let set_cookies = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let visits = response.extensions().get::<Visits>().map(|v| v.0);
-    log.0.lock().unwrap().push(Seen {
-        path,
-        cookie,
-        set_cookies,
-        visits,
-    });
-    response
+/// What the handler of `seen` reported, if it ran one of the session routes.
+fn visits(seen: &Exchange) -> Option<u32> {
+    seen.extensions.get::<Visits>().map(|v| v.0)
 }
 
 fn with_visits(visits: u32) -> Response {
@@ -182,8 +124,8 @@ async fn raw_big(Path(n): Path<u8>) -> impl IntoResponse {
     )
 }
 
-/// The app: its routes and sessions, inside the recorder.
-fn app(log: Log) -> Router {
+/// The app: its routes and sessions.
+fn app() -> Router {
     let embedded = SessionConfig::<Embedded>::new(key(1)).expect("valid config");
     let plain = SessionConfig::<Plain>::new(key(1)).expect("valid config");
     let embedded_routes = Router::new()
@@ -199,7 +141,6 @@ fn app(log: Log) -> Router {
         .route("/raw/lax", get(raw_lax))
         .route("/raw/big/{n}", get(raw_big))
         .route("/echo", get(|| async { "echo" }))
-        .layer(axum::middleware::from_fn_with_state(log, record))
 }
 
 /// The top-level site: `/embed/<path>` frames `http://localhost:<app port>/<path>`.
@@ -217,80 +158,38 @@ fn top(app_port: u16) -> Router {
 
 /// Both sites on their own runtime; dropping it stops them.
 struct Sites {
-    runtime: Option<tokio::runtime::Runtime>,
-    app: SocketAddr,
+    app: Server,
     top: SocketAddr,
-    log: Log,
 }
 
 impl Sites {
     fn start() -> Sites {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let log = Log::default();
-        let bind = || {
-            runtime
-                .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-                .expect("bind 127.0.0.1:0")
-        };
-        let (app_listener, top_listener) = (bind(), bind());
-        let app = app_listener.local_addr().expect("address");
-        let top_addr = top_listener.local_addr().expect("address");
-        let router = self::app(log.clone());
-        runtime.spawn(async move { axum::serve(app_listener, router).await });
-        let top_router = top(app.port());
-        runtime.spawn(async move { axum::serve(top_listener, top_router).await });
-        Sites {
-            runtime: Some(runtime),
-            app,
-            top: top_addr,
-            log,
-        }
+        let app = Server::start(self::app());
+        let top = app.serve(self::top(app.port()));
+        Sites { app, top }
     }
 
     /// The top-level page on `127.0.0.1` framing the app's `path`.
     fn embed(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}/embed{path}", self.top.port())
     }
-
-    /// The app's `path` as a top-level page.
-    fn app_url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.app.port())
-    }
-}
-
-impl Drop for Sites {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-fn navigate(browser: &Browser, url: &str) {
-    browser
-        .navigate(url)
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
 }
 
 /// Loads the top-level page that frames `path` (navigation waits for the
 /// frame too) and returns what the app saw for that frame's request.
-fn in_frame(browser: &Browser, sites: &Sites, path: &str) -> Seen {
-    let before = sites.log.count(path);
+fn in_frame(browser: &Browser, sites: &Sites, path: &str) -> Exchange {
+    let before = sites.app.count(path);
     navigate(browser, &sites.embed(path));
     assert_eq!(
-        sites.log.count(path),
+        sites.app.count(path),
         before + 1,
         "the frame requested {path} once"
     );
-    sites.log.last(path)
+    sites.app.last(path)
 }
 
 /// Whether `seen` carried a cookie named `name`.
-fn carried(seen: &Seen, name: &str) -> bool {
+fn carried(seen: &Exchange, name: &str) -> bool {
     let prefix = format!("{name}=");
     seen.cookie
         .split("; ")
@@ -317,7 +216,7 @@ fn plain_session_comes_back(test: &str, options: &LaunchOptions) -> Option<bool>
     let browser = browser_or_skip_with(test, options)?;
     let sites = Sites::start();
     let first = in_frame(&browser, &sites, "/plain/visit");
-    assert_eq!(first.visits, Some(1), "{first:?}");
+    assert_eq!(visits(&first), Some(1), "{first:?}");
     assert_eq!(
         first.set_cookies.len(),
         1,
@@ -326,7 +225,7 @@ fn plain_session_comes_back(test: &str, options: &LaunchOptions) -> Option<bool>
     let second = in_frame(&browser, &sites, "/plain/visit");
     let came_back = carried(&second, Plain::NAME);
     assert_eq!(
-        second.visits,
+        visits(&second),
         Some(if came_back { 2 } else { 1 }),
         "{second:?}"
     );
@@ -357,7 +256,7 @@ fn partitioned_session_in_a_cross_site_frame() {
     for _ in 0..2 {
         let seen = in_frame(&browser, &sites, "/plain/visit");
         assert!(!carried(&seen, Plain::NAME), "{seen:?}");
-        assert_eq!(seen.visits, Some(1), "{seen:?}");
+        assert_eq!(visits(&seen), Some(1), "{seen:?}");
         assert_eq!(
             seen.set_cookies.len(),
             1,
@@ -368,7 +267,7 @@ fn partitioned_session_in_a_cross_site_frame() {
     // (2) The partitioned session is set, sent back and updated.
     let first = in_frame(&browser, &sites, "/embedded/visit");
     assert!(!carried(&first, Embedded::NAME), "{first:?}");
-    assert_eq!(first.visits, Some(1));
+    assert_eq!(visits(&first), Some(1));
     let set = &first.set_cookies[0];
     assert!(
         set.starts_with("__Host-embed=")
@@ -381,21 +280,21 @@ fn partitioned_session_in_a_cross_site_frame() {
         second.cookie.split("; ").any(|pair| pair == first_pair),
         "the partitioned cookie came back byte for byte: {second:?}"
     );
-    assert_eq!(second.visits, Some(2), "{second:?}");
+    assert_eq!(visits(&second), Some(2), "{second:?}");
     let third = in_frame(&browser, &sites, "/embedded/visit");
-    assert_eq!(third.visits, Some(3), "updated: {third:?}");
+    assert_eq!(visits(&third), Some(3), "updated: {third:?}");
 
     // (3) Opened as the top-level page, the app is another partition: no
     // embedded session there, and its own session does not touch the frame's.
-    navigate(&browser, &sites.app_url("/embedded/visit"));
-    let top_level = sites.log.last("/embedded/visit");
+    navigate(&browser, &sites.app.url("/embedded/visit"));
+    let top_level = sites.app.last("/embedded/visit");
     assert!(!carried(&top_level, Embedded::NAME), "{top_level:?}");
-    assert_eq!(top_level.visits, Some(1), "{top_level:?}");
-    navigate(&browser, &sites.app_url("/embedded/visit"));
-    assert_eq!(sites.log.last("/embedded/visit").visits, Some(2));
+    assert_eq!(visits(&top_level), Some(1), "{top_level:?}");
+    navigate(&browser, &sites.app.url("/embedded/visit"));
+    assert_eq!(visits(&sites.app.last("/embedded/visit")), Some(2));
     let fourth = in_frame(&browser, &sites, "/embedded/visit");
     assert_eq!(
-        fourth.visits,
+        visits(&fourth),
         Some(4),
         "the embedded session kept going: {fourth:?}"
     );
@@ -416,7 +315,7 @@ fn partitioned_session_in_a_cross_site_frame() {
     );
     let after = in_frame(&browser, &sites, "/embedded/visit");
     assert!(!carried(&after, Embedded::NAME), "{after:?}");
-    assert_eq!(after.visits, Some(1), "{after:?}");
+    assert_eq!(visits(&after), Some(1), "{after:?}");
 
     // (5) The partition's byte budget. The session cookie is older than the
     // three big ones; 3 × 4000 + the session > 10,240.

@@ -20,21 +20,17 @@
 //! cookies. Without Chromium the test prints SKIP (a failure under
 //! `REQUIRE_BROWSER=1`).
 
+mod server;
 mod webdriver;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use server::{navigate, Server};
 use session_runtime::axum::{RequestSession, SessionLayer};
 use session_runtime::{CookieSession, SessionConfig};
 use session_tests::key;
@@ -122,36 +118,6 @@ struct Scoped {
     visits: u32,
 }
 
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<(String, String)>>>);
-
-impl Log {
-    /// The `Cookie` header of the last request to `path`.
-    fn cookie(&self, path: &str) -> String {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|(seen, _)| seen == path)
-            .map(|(_, cookie)| cookie.clone())
-            .unwrap_or_else(|| panic!("the server never saw {path}"))
-    }
-}
-
-async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let cookie = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    log.0.lock().unwrap().push((path, cookie));
-    next.run(request).await
-}
-
 async fn set_all() -> impl IntoResponse {
     let mut headers = HeaderMap::new();
     for case in CASES {
@@ -173,7 +139,7 @@ async fn scoped_visit(mut session: RequestSession<Scoped>) -> String {
     format!("scoped visits {visits}")
 }
 
-fn app(log: Log) -> Router {
+fn app() -> Router {
     let host_http = SessionConfig::<HostHttp>::new(key(1)).expect("valid config");
     let scoped = SessionConfig::<Scoped>::new(key(1)).expect("valid config");
     Router::new()
@@ -189,53 +155,6 @@ fn app(log: Log) -> Router {
         .route("/page", get(|| async { Html("<p>page</p>") }))
         .route("/echo", get(|| async { "echo" }))
         .route("/echo/deep", get(|| async { "echo deep" }))
-        .layer(axum::middleware::from_fn_with_state(log, record))
-}
-
-struct Server {
-    runtime: Option<tokio::runtime::Runtime>,
-    addr: SocketAddr,
-    log: Log,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let log = Log::default();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("address");
-        let router = app(log.clone());
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        Server {
-            runtime: Some(runtime),
-            addr,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.addr.port())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-fn navigate(browser: &Browser, url: &str) {
-    browser
-        .navigate(url)
-        .unwrap_or_else(|e| panic!("{e}\n{}", browser.driver_log_tail(2048)));
 }
 
 /// The value of cookie `name` in a `Cookie` header, if sent.
@@ -260,7 +179,7 @@ fn http_prefixes_in_headless_chromium() {
     let Some(browser) = browser_or_skip("browser_prefixes") else {
         return;
     };
-    let server = Server::start();
+    let server = Server::start(app());
 
     // (1) Raw Set-Cookie headers.
     navigate(&browser, &server.url("/set"));
@@ -270,7 +189,7 @@ fn http_prefixes_in_headless_chromium() {
     let on_page = listed(&browser);
     let mut table = Vec::new();
     for case in CASES {
-        let wire = server.log.cookie(case.echo);
+        let wire = server.last(case.echo).cookie;
         let stored = sent(&wire, case.name).is_some();
         table.push(format!(
             "{}=1; {} -> {}",
@@ -310,7 +229,7 @@ fn http_prefixes_in_headless_chromium() {
         .unwrap_or_else(|e| panic!("running the script: {e}"));
     let visible = visible.as_str().unwrap_or("").to_owned();
     navigate(&browser, &server.url("/echo"));
-    let wire = server.log.cookie("/echo");
+    let wire = server.last("/echo").cookie;
     assert_eq!(sent(&wire, "__Http-js"), None, "{wire}");
     assert_eq!(sent(&wire, "__Host-Http-js"), None, "{wire}");
     assert_eq!(sent(&wire, "__Host-js"), Some("1"), "the control: {wire}");
@@ -334,9 +253,9 @@ fn http_prefixes_in_headless_chromium() {
         ("/session/scoped", Scoped::NAME),
     ] {
         navigate(&browser, &server.url(path));
-        assert!(sent(&server.log.cookie(path), name).is_none());
+        assert!(sent(&server.last(path).cookie, name).is_none());
         navigate(&browser, &server.url(path));
-        let first = server.log.cookie(path);
+        let first = server.last(path).cookie;
         assert!(sent(&first, name).is_some(), "{name} came back: {first}");
         let text = browser.body_text().expect("page text");
         assert!(text.ends_with("visits 2"), "{name}: {text}");
@@ -346,7 +265,7 @@ fn http_prefixes_in_headless_chromium() {
     }
     // `Path=/session`: not sent elsewhere, as declared.
     navigate(&browser, &server.url("/echo"));
-    let elsewhere = server.log.cookie("/echo");
+    let elsewhere = server.last("/echo").cookie;
     assert!(sent(&elsewhere, Scoped::NAME).is_none(), "{elsewhere}");
     assert!(sent(&elsewhere, HostHttp::NAME).is_some(), "{elsewhere}");
 
