@@ -48,7 +48,7 @@ impl<T: CookieSession> SessionConfig<T> {
     /// `Path` is longer) loses to the session a login started after it, and
     /// planted junk cannot hide the genuine cookie. When no candidate is
     /// authentic, the first candidate's rejection is reported
-    /// (docs/lifecycle.md, "Which cookie wins").
+    /// (docs/lifecycle.md, "Load").
     ///
     /// With an asynchronous revocation check configured
     /// ([`revocation_check_async`](crate::SessionConfigBuilder::revocation_check_async)),

@@ -31,8 +31,8 @@ pub(crate) struct Header {
     pub issued_ms: u64,
     /// The lifetime (`Lifetime::to_byte`): the low two bits of the last byte.
     pub lifetime: u8,
-    /// Orders sessions started in the same second (docs/lifecycle.md, "Which
-    /// cookie wins"): the high six bits of the last byte, 0..=63.
+    /// Orders sessions started in the same second (docs/lifecycle.md, "Starts
+    /// and keys"): the high six bits of the last byte, 0..=63.
     pub start_seq: u8,
 }
 

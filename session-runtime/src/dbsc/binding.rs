@@ -1,6 +1,6 @@
 //! The session field that carries a session's device binding
 //! ([`DeviceBinding`]), and [`DbscSession`], which the derive implements for
-//! a session type that has one (docs/dbsc.md, "Integration").
+//! a session type that has one (docs/dbsc.md, "What the long-lived signed session carries").
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

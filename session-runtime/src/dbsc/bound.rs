@@ -2,7 +2,7 @@
 //! under a MAC binding them to one DBSC session.
 //!
 //! It is a second cookie next to the long-lived session cookie (docs/dbsc.md,
-//! "Why a second cookie"): the long-lived cookie keeps the session state and
+//! "The bound cookie: a second cookie"): the long-lived cookie keeps the session state and
 //! the device key, so the refresh endpoint can verify a proof without any
 //! server-side store, and it is useless alone in the session's scope, because
 //! requests there also need a bound cookie that only a proof of the device

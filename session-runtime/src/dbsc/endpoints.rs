@@ -1,7 +1,7 @@
 //! The DBSC endpoints and the "require a bound session" policy, on `http`
 //! types, for any framework: the axum/tower layers and the actix-web
-//! middleware are thin wrappers around these (docs/dbsc.md, "Integration"
-//! steps 4 to 6).
+//! middleware are thin wrappers around these (docs/dbsc.md, "The message flow
+//! as implemented").
 //!
 //! Status codes follow the draft's "Send request" algorithm as Chromium 156
 //! implements it: on a refresh, `403` with a `Secure-Session-Challenge` makes
@@ -170,7 +170,7 @@ impl std::error::Error for DbscRefusal {
 }
 
 /// Answers the browser's registration (`POST` to the registration path,
-/// docs/dbsc.md "Integration" step 4) for `session`, the request's session
+/// docs/dbsc.md, "The message flow as implemented") for `session`, the request's session
 /// as the session layer loaded it; `request` is the request's headers.
 ///
 /// The session must be pending (its login offered the registration); the
@@ -235,8 +235,8 @@ fn register<T: DbscSession>(
     Ok(response)
 }
 
-/// Answers a refresh (`POST` to the refresh path, docs/dbsc.md
-/// "Integration" step 5) from the request's headers alone: the long-lived
+/// Answers a refresh (`POST` to the refresh path, docs/dbsc.md,
+/// "The message flow as implemented") from the request's headers alone: the long-lived
 /// session is loaded here, without the bound-cookie check (the bound cookie
 /// is what is being renewed), but with every other check, an asynchronous
 /// revocation check included.

@@ -1,5 +1,5 @@
 //! What a configuration with DBSC on adds to the load and store paths
-//! (docs/dbsc.md, "Integration"): on load, a bound session needs a bound
+//! (docs/dbsc.md, "The message flow as implemented"): on load, a bound session needs a bound
 //! cookie that verifies for its DBSC id and has not expired; on store, a
 //! login offers the browser a registration, and a logout deletes the bound
 //! cookie. Without DBSC in the configuration every hook returns at once.

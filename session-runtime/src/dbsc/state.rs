@@ -77,7 +77,7 @@ pub enum DbscState {
     /// Login answered with `Secure-Session-Registration` for this id; the
     /// browser has not registered a key yet. `since` (Unix seconds) lets a
     /// route that requires DBSC tolerate the registration round trip for a
-    /// grace period and no longer (docs/dbsc.md, "Policy").
+    /// grace period and no longer (docs/dbsc.md, "Policy for browsers without DBSC").
     Pending {
         /// The identifier the registration challenge was issued for.
         id: SessionId,
