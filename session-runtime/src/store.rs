@@ -201,16 +201,7 @@ impl<T: CookieSession> SessionConfig<T> {
     /// the default lifetime, the signing key): one pair, or one per chunk.
     #[cfg(feature = "testing")]
     pub(crate) fn encode_pairs(&self, data: &T) -> Result<Vec<String>, StoreError> {
-        let now = wire_precision(self.now_ms());
-        let stamp = Stamp {
-            start: StartOrder {
-                created_ms: now,
-                seq: 0,
-            },
-            issued_ms: now,
-            lifetime: self.inner.declared.default_lifetime(),
-            key_index: 0,
-        };
+        let stamp = self.fresh_stamp();
         let mut raw = vec![0u8; T::Envelope::OVERHEAD.saturating_add(T::MAX_PAYLOAD_LEN)];
         let payload_len = self.serialize_into(data, &mut raw)?;
         let envelope_len = self.seal(&mut raw, payload_len, stamp)?;
@@ -302,6 +293,21 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         out.push_str(&self.inner.attribute_suffix);
         out
+    }
+
+    /// The stamp of a fresh cookie for bare data (`encode`, the test kit):
+    /// started and issued now, the default lifetime, the signing key.
+    fn fresh_stamp(&self) -> Stamp {
+        let now = wire_precision(self.now_ms());
+        Stamp {
+            start: StartOrder {
+                created_ms: now,
+                seq: 0,
+            },
+            issued_ms: now,
+            lifetime: self.inner.declared.default_lifetime(),
+            key_index: 0,
+        }
     }
 
     /// What every write of `session` is stamped with: its lifetime, that
@@ -447,16 +453,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 "a chunked session is several cookies: use `set_cookies` (or `testing::cookie`)"
             )
         };
-        let now = wire_precision(self.now_ms());
-        let stamp = Stamp {
-            start: StartOrder {
-                created_ms: now,
-                seq: 0,
-            },
-            issued_ms: now,
-            lifetime: self.inner.declared.default_lifetime(),
-            key_index: 0,
-        };
+        let stamp = self.fresh_stamp();
         with_scratch(self.envelope_len_limit(), |raw| {
             let payload_len = self.serialize_into(data, raw)?;
             let envelope_len = self.seal(raw, payload_len, stamp)?;
