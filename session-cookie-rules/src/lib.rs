@@ -23,6 +23,7 @@
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 /// Browsers store a cookie only when `len(name) + len(value)` is at most this
 /// many bytes (RFC 6265bis §5.6; Chromium `kMaxCookieNamePlusValueSize`,

@@ -8,6 +8,7 @@
 //! accessor names a session handle owns), `fallback` keeps one mistake from
 //! cascading into many errors.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod accessors;
 mod ast;
