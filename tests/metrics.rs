@@ -73,3 +73,37 @@ fn loads_rejections_and_writes_are_counted_by_reason() {
         );
     }
 }
+
+/// Up to three cookies, for the chunked write path.
+#[derive(session_runtime::CookieSession, serde::Serialize, serde::Deserialize, Default, Debug)]
+#[session(name = "__Host-big", version = 1, chunks = 3)]
+struct Big {
+    note: session_runtime::BoundedString<8000>,
+}
+
+#[test]
+fn chunked_writes_and_logouts_are_counted() {
+    let config = SessionConfig::<Big>::builder(key(1))
+        .clock(ManualClock::new(T0_MS))
+        .build()
+        .unwrap();
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        let mut session = config.load(&HeaderMap::new());
+        session.set_note("x".repeat(6000).try_into().unwrap());
+        assert_eq!(config.set_cookies(&session).unwrap().len(), 2);
+        session.clear();
+        assert!(!config.set_cookies(&session).unwrap().is_empty());
+    });
+    let page = handle.render();
+    for line in [
+        "session_cookie_writes_total{reason=\"changed\"} 1",
+        "session_cookie_writes_total{reason=\"cleared\"} 1",
+    ] {
+        assert!(
+            page.lines().any(|l| l == line),
+            "missing {line:?} in:\n{page}"
+        );
+    }
+}

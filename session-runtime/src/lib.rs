@@ -159,6 +159,8 @@ pub use session_derive::MaxEncodedLen;
 /// notice, which is why `session-derive` is pinned to an exact version.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(feature = "dbsc"))]
+    pub use self::without_dbsc::{DbscField, DbscSession, DeviceBinding};
     pub use crate::codec::envelope::{Envelope, RandomnessUnavailable, Seal};
     pub use crate::codec::hmac_sha256::HmacSha256;
     pub use crate::codec::max_cookie_len;
@@ -180,6 +182,40 @@ pub mod __private {
     /// ("built without its `encrypted` feature") instead of a missing path.
     #[cfg(not(feature = "encrypted"))]
     pub struct Aes256GcmSiv;
+
+    /// Without the `dbsc` feature these exist only so that a device-binding
+    /// field (marked `#[session(dbsc)]`, or of a type named `DeviceBinding`)
+    /// fails with one message naming the feature instead of missing paths.
+    #[cfg(not(feature = "dbsc"))]
+    pub mod without_dbsc {
+        /// Stands in for `dbsc::DeviceBinding`.
+        pub struct DeviceBinding;
+
+        /// Stands in for the DBSC session trait.
+        pub trait DbscSession {
+            /// As with the `dbsc` feature.
+            fn __device_binding(&self) -> &DeviceBinding;
+            /// As with the `dbsc` feature.
+            fn __device_binding_mut(&mut self) -> &mut DeviceBinding;
+        }
+
+        /// Implemented by no type: the derive names it at the field.
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` is taken for a device-binding field, but session-runtime was built \
+                       without its `dbsc` feature",
+            label = "a device-binding field (`#[session(dbsc)]`, or a type named `DeviceBinding`)",
+            note = "enable session-runtime's `dbsc` feature, or give a type of your own another \
+                    name than `DeviceBinding`"
+        )]
+        pub trait DbscField {
+            /// As with the `dbsc` feature.
+            fn __get(&self) -> &DeviceBinding;
+            /// As with the `dbsc` feature.
+            fn __get_mut(&mut self) -> &mut DeviceBinding;
+            /// As with the `dbsc` feature.
+            fn __restart(&mut self, now: Option<u64>);
+        }
+    }
 
     /// Converts a session decoded with an older type (`migrate_from`); the
     /// `From` bound is stated here so a missing impl is reported once.

@@ -87,7 +87,9 @@ impl<T: CookieSession> SessionConfig<T> {
     /// decoding with no trailing bytes, revocation (docs/wire-format.md,
     /// "Decode order"). With an asynchronous revocation check configured it
     /// refuses with [`Rejection::NeedsAsyncLoad`]; see
-    /// [`decode_async`](Self::decode_async).
+    /// [`decode_async`](Self::decode_async). A chunked session is several
+    /// cookies: calling this for one is a compile error (use
+    /// [`load_cookies`](Self::load_cookies)).
     pub fn decode(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
         crate::metrics::decoded(self.decode_unchecked(value).and_then(|session| {
             if self.has_async_revocation() {
@@ -111,6 +113,12 @@ impl<T: CookieSession> SessionConfig<T> {
     }
 
     fn decode_unchecked(&self, value: &[u8]) -> Result<Session<T>, Rejection> {
+        const {
+            assert!(
+                T::CHUNKS == 1,
+                "a chunked session is several cookies: load it with `load` or `load_cookies`"
+            )
+        };
         let mut macs_left = 1;
         match self.open_at(value, self.now_ms(), &mut macs_left) {
             Candidate::Forged(reason) => Err(reason),
@@ -256,7 +264,6 @@ impl<T: CookieSession> SessionConfig<T> {
         }
         // The one canonical split of this many bytes, or a forgery.
         let count = chunk_count(name_len, budget, T::CHUNKS, envelope.len());
-        let mut at = 0;
         let mut canonical = count == Some(framing.count);
         for index in 0..framing.count {
             let len = piece_len(name_len, budget, framing.count, envelope.len(), index);
@@ -266,9 +273,8 @@ impl<T: CookieSession> SessionConfig<T> {
                 later.matched_len(index)
             };
             canonical &= len == actual;
-            at += actual;
         }
-        if !canonical || at != envelope.len() {
+        if !canonical {
             return Err(Rejection::ChunkLayout);
         }
         Ok(envelope)
@@ -491,15 +497,16 @@ struct LaterChunks<'a> {
     names: &'a [String],
     /// Per index (1-based; slot 0 unused): the candidates and their hashes,
     /// once examined.
-    examined: [Option<Vec<LaterCandidate<'a>>>; MAX_CHUNKS],
+    examined: [Option<Vec<LaterCandidate>>; MAX_CHUNKS],
     /// Per index: the decoded length of the piece last appended.
     matched: [usize; MAX_CHUNKS],
 }
 
-struct LaterCandidate<'a> {
-    value: &'a [u8],
-    /// `None` when the value is over-long or not canonical base64url.
-    hash: Option<[u8; CHUNK_HASH_LEN]>,
+/// A later chunk's cookie, decoded and hashed once per request.
+struct LaterCandidate {
+    /// Its hash and decoded piece; `None` when the value is over-long or not
+    /// canonical base64url.
+    decoded: Option<([u8; CHUNK_HASH_LEN], Vec<u8>)>,
 }
 
 impl<'a> LaterChunks<'a> {
@@ -526,20 +533,20 @@ impl<'a> LaterChunks<'a> {
             cookie_values(headers.iter().copied(), names[index].as_str())
                 .take(MAX_CANDIDATE_COOKIES)
                 .map(|value| LaterCandidate {
-                    value,
-                    hash: decoded(value, max_value_len).map(|piece| piece_hash(index, &piece)),
+                    decoded: decoded(value, max_value_len)
+                        .map(|piece| (piece_hash(index, &piece), piece)),
                 })
                 .collect()
         });
-        let Some(found) = candidates
+        let Some((_, piece)) = candidates
             .iter()
-            .find(|candidate| candidate.hash.as_ref() == Some(hash))
+            .filter_map(|candidate| candidate.decoded.as_ref())
+            .find(|(found, _)| found == hash)
         else {
             return false;
         };
-        let piece = decoded(found.value, max_value_len).expect("it decoded before");
         self.matched[index] = piece.len();
-        envelope.extend_from_slice(&piece);
+        envelope.extend_from_slice(piece);
         true
     }
 

@@ -163,6 +163,7 @@ impl<T: CookieSession> SessionConfig<T> {
         };
         let seen = session.chunks_seen();
         if reason == WriteReason::Cleared {
+            crate::metrics::cookie_written(reason);
             return Ok(self.chunk_removals(seen | 1));
         }
         let (lifetime, timeouts, stamp) = self.write_stamp(session)?;
@@ -182,16 +183,9 @@ impl<T: CookieSession> SessionConfig<T> {
             Pointless::StillCleared => return Ok(self.chunk_removals(seen | 1)),
         }
         let envelope_len = self.seal(&mut raw, payload_len, stamp)?;
-        let envelope = &raw[..envelope_len];
-        let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
-        let count = chunk_count(name_len, budget, T::CHUNKS, envelope_len).ok_or(
-            StoreError::OverBudget {
-                len: envelope_len,
-                limit: T::CHUNKS * budget,
-            },
-        )?;
+        crate::metrics::cookie_written(reason);
         let tail = self.tail(stamp, timeouts);
-        let mut cookies = self.split_into_cookies(envelope, count, &tail)?;
+        let (mut cookies, count) = self.split_canonically(&raw[..envelope_len], &tail)?;
         let stale = (count..T::CHUNKS).fold(0u8, |bits, index| bits | 1 << index) & seen;
         cookies.extend(self.chunk_removals(stale));
         Ok(cookies)
@@ -210,14 +204,26 @@ impl<T: CookieSession> SessionConfig<T> {
             let cookie = self.chunk_cookie(T::NAME, &[envelope], "")?;
             return Ok(vec![cookie]);
         }
+        Ok(self.split_canonically(envelope, "")?.0)
+    }
+
+    /// The cookies of a chunked session's `envelope` in its one canonical
+    /// split, and how many chunks that is. Over the chunks' budget (the
+    /// derive proves it cannot be) is `OverBudget`, with the unsplit
+    /// cookie's `name=value` length against the budget of all chunks.
+    fn split_canonically(
+        &self,
+        envelope: &[u8],
+        tail: &str,
+    ) -> Result<(Vec<String>, usize), StoreError> {
         let (name_len, budget) = (T::NAME.len(), self.cookie_len_limit());
-        let count = chunk_count(name_len, budget, T::CHUNKS, envelope_len).ok_or(
+        let count = chunk_count(name_len, budget, T::CHUNKS, envelope.len()).ok_or(
             StoreError::OverBudget {
-                len: envelope_len,
+                len: name_len + base64url_len(envelope.len()),
                 limit: T::CHUNKS * budget,
             },
         )?;
-        self.split_into_cookies(envelope, count, "")
+        Ok((self.split_into_cookies(envelope, count, tail)?, count))
     }
 
     /// The cookies of `envelope` split canonically over `count` chunks, each
@@ -338,7 +344,7 @@ impl<T: CookieSession> SessionConfig<T> {
     ///   cookie the request carried: when the latest of those started in
     ///   this second or later (a replica whose clock runs ahead), the new
     ///   session takes that start with the next start sequence, and the
-    ///   second after it once the 16 sequence numbers of a second are used;
+    ///   second after it once the 64 sequence numbers of a second are used;
     /// - it is issued now, never before its start;
     /// - it is sealed with the key that verified the request's cookie, unless
     ///   that key's role is `Verify` (retiring: re-key to the signing key) or

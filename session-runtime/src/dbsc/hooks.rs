@@ -28,12 +28,22 @@ impl<T: CookieSession> SessionConfig<T> {
         if self.inner.dbsc.is_none() {
             return self.load_cookies_unchecked(headers);
         }
-        // The headers are read twice (the session's cookies, then the bound
-        // cookie's): a list of slices, no copy of the bytes.
+        // The headers may be read twice (the session's cookies, then the
+        // bound cookie's): a list of slices, no copy of the bytes. Only a
+        // bound or pending session looks for its bound cookie.
         let headers: Vec<&'a [u8]> = headers.into_iter().collect();
-        let bound = self.bound_cookie_values(&headers);
-        let session = self.load_cookies_unchecked(headers);
+        let session = self.load_cookies_unchecked(headers.iter().copied());
+        let bound = match self.binding_state(&session) {
+            Some(_) => self.bound_cookie_values(&headers),
+            None => Vec::new(),
+        };
         self.check_binding(session, &bound)
+    }
+
+    /// The session's DBSC state (`None`: no DBSC, or not bound nor pending).
+    fn binding_state(&self, session: &Session<T>) -> Option<DbscState> {
+        let dbsc = self.inner.dbsc.as_ref()?;
+        dbsc.binding(session).state().copied()
     }
 
     /// A bound session whose request carries no bound cookie that verifies
@@ -59,7 +69,7 @@ impl<T: CookieSession> SessionConfig<T> {
                 }),
                 Err(reason) => session.refused(Rejection::DeviceBinding { reason }),
             },
-            _ => self.heal_pending(session, bound),
+            _ => self.heal_pending_at(session, bound, now),
         };
         session.with_binding_start(Some(now))
     }
@@ -72,14 +82,20 @@ impl<T: CookieSession> SessionConfig<T> {
     /// again and marked changed, and the next store writes it
     /// (docs/dbsc.md, "Concurrent responses"). Any other session is returned
     /// as it is.
-    pub(crate) fn heal_pending(&self, mut session: Session<T>, bound: &[&[u8]]) -> Session<T> {
+    pub(crate) fn heal_pending(&self, session: Session<T>, bound: &[&[u8]]) -> Session<T> {
+        self.heal_pending_at(session, bound, self.now_ms() / 1000)
+    }
+
+    /// [`heal_pending`](Self::heal_pending) at `now` (whole seconds), for a
+    /// caller that has read the clock already.
+    fn heal_pending_at(&self, mut session: Session<T>, bound: &[&[u8]], now: u64) -> Session<T> {
         let Some(dbsc) = &self.inner.dbsc else {
             return session;
         };
         let Some(DbscState::Pending { id, .. }) = dbsc.binding(&session).state().copied() else {
             return session;
         };
-        if let Ok(key) = verify_bound(dbsc, bound, &id, self.now_ms() / 1000) {
+        if let Ok(key) = verify_bound(dbsc, bound, &id, now) {
             (dbsc.access.get_mut)(session.get_mut()).set(Some(DbscState::Bound { id, key }));
         }
         session
