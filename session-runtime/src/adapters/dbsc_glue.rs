@@ -12,18 +12,13 @@ use crate::session_type::CookieSession;
 pub(crate) async fn session_for_dbsc<T: CookieSession>(
     slot: &SessionSlot<T>,
 ) -> Result<RequestSession<T>, SessionUnavailable> {
-    slot.take_async().await.map_err(|err| {
-        tracing::error!(cookie = T::NAME, "{err}");
-        err
-    })
+    slot.take_async().await.map_err(SessionUnavailable::logged)
 }
 
 /// A DBSC layer found no session slot: it runs outside the session layer of
 /// its session type (a server mistake, logged).
 pub(crate) fn outside_session<T: CookieSession>() -> SessionUnavailable {
-    let err = SessionUnavailable::dbsc_outside_session::<T>();
-    tracing::error!(cookie = T::NAME, "{err}");
-    err
+    SessionUnavailable::dbsc_outside_session::<T>().logged()
 }
 
 /// Logs a refusal of a DBSC endpoint or of a route that requires a bound

@@ -101,7 +101,11 @@ impl SessionUnavailable {
     }
 
     /// Logs the error on the server (the client gets the same text in a 500).
-    #[cfg(any(feature = "axum", feature = "actix"))]
+    #[cfg(any(
+        feature = "axum",
+        feature = "actix",
+        all(feature = "tower", feature = "dbsc")
+    ))]
     pub(crate) fn logged(self) -> Self {
         tracing::error!(cookie = self.cookie, "{self}");
         self

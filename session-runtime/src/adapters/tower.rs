@@ -104,7 +104,7 @@ use crate::store::StoreError;
 
 #[cfg(feature = "dbsc")]
 pub use super::tower_dbsc::{
-    DbscLayer, DbscService, RequireDeviceBound, RequireDeviceBoundService,
+    DbscFuture, DbscLayer, DbscService, RequireDeviceBound, RequireDeviceBoundService,
 };
 
 /// A [`Layer`] that loads and stores sessions of type `T`; see the

@@ -10,6 +10,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use http::{Request, Response, StatusCode};
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -148,50 +149,102 @@ pub struct DbscService<S, T> {
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for DbscService<S, T>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ReqBody: Send + 'static,
     ResBody: From<String> + Send + 'static,
     T: DbscSession + Send + Sync,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<Response<ResBody>, S::Error>;
+    type Future = DbscFuture<S::Future, Response<ResBody>, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        // The clone that was polled ready serves this request (tower's rule).
-        let clone = self.inner.clone();
-        let mut inner = core::mem::replace(&mut self.inner, clone);
-        let Some(slot) = request.extensions().get::<SessionSlot<T>>().cloned() else {
+        let Some(slot) = request.extensions().get::<SessionSlot<T>>() else {
             // Outside the session layer: every request fails, loudly.
             let response = server_error(outside_session::<T>().to_string());
-            return Box::pin(async { Ok(response) });
+            return DbscFuture::answer(async { Ok(response) });
         };
         let Some(which) = endpoint(slot.config(), request.method(), request.uri().path()) else {
-            return Box::pin(inner.call(request));
+            // Every other request: the inner service's own future, unboxed.
+            return DbscFuture::inner(self.inner.call(request));
         };
-        Box::pin(async move {
-            let config = slot.config().clone();
-            let path = request.uri().path().to_owned();
+        let slot = slot.clone();
+        DbscFuture::answer(async move {
+            let config = slot.config();
             let response = match which {
                 DbscEndpoint::Registration => match session_for_dbsc(&slot).await {
                     // The handle is dropped at the end of the arm: its change
                     // (the device key) is published, and the session layer
                     // stores it on the way out.
-                    Ok(mut session) => {
-                        handle_registration(&config, request.headers(), &mut session)
-                    }
+                    Ok(mut session) => handle_registration(config, request.headers(), &mut session),
                     Err(err) => return Ok(server_error(err.to_string())),
                 },
-                DbscEndpoint::Refresh => handle_refresh(&config, request.headers()).await,
+                DbscEndpoint::Refresh => handle_refresh(config, request.headers()).await,
             };
-            log_refusal::<T>(response.extensions().get::<DbscRefusal>(), &path);
+            log_refusal::<T>(
+                response.extensions().get::<DbscRefusal>(),
+                request.uri().path(),
+            );
             Ok(response.map(ResBody::from))
         })
+    }
+}
+
+pin_project! {
+    /// The response future of [`DbscService`]: the inner service's own
+    /// future for every request that is not one of the DBSC endpoints', the
+    /// endpoint's answer (boxed) otherwise.
+    pub struct DbscFuture<F, R, E> {
+        #[pin]
+        state: DbscFutureState<F, R, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProjection]
+    enum DbscFutureState<F, R, E> {
+        Inner { #[pin] inner: F },
+        Answer { answer: BoxFuture<R, E> },
+    }
+}
+
+impl<F, R, E> DbscFuture<F, R, E> {
+    fn inner(inner: F) -> Self {
+        DbscFuture {
+            state: DbscFutureState::Inner { inner },
+        }
+    }
+
+    fn answer(answer: impl Future<Output = Result<R, E>> + Send + 'static) -> Self {
+        DbscFuture {
+            state: DbscFutureState::Answer {
+                answer: Box::pin(answer),
+            },
+        }
+    }
+}
+
+impl<F, R, E> Future for DbscFuture<F, R, E>
+where
+    F: Future<Output = Result<R, E>>,
+{
+    type Output = Result<R, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProjection::Inner { inner } => inner.poll(cx),
+            StateProjection::Answer { answer } => answer.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, R, E> core::fmt::Debug for DbscFuture<F, R, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DbscFuture").finish_non_exhaustive()
     }
 }
 

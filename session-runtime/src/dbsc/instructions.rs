@@ -29,7 +29,7 @@ pub const END_SESSION_JSON: &str = r#"{"continue":false}"#;
 ///     r#""credentials":[{"type":"cookie","name":"__Host-app-bound","#,
 ///     r#""attributes":"Path=/; Secure; HttpOnly; SameSite=Lax"}]}"#));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SessionInstructions {
     session_identifier: String,
     refresh_url: String,
@@ -57,18 +57,6 @@ struct Credential {
     kind: &'static str,
     name: String,
     attributes: String,
-}
-
-impl Serialize for SessionInstructions {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SessionInstructions", 4)?;
-        s.serialize_field("session_identifier", &self.session_identifier)?;
-        s.serialize_field("refresh_url", &self.refresh_url)?;
-        s.serialize_field("scope", &self.scope)?;
-        s.serialize_field("credentials", &self.credentials)?;
-        s.end()
-    }
 }
 
 impl SessionInstructions {

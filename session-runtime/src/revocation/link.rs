@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use redis::{Client, Connection, RedisResult};
 
+use crate::metrics::RevocationEvent;
+
 use super::wire::encode_messages;
 
 /// `KEYS[1]`: the sorted set; `ARGV`: the channel, the horizon (0: keep
@@ -47,6 +49,19 @@ impl Counters {
 
     pub(super) fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Counts `event` in its counter (`RevocationStats`) and in the
+    /// metrics, so the two cannot drift apart.
+    pub(super) fn event(&self, event: RevocationEvent) {
+        let counter = match event {
+            RevocationEvent::ConnectionFailure => &self.connection_failures,
+            RevocationEvent::Resync => &self.resyncs,
+            RevocationEvent::Malformed => &self.malformed,
+            RevocationEvent::NotPropagated => &self.not_propagated,
+        };
+        Counters::add(counter, 1);
+        crate::metrics::revocation_event(event);
     }
 }
 

@@ -33,8 +33,10 @@ pub(super) fn run(shared: Arc<Shared>) {
             break;
         }
         if result.is_err() {
-            Counters::add(&shared.link.counters.connection_failures, 1);
-            crate::metrics::revocation_event(RevocationEvent::ConnectionFailure);
+            shared
+                .link
+                .counters
+                .event(RevocationEvent::ConnectionFailure);
         }
         let until = Instant::now() + delay;
         while !shared.stopping() && Instant::now() < until {
@@ -116,8 +118,7 @@ fn resync(shared: &Shared, commands: &mut Connection) -> RedisResult<()> {
         Counters::add(&link.counters.written_back, entries.len() as u64);
         crate::metrics::revocation_written_back(entries.len());
     }
-    Counters::add(&link.counters.resyncs, 1);
-    crate::metrics::revocation_event(RevocationEvent::Resync);
+    link.counters.event(RevocationEvent::Resync);
     crate::metrics::revocation_entries(shared.table.len());
     let (lock, ready) = &shared.synced;
     *lock.lock().unwrap_or_else(PoisonError::into_inner) += 1;
@@ -144,8 +145,7 @@ pub(super) fn apply_message(shared: &Shared, payload: &[u8]) {
 }
 
 fn malformed(shared: &Shared) {
-    Counters::add(&shared.link.counters.malformed, 1);
-    crate::metrics::revocation_event(RevocationEvent::Malformed);
+    shared.link.counters.event(RevocationEvent::Malformed);
 }
 
 impl Shared {

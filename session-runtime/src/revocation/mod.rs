@@ -254,8 +254,7 @@ impl RedisRevocations {
             .outbox
             .wait(seq, started + bound, bound)
             .map_err(|reason| {
-                Counters::add(&shared.link.counters.not_propagated, 1);
-                crate::metrics::revocation_event(RevocationEvent::NotPropagated);
+                shared.link.counters.event(RevocationEvent::NotPropagated);
                 RevocationError::NotPropagated { reason }
             })
     }

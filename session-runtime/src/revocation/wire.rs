@@ -32,15 +32,21 @@ pub(super) fn encode_messages(entries: &[(&str, u64)]) -> Vec<String> {
 /// One message line; `None` for anything malformed (counted, ignored).
 pub(super) fn parse_line(line: &str) -> Option<(&str, u64)> {
     let (cutoff, subject) = line.split_once(' ')?;
-    let cutoff = cutoff.parse().ok()?;
+    let cutoff = cutoff.parse().ok().filter(|&ms| ms < MAX_CUTOFF_MS)?;
     valid_subject(subject).then_some((subject, cutoff))
 }
 
-/// Sorted-set scores come back as decimal strings; ours are whole
-/// milliseconds, below 2^53 and so exact as Redis's doubles.
+/// Cut-offs are whole milliseconds below this (far past any real clock), so
+/// exact as Redis's doubles (below 2^53): one bound for a message and a
+/// score.
+const MAX_CUTOFF_MS: u64 = 9_000_000_000_000_000;
+
+/// Sorted-set scores come back as decimal strings.
 pub(super) fn parse_score(score: &[u8]) -> Option<u64> {
     let score: f64 = std::str::from_utf8(score).ok()?.parse().ok()?;
-    (0.0..9.0e15).contains(&score).then_some(score as u64)
+    (0.0..MAX_CUTOFF_MS as f64)
+        .contains(&score)
+        .then_some(score as u64)
 }
 
 /// 1 to [`MAX_REVOCATION_SUBJECT_LEN`] bytes, no line break (the message
@@ -93,6 +99,13 @@ mod tests {
             assert_eq!(parse_line(bad), None, "{bad:?}");
         }
         assert_eq!(parse_line("12 a\0b"), None);
+        // Past what a score can hold exactly: refused on both paths alike.
+        assert_eq!(parse_line("9000000000000000 user"), None);
+        assert_eq!(
+            parse_line("8999999999999999 user"),
+            Some(("user", 8_999_999_999_999_999))
+        );
+        assert_eq!(parse_score(b"9000000000000000"), None);
     }
 
     #[test]

@@ -16,7 +16,6 @@ use redis::Connection;
 
 use crate::metrics::RevocationEvent;
 
-use super::link::Counters;
 use super::{Shared, INITIAL_RECONNECT_DELAY, POLL_INTERVAL};
 
 #[derive(Default)]
@@ -172,8 +171,10 @@ pub(super) fn run(shared: Arc<Shared>) {
                 // A connection that failed a round trip may hold a late
                 // reply: never reuse it.
                 connection = None;
-                Counters::add(&shared.link.counters.connection_failures, 1);
-                crate::metrics::revocation_event(RevocationEvent::ConnectionFailure);
+                shared
+                    .link
+                    .counters
+                    .event(RevocationEvent::ConnectionFailure);
                 Err(err.to_string())
             }
         };
