@@ -90,7 +90,7 @@ const CACHE_CONTROL: &str = Field::CacheControl.name();
 /// `CDN-Cache-Control` is RFC 9213's field for CDNs, `Surrogate-Control` the
 /// W3C Edge Architecture Specification's for surrogates (CDNs).
 #[cfg(feature = "http")]
-pub(crate) const FIELDS: [Field; 3] = [
+const FIELDS: [Field; 3] = [
     Field::CacheControl,
     Field::CdnCacheControl,
     Field::SurrogateControl,

@@ -255,7 +255,9 @@ impl<T: CookieSession> SessionConfig<T> {
         let raw_len = decode_value(first, max_first, &mut raw)?;
         raw.truncate(raw_len);
         let framing = Framing::read(&raw, T::CHUNKS).ok_or(Rejection::ChunkFraming)?;
-        let mut envelope = raw.split_off(framing.piece_start);
+        // The framing is copied out: the same buffer becomes the envelope.
+        raw.drain(..framing.piece_start);
+        let mut envelope = raw;
         for index in 1..framing.count {
             let max_value = budget.saturating_sub(name_len + 2);
             if !later.append_matching(index, framing.hash(index), max_value, &mut envelope) {

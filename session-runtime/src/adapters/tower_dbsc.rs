@@ -327,5 +327,9 @@ where
 fn server_error<B: From<String>>(message: String) -> Response<B> {
     let mut response = Response::new(B::from(message));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
