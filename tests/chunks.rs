@@ -5,12 +5,14 @@
 //! verifies.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use session_runtime::limits::BROWSER_COOKIE_LIMIT;
 use session_runtime::{
     BoundedString, CookieSession, LoadStatus, ManualClock, Rejection, Session, SessionConfig,
+    WriteReason,
 };
 use session_tests::{config_on, T0_MS};
 
@@ -208,6 +210,84 @@ fn a_leftover_chunk_of_a_larger_session_is_ignored() {
     session.set_user(Some(8));
     let (_, expired) = split(&config.set_cookies(&session).unwrap());
     assert_eq!(expired, ["__Host-big.2"]);
+}
+
+/// The chunked store writes only when a write is due (docs/lifecycle.md,
+/// "Store"): a loaded session left alone, or set back to its own data, sends
+/// no `Set-Cookie` at all; once the refresh interval has passed (the
+/// default: 1 h, under the 24 h idle timeout) an untouched session is
+/// re-issued, every chunk it uses, and nothing is expired.
+#[test]
+fn a_chunked_session_is_written_only_when_a_write_is_due() {
+    for (note_len, chunks) in [(5000, 2), (8000, 3)] {
+        let clock = ManualClock::new(T0_MS);
+        let config = config_on::<Big>(1, &clock);
+        let mut jar = BTreeMap::new();
+        apply(&mut jar, &write(&config, big(note_len)));
+        assert_eq!(jar.len(), chunks);
+
+        let untouched = load(&config, &jar);
+        assert_eq!(untouched.status(), &LoadStatus::Valid);
+        assert_eq!(untouched.pending_write(), None);
+        assert_eq!(
+            config.set_cookies(&untouched).unwrap(),
+            Vec::<String>::new()
+        );
+
+        // Set to a copy of its own data, and changed then changed back.
+        let mut same = load(&config, &jar);
+        let data = (*same).clone();
+        same.set(data);
+        assert!(
+            config.set_cookies(&same).unwrap().is_empty(),
+            "{chunks} chunks: set to itself"
+        );
+        let mut back = load(&config, &jar);
+        let note = back.note().clone();
+        back.set_note(BoundedString::truncating("other"));
+        back.set_user(Some(8));
+        back.set_note(note);
+        back.set_user(Some(7));
+        assert!(
+            config.set_cookies(&back).unwrap().is_empty(),
+            "{chunks} chunks: changed back"
+        );
+
+        // One second before the refresh point: still nothing.
+        clock.advance(Duration::from_secs(3599));
+        let early = load(&config, &jar);
+        assert_eq!(early.status(), &LoadStatus::Valid);
+        assert!(
+            config.set_cookies(&early).unwrap().is_empty(),
+            "{chunks} chunks: before refresh"
+        );
+
+        // At the refresh point: every chunk again, with fresh values.
+        clock.advance(Duration::from_secs(1));
+        let due = load(&config, &jar);
+        assert_eq!(due.pending_write(), Some(WriteReason::Refreshed));
+        let cookies = config.set_cookies(&due).unwrap();
+        let (kept, expired) = split(&cookies);
+        assert!(expired.is_empty(), "{chunks} chunks: {expired:?}");
+        let names: Vec<&str> = kept.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["__Host-big", "__Host-big.1", "__Host-big.2"][..chunks]
+        );
+        // The first cookie carries the new stamp and MAC (a later chunk is
+        // payload bytes only, so it may be re-sent unchanged).
+        assert!(
+            kept[0].1 != jar["__Host-big"],
+            "{chunks} chunks: same stamp"
+        );
+        // The refreshed set loads whole, and keeps the idle timeout rolling:
+        // it is still valid after the first set's idle timeout has passed.
+        apply(&mut jar, &cookies);
+        clock.advance(config.idle_timeout() - Duration::from_secs(60));
+        let later = load(&config, &jar);
+        assert_eq!(later.status(), &LoadStatus::Valid, "{chunks} chunks");
+        assert_eq!(*later, big(note_len));
+    }
 }
 
 /// Two concurrent responses, each with a whole cookie set for its own
