@@ -18,6 +18,7 @@
 #[allow(dead_code)]
 #[path = "../examples/actix_app.rs"]
 mod actix_app;
+mod app_process;
 #[allow(dead_code)]
 #[path = "../examples/axum_app.rs"]
 mod axum_app;
@@ -36,22 +37,9 @@ const DRAIN: Duration = Duration::from_secs(1);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    match std::env::var(ROLE_ENV).as_deref() {
-        Ok("axum") => return axum_app::main(),
-        Ok("actix") => return actix_app::main(),
-        _ => {}
-    }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--list") {
-        println!("shutdown: test");
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
-    if args.iter().any(|arg| arg == "--ignored")
-        || (!filters.is_empty() && !filters.iter().any(|f| "shutdown".contains(f.as_str())))
-    {
-        println!("shutdown: filtered out");
-        return ExitCode::SUCCESS;
+    let dispatched = app_process::dispatch("shutdown", ROLE_ENV, axum_app::main, actix_app::main);
+    if let Some(code) = dispatched {
+        return code;
     }
     let mut passed = 0;
     for app in ["axum", "actix"] {

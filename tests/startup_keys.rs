@@ -16,6 +16,7 @@
 #[allow(dead_code)]
 #[path = "../examples/actix_app.rs"]
 mod actix_app;
+mod app_process;
 #[allow(dead_code)]
 #[path = "../examples/axum_app.rs"]
 mod axum_app;
@@ -35,22 +36,10 @@ const ROLE_ENV: &str = "SESSION_STARTUP_KEYS_TEST_ROLE";
 const EXIT_WITHIN: Duration = Duration::from_secs(20);
 
 fn main() -> ExitCode {
-    match std::env::var(ROLE_ENV).as_deref() {
-        Ok("axum") => return axum_app::main(),
-        Ok("actix") => return actix_app::main(),
-        _ => {}
-    }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--list") {
-        println!("startup_keys: test");
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
-    if args.iter().any(|arg| arg == "--ignored")
-        || (!filters.is_empty() && !filters.iter().any(|f| "startup_keys".contains(f.as_str())))
-    {
-        println!("startup_keys: filtered out");
-        return ExitCode::SUCCESS;
+    let dispatched =
+        app_process::dispatch("startup_keys", ROLE_ENV, axum_app::main, actix_app::main);
+    if let Some(code) = dispatched {
+        return code;
     }
     let dir = TempDir::new("session-startup-keys");
     let missing = dir.path().join("no-such-key-file");
